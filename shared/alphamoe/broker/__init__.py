@@ -1,0 +1,1 @@
+"""Trade Abstraction Layer (DESIGN.md §6): one Broker protocol, adapters behind it."""

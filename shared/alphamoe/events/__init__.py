@@ -1,0 +1,53 @@
+"""Event contracts (DESIGN.md §1): Pydantic payloads and the CloudEvent envelope helpers."""
+
+from alphamoe.events.envelope import (
+    Envelope,
+    build_event,
+    from_http,
+    parse_event,
+    to_http,
+)
+from alphamoe.events.payloads import (
+    EVENT_TYPES,
+    ExpertOpinion,
+    MarketClose,
+    MarketOpen,
+    OrderApproved,
+    OrderCancelled,
+    OrderFailed,
+    OrderFilled,
+    OrderProposed,
+    OrderRejected,
+    OrderSubmitted,
+    Payload,
+    RuleViolation,
+    ScanCompleted,
+    SignalGenerated,
+    SignalRouted,
+    event_type_of,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "Envelope",
+    "ExpertOpinion",
+    "MarketClose",
+    "MarketOpen",
+    "OrderApproved",
+    "OrderCancelled",
+    "OrderFailed",
+    "OrderFilled",
+    "OrderProposed",
+    "OrderRejected",
+    "OrderSubmitted",
+    "Payload",
+    "RuleViolation",
+    "ScanCompleted",
+    "SignalGenerated",
+    "SignalRouted",
+    "build_event",
+    "event_type_of",
+    "from_http",
+    "parse_event",
+    "to_http",
+]

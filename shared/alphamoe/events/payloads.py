@@ -1,0 +1,199 @@
+"""Pydantic v2 payloads, one per event type of DESIGN.md §1. Frozen: a new fact is a new event."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alphamoe.types import Board, ExpertKind, OrderStatus, Side, Symbol, Verdict
+
+Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, description="CNY, on the 0.01 tick")]
+Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, description="CNY, exact to the fen")]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Payload(BaseModel):
+    """Base of every event payload: immutable, strict about unknown fields, versioned."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    EVENT: ClassVar[str]
+    schema_version: Literal[1] = 1
+    trading_day: date
+
+
+class MarketOpen(Payload):
+    """Start one pipeline run for a trading day."""
+
+    EVENT: ClassVar[str] = "market.open"
+    account_id: str = "paper"
+    force: bool = False
+
+
+class MarketClose(Payload):
+    """End the trading day: cancel open orders, reconcile, report."""
+
+    EVENT: ClassVar[str] = "market.close"
+    account_id: str = "paper"
+
+
+class SignalGenerated(Payload):
+    """One quant candidate for one stock and day, with the statistics Kelly needs."""
+
+    EVENT: ClassVar[str] = "signal.generated"
+    signal_id: str
+    symbol: Symbol
+    board: Board
+    strategy: str
+    rank: int = Field(ge=0, description="0 = best score of the day's scan")
+    score: float
+    reference_price: Price = Field(description="previous session's close: the last price the decision saw")
+    prev_close: Price
+    features: dict[str, float]
+    p_win: Probability = Field(description="shrunk historical win rate of the strategy's trades")
+    payoff: float = Field(gt=0, description="shrunk average win / average loss")
+    n_trades: int = Field(ge=0, description="own past trades behind p_win and payoff")
+    st: bool = False
+
+
+class ScanCompleted(Payload):
+    """The scan's summary: how many signals the batch barrier in size must wait for."""
+
+    EVENT: ClassVar[str] = "scan.completed"
+    strategy: str
+    universe_size: int = Field(ge=0)
+    candidates: int = Field(ge=0)
+    excluded: dict[str, int] = Field(default_factory=dict, description="stocks left out, by reason")
+    data_until: date = Field(description="last bar the scan saw (D-1): the point-in-time boundary")
+    exits: tuple[Symbol, ...] = Field(
+        default=(), description="stocks whose strategy exit fired: size sells holdings"
+    )
+
+
+class ExpertOpinion(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    expert: str
+    kind: ExpertKind
+    verdict: Verdict
+    confidence: Probability
+    reasoning: str
+
+
+class GateChoice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    expert: str
+    weight: float = Field(ge=0)
+    selected: bool
+    why: str
+
+
+class SignalRouted(Payload):
+    """The router's verdict on one signal; only `confirm` can lead to an order."""
+
+    EVENT: ClassVar[str] = "signal.routed"
+    signal: SignalGenerated
+    verdict: Verdict
+    confidence: Probability
+    gate: tuple[GateChoice, ...]
+    opinions: tuple[ExpertOpinion, ...]
+    reasoning_summary: str
+
+
+class OrderProposed(Payload):
+    """A sized order, before risk. `order_id` is deterministic in (day, account, symbol, side, strategy)."""
+
+    EVENT: ClassVar[str] = "order.proposed"
+    order_id: str
+    account_id: str
+    symbol: Symbol
+    side: Side
+    quantity: int = Field(gt=0)
+    limit_price: Price
+    reference_price: Price
+    target_weight: float = Field(ge=0, le=1)
+    kelly_fraction: float
+    signal_id: str | None = None
+    reasons: tuple[str, ...] = ()
+
+
+class RuleViolation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    message: str
+
+
+class OrderApproved(Payload):
+    """An order that passed every risk rule, signed with the approval HMAC (DESIGN.md §5)."""
+
+    EVENT: ClassVar[str] = "order.approved"
+    order: OrderProposed
+    checks: tuple[str, ...]
+    signature: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class OrderRejected(Payload):
+    EVENT: ClassVar[str] = "order.rejected"
+    order: OrderProposed
+    violations: tuple[RuleViolation, ...] = Field(min_length=1)
+    trading_state: str
+
+
+class _OrderUpdate(Payload):
+    order_id: str
+    client_order_id: str
+    account_id: str
+    symbol: Symbol
+    side: Side
+    status: OrderStatus
+
+
+class OrderSubmitted(_OrderUpdate):
+    EVENT: ClassVar[str] = "order.submitted"
+    quantity: int = Field(gt=0)
+    limit_price: Price
+    broker: str
+
+
+class OrderFilled(_OrderUpdate):
+    EVENT: ClassVar[str] = "order.filled"
+    fill_quantity: int = Field(gt=0)
+    fill_price: Price
+    fees: Money
+    cumulative_quantity: int = Field(gt=0)
+
+
+class OrderCancelled(_OrderUpdate):
+    EVENT: ClassVar[str] = "order.cancelled"
+    filled_quantity: int = Field(ge=0)
+    reason: str
+
+
+class OrderFailed(_OrderUpdate):
+    EVENT: ClassVar[str] = "order.failed"
+    reason: str
+
+
+PREFIX = "com.alphamoe."
+EVENT_TYPES: dict[str, type[Payload]] = {
+    PREFIX + model.EVENT: model
+    for model in (
+        MarketOpen,
+        MarketClose,
+        SignalGenerated,
+        ScanCompleted,
+        SignalRouted,
+        OrderProposed,
+        OrderApproved,
+        OrderRejected,
+        OrderSubmitted,
+        OrderFilled,
+        OrderCancelled,
+        OrderFailed,
+    )
+}
+
+
+def event_type_of(payload: Payload | type[Payload]) -> str:
+    return PREFIX + payload.EVENT

@@ -1,0 +1,59 @@
+"""Symbols and boards: canonical codes, exchange and board from the code (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import re
+
+from alphamoe.errors import DataError
+from alphamoe.types import Board, Exchange
+
+_CANONICAL = re.compile(r"^(\d{6})\.(SH|SZ|BJ)$")
+_PREFIXED = re.compile(r"^(sh|sz|bj)\.?(\d{6})$", re.IGNORECASE)
+_SUFFIXED = re.compile(r"^(\d{6})\.(sh|sz|bj|ss)$", re.IGNORECASE)
+
+# (exchange, code prefixes, board); ChiNext 30xxxx is a stock board, not an index.
+_BOARDS: tuple[tuple[Exchange, tuple[str, ...], Board], ...] = (
+    (Exchange.SH, ("600", "601", "603", "605"), Board.MAIN),
+    (Exchange.SH, ("688", "689"), Board.STAR),
+    (Exchange.SZ, ("000", "001", "002", "003"), Board.MAIN),
+    (Exchange.SZ, ("300", "301"), Board.CHINEXT),
+    (Exchange.BJ, ("43", "83", "87", "88", "92"), Board.BSE),
+)
+
+
+def normalize_symbol(raw: str) -> str:
+    """Return the canonical form `600000.SH` of `600000.SH`, `sh600000`, `SH600000`, `sh.600000` or `600000.SS`."""
+    text = raw.strip()
+    if m := _CANONICAL.match(text):
+        return text
+    if m := _PREFIXED.match(text):
+        return f"{m.group(2)}.{m.group(1).upper()}"
+    if m := _SUFFIXED.match(text):
+        exchange = "SH" if m.group(2).upper() == "SS" else m.group(2).upper()
+        return f"{m.group(1)}.{exchange}"
+    raise DataError(f"symbol {raw!r} is not an A-share code (expected e.g. 600000.SH, sh600000 or SH600000)")
+
+
+def exchange_of(symbol: str) -> Exchange:
+    m = _CANONICAL.match(symbol)
+    if m is None:
+        raise DataError(f"symbol {symbol!r} is not canonical (expected e.g. 600000.SH)")
+    return Exchange(m.group(2))
+
+
+def board_of(symbol: str) -> Board:
+    """Return the listing board of a canonical symbol; raise DataError for codes that are not stocks."""
+    exchange = exchange_of(symbol)
+    code = symbol[:6]
+    for ex, prefixes, board in _BOARDS:
+        if ex == exchange and code.startswith(prefixes):
+            return board
+    raise DataError(f"symbol {symbol!r} is not a stock on any A-share board (index, fund or bond code?)")
+
+
+def is_stock(symbol: str) -> bool:
+    try:
+        board_of(symbol)
+    except DataError:
+        return False
+    return True

@@ -1,0 +1,91 @@
+"""Load the dated A-share rule book (rules.toml) into typed, frozen models."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict
+
+from alphamoe.errors import ConfigurationError
+from alphamoe.types import Board, Exchange, Side
+
+
+class _Dated(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    start: date = date(1990, 12, 19)
+    end: date | None = None
+
+    def applies(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class LimitRule(_Dated):
+    board: Board
+    st: bool
+    pct: Decimal
+
+
+class NoLimitDaysRule(_Dated):
+    board: Board
+    days: int
+
+
+class LotRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    board: Board
+    min_buy: int
+    buy_step: int
+
+
+class StampDutyRule(_Dated):
+    rate: Decimal
+    sides: tuple[Side, ...]
+
+
+class TransferFeeRule(_Dated):
+    rate: Decimal
+    exchanges: tuple[Exchange, ...]
+
+
+class RuleBook(BaseModel):
+    """Every exchange rule alphamoe applies, each with the dates it was in force."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    tick: Decimal
+    limit: tuple[LimitRule, ...]
+    no_limit_days: tuple[NoLimitDaysRule, ...]
+    lot: tuple[LotRule, ...]
+    stamp_duty: tuple[StampDutyRule, ...]
+    transfer_fee: tuple[TransferFeeRule, ...]
+
+    def limit_pct(self, board: Board, day: date, *, st: bool) -> Decimal | None:
+        """Return the band for board/ST status on day, or None where no daily limit applied."""
+        for rule in self.limit:
+            if rule.board == board and rule.st == st and rule.applies(day):
+                return rule.pct
+        if st:  # boards without a separate ST band (and days before ST existed) use the normal one
+            return self.limit_pct(board, day, st=False)
+        return None
+
+    def no_limit_listing_days(self, board: Board, day: date) -> int:
+        for rule in self.no_limit_days:
+            if rule.board == board and rule.applies(day):
+                return rule.days
+        return 0
+
+    def lot_rule(self, board: Board) -> LotRule:
+        for rule in self.lot:
+            if rule.board == board:
+                return rule
+        raise ConfigurationError(f"rules.toml has no [[lot]] entry for board {board.value!r}")
+
+
+@cache
+def rulebook() -> RuleBook:
+    """Return the packaged rule book, parsed once."""
+    text = resources.files("alphamoe.market").joinpath("rules.toml").read_text(encoding="utf-8")
+    return RuleBook.model_validate(tomllib.loads(text))
