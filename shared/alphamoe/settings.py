@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.config import RiskLimits
+from alphamoe.risk.state import TradingState
 from alphamoe.sizing.config import SizingConfig
 
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     lookback: int = Field(250, ge=60, description="sessions of history the scan reads")
     approval_secret: SecretStr | None = Field(
         None, description="HMAC key risk signs approvals with; required when functions run as servers"
+    )
+    trading_state: TradingState = Field(
+        TradingState.ACTIVE, description="kill switch by hand: HALTED rejects all but exposure-reducing sells"
     )
     sizing: SizingConfig = SizingConfig()
     risk: RiskLimits = RiskLimits()

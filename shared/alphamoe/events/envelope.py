@@ -146,6 +146,19 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
     )
 
 
+def _require_id(headers: dict[str, str], body: bytes) -> None:
+    # cloudevents fills a missing id with a fresh UUID; idempotent consumers need the sender's own id.
+    if any(k.startswith("ce-") for k in headers):
+        present = bool(headers.get("ce-id"))
+    else:
+        try:
+            present = bool(json.loads(body).get("id"))
+        except (ValueError, AttributeError):
+            return  # not JSON: the decoder reports it
+    if not present:
+        raise MissingAttributeError("CloudEvent attribute 'id' is missing", field="id")
+
+
 def to_http(envelope: Envelope[Any]) -> tuple[dict[str, str], bytes]:
     """Return (headers, body) of the event in HTTP binary content mode."""
     message = to_binary_event(envelope.to_cloudevent())
@@ -155,6 +168,7 @@ def to_http(envelope: Envelope[Any]) -> tuple[dict[str, str], bytes]:
 def from_http(headers: dict[str, str], body: bytes) -> Envelope[Payload]:
     """Decode an HTTP CloudEvent (binary or structured) and validate it; errors name the field."""
     lowered = {k.lower(): v for k, v in headers.items()}
+    _require_id(lowered, body)
     try:
         event = from_http_event(HTTPMessage(headers=lowered, body=body))
     except CloudEventValidationError as exc:

@@ -116,6 +116,8 @@ class OrderProposed(Payload):
     kelly_fraction: float
     signal_id: str | None = None
     reasons: tuple[str, ...] = ()
+    batch_index: int = Field(0, ge=0, description="position in the day's sized batch (risk's barrier)")
+    batch_size: int = Field(1, ge=1, description="orders in the day's sized batch")
 
 
 class RuleViolation(BaseModel):

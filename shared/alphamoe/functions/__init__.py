@@ -1,0 +1,1 @@
+"""Serving the stages as Knative functions on func-python: the runtime behind every `func.py`."""

@@ -1,0 +1,1 @@
+"""The five stages as library code, and the in-process run of one trading day."""

@@ -1,0 +1,8 @@
+"""Knative function `size`: a thin CloudEvent handler; every rule lives in the alphamoe library."""
+
+from alphamoe.functions.runtime import StageFunction
+
+
+def new() -> StageFunction:
+    """Return the function instance func-python serves (start, handle, stop, alive, ready)."""
+    return StageFunction("size")

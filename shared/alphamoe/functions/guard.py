@@ -1,0 +1,75 @@
+"""ASGI guard in front of func-python: reject a malformed CloudEvent with a 400 that names the field.
+
+func-python answers every undecodable request with the same generic 400. A trading system owes the sender
+the reason, and must not lose the event: the guard validates the envelope and payload first, parks what
+fails in the dead-letter sink, and passes valid requests through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from alphamoe.bus.base import DeadLetter
+from alphamoe.errors import EventError
+from alphamoe.events.envelope import from_http
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+async def read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return body
+
+
+async def send_json(send: Send, status: int, document: dict[str, Any]) -> None:
+    body = json.dumps(document).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class EnvelopeGuard:
+    """Validate each CloudEvent before the function sees it; health and lifespan pass straight through."""
+
+    def __init__(self, app: ASGIApp, dead_letter: Callable[[], DeadLetter | None]) -> None:
+        self.app, self.dead_letter = app, dead_letter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/health"):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        try:
+            from_http(headers, body)
+        except EventError as exc:
+            sink = self.dead_letter()
+            if sink is not None:
+                sink.park(str(exc), {"headers": headers, "body": body.decode("utf-8", "replace")})
+            await send_json(send, 400, {"error": str(exc), "field": exc.field})
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)

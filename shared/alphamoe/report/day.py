@@ -1,0 +1,207 @@
+"""The day report: every signal, verdict with reasons, order, fill and position of one run.
+
+Built only from the run's events and the broker's closing state, so a report of a replay is the same as
+the report of the live day it replays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from alphamoe.events.envelope import Envelope
+from alphamoe.events.payloads import (
+    OrderApproved,
+    OrderCancelled,
+    OrderFailed,
+    OrderFilled,
+    OrderProposed,
+    OrderRejected,
+    OrderSubmitted,
+    ScanCompleted,
+    SignalGenerated,
+    SignalRouted,
+)
+from alphamoe.broker.ids import client_order_id
+from alphamoe.portfolio import AccountState
+from alphamoe.types import OrderStatus, Side, Verdict
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SignalRow(_Row):
+    symbol: str
+    rank: int
+    score: float
+    p_win: float
+    payoff: float
+    n_trades: int
+    reference_price: Decimal
+
+
+class RoutedRow(_Row):
+    symbol: str
+    verdict: Verdict
+    confidence: float
+    experts: list[str]
+    reasoning_summary: str
+
+
+class OrderRow(_Row):
+    order_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    limit_price: Decimal
+    status: OrderStatus
+    filled_quantity: int
+    reasons: list[str]
+
+
+class FillRow(_Row):
+    client_order_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    price: Decimal
+    fees: Decimal
+
+
+class PositionRow(_Row):
+    symbol: str
+    quantity: int
+    sellable: int
+    cost: Decimal
+    last_price: Decimal
+    market_value: Decimal
+
+
+class DayReport(_Row):
+    trading_day: date
+    run_id: str
+    strategy: str
+    data_until: date | None
+    universe_size: int
+    excluded: dict[str, int]
+    signals: list[SignalRow]
+    routed: list[RoutedRow]
+    orders: list[OrderRow]
+    fills: list[FillRow]
+    positions: list[PositionRow]
+    cash: Decimal
+    equity: Decimal
+    stage_ms: dict[str, float]
+    dead_letters: list[str]
+
+
+def build_report(
+    events: Sequence[Envelope[Any]],
+    closing: AccountState,
+    *,
+    run_id: str,
+    stage_ms: dict[str, float],
+    dead_letters: Sequence[str] = (),
+) -> DayReport:
+    """Assemble the report of one run from its event log and the account at the close."""
+    payloads = [e.payload for e in events]
+    completed = next((p for p in payloads if isinstance(p, ScanCompleted)), None)
+    signals = sorted((p for p in payloads if isinstance(p, SignalGenerated)), key=lambda s: s.rank)
+    routed = sorted((p for p in payloads if isinstance(p, SignalRouted)), key=lambda r: r.signal.rank)
+    proposed = sorted((p for p in payloads if isinstance(p, OrderProposed)), key=lambda o: o.batch_index)
+    rejected = {p.order.order_id: p for p in payloads if isinstance(p, OrderRejected)}
+    approved = {p.order.order_id for p in payloads if isinstance(p, OrderApproved)}
+    status: dict[str, tuple[OrderStatus, int, str]] = {}
+    fills: list[FillRow] = []
+    for p in payloads:
+        if isinstance(p, OrderSubmitted | OrderFilled | OrderCancelled | OrderFailed):
+            filled = p.cumulative_quantity if isinstance(p, OrderFilled) else status.get(p.order_id, (p.status, 0, ""))[1]
+            if isinstance(p, OrderCancelled):
+                filled = p.filled_quantity
+            note = p.reason if isinstance(p, OrderCancelled | OrderFailed) else ""
+            status[p.order_id] = (p.status, filled, note)
+        if isinstance(p, OrderFilled):
+            fills.append(
+                FillRow(
+                    client_order_id=p.client_order_id,
+                    symbol=p.symbol,
+                    side=p.side,
+                    quantity=p.fill_quantity,
+                    price=p.fill_price,
+                    fees=p.fees,
+                )
+            )
+    orders: list[OrderRow] = []
+    for o in proposed:
+        if o.order_id in rejected:
+            state, filled, reasons = OrderStatus.REJECTED, 0, [f"{v.code}: {v.message}" for v in rejected[o.order_id].violations]
+        else:
+            default = (OrderStatus.NEW if o.order_id in approved else OrderStatus.UNKNOWN, 0, "")
+            state, filled, note = status.get(o.order_id, default)
+            reasons = list(o.reasons) + ([note] if note else [])
+        orders.append(
+            OrderRow(
+                order_id=o.order_id,
+                client_order_id=client_order_id(o.order_id),
+                symbol=o.symbol,
+                side=o.side,
+                quantity=o.quantity,
+                limit_price=o.limit_price,
+                status=state,
+                filled_quantity=filled,
+                reasons=reasons,
+            )
+        )
+    return DayReport(
+        trading_day=closing.trading_day,
+        run_id=run_id,
+        strategy=completed.strategy if completed else "",
+        data_until=completed.data_until if completed else None,
+        universe_size=completed.universe_size if completed else 0,
+        excluded=dict(completed.excluded) if completed else {},
+        signals=[
+            SignalRow(
+                symbol=s.symbol,
+                rank=s.rank,
+                score=s.score,
+                p_win=s.p_win,
+                payoff=s.payoff,
+                n_trades=s.n_trades,
+                reference_price=s.reference_price,
+            )
+            for s in signals
+        ],
+        routed=[
+            RoutedRow(
+                symbol=r.signal.symbol,
+                verdict=r.verdict,
+                confidence=r.confidence,
+                experts=[f"{o.expert}:{o.verdict.value}" for o in r.opinions],
+                reasoning_summary=r.reasoning_summary,
+            )
+            for r in routed
+        ],
+        orders=orders,
+        fills=fills,
+        positions=[
+            PositionRow(
+                symbol=p.symbol,
+                quantity=p.quantity,
+                sellable=p.sellable,
+                cost=p.cost,
+                last_price=p.last_price,
+                market_value=p.last_price * p.quantity,
+            )
+            for p in sorted(closing.positions, key=lambda p: p.symbol)
+        ],
+        cash=closing.cash,
+        equity=closing.equity,
+        stage_ms=stage_ms,
+        dead_letters=list(dead_letters),
+    )

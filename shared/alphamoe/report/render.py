@@ -1,0 +1,90 @@
+"""Render a day report as rich tables (terminal) and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from alphamoe.report.day import DayReport
+
+
+def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Return (title, headers, rows) for each section; the single source of both renderings."""
+    return [
+        (
+            f"Signals ({len(report.signals)} of {report.universe_size} stocks; excluded {report.excluded})",
+            ["rank", "symbol", "score", "p_win", "payoff", "n", "ref price"],
+            [
+                [str(s.rank), s.symbol, f"{s.score:.3f}", f"{s.p_win:.2f}", f"{s.payoff:.2f}", str(s.n_trades),
+                 str(s.reference_price)]
+                for s in report.signals[:limit]
+            ],
+        ),
+        (
+            "Verdicts (router)",
+            ["symbol", "verdict", "conf", "reasoning_summary"],
+            [[r.symbol, r.verdict.value, f"{r.confidence:.2f}", r.reasoning_summary] for r in report.routed[:limit]],
+        ),
+        (
+            "Orders (size → risk → execute)",
+            ["client id", "symbol", "side", "qty", "limit", "status", "filled", "reasons"],
+            [
+                [o.client_order_id, o.symbol, o.side.value, str(o.quantity), str(o.limit_price), o.status.value,
+                 str(o.filled_quantity), "; ".join(o.reasons)]
+                for o in report.orders
+            ],
+        ),
+        (
+            "Fills",
+            ["symbol", "side", "qty", "price", "fees"],
+            [[f.symbol, f.side.value, str(f.quantity), str(f.price), str(f.fees)] for f in report.fills],
+        ),
+        (
+            f"Positions at the close (cash {report.cash}, equity {report.equity})",
+            ["symbol", "qty", "sellable", "cost", "last", "value"],
+            [
+                [p.symbol, str(p.quantity), str(p.sellable), str(p.cost), str(p.last_price), str(p.market_value)]
+                for p in report.positions
+            ],
+        ),
+    ]
+
+
+def print_report(report: DayReport, console: Console, *, limit: int = 15) -> None:
+    """Print the report's sections as rich tables (the first `limit` signals and verdicts)."""
+    console.rule(f"alphamoe · {report.trading_day} · run {report.run_id} · {report.strategy}")
+    for title, headers, rows in _tables(report, limit):
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for h in headers:
+            table.add_column(h, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in report.stage_ms.items())
+    console.print(f"[dim]stage time: {timings}[/dim]")
+
+
+def _html_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<h2>{html.escape(title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_html(report: DayReport, path: Path) -> Path:
+    """Write the whole report (all signals and verdicts) as one HTML file."""
+    sections = "".join(_html_table(*t) for t in _tables(report, limit=len(report.signals)))
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>alphamoe {report.trading_day}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}th{background:#f0f0f0}"
+        "</style></head><body>"
+        f"<h1>alphamoe · {report.trading_day} · run {html.escape(report.run_id)}</h1>{sections}</body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
