@@ -28,13 +28,9 @@ def default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Every knob of alphamoe; e.g. ALPHAMOE_SIZING__KELLY_FRACTION=0.25."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ALPHAMOE_", env_nested_delimiter="__", frozen=True, extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="ALPHAMOE_", env_nested_delimiter="__", frozen=True, extra="ignore")
     data: Path = Field(default_factory=default_data_dir, description="bar store root (ALPHAMOE_DATA)")
-    runs: Path | None = Field(
-        None, description="where run reports and account snapshots go; default <data>/runs"
-    )
+    runs: Path | None = Field(None, description="where run reports and account snapshots go; default <data>/runs")
     account_id: str = "paper"
     initial_cash: Decimal = Field(Decimal("1000000"), gt=0, description="CNY of a new paper account")
     lookback: int = Field(250, ge=60, description="sessions of history the scan reads")

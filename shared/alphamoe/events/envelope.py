@@ -95,9 +95,7 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
     model = EVENT_TYPES.get(event_type)
     if model is None:
         known = ", ".join(sorted(EVENT_TYPES))
-        raise UnknownEventTypeError(
-            f"unknown event type {event_type!r}; expected one of {known}", field="type"
-        )
+        raise UnknownEventTypeError(f"unknown event type {event_type!r}; expected one of {known}", field="type")
     for name in REQUIRED_EXTENSIONS:
         if not attributes.get(name):
             raise MissingAttributeError(
@@ -173,9 +171,7 @@ def from_http(headers: dict[str, str], body: bytes) -> Envelope[Payload]:
         event = from_http_event(HTTPMessage(headers=lowered, body=body))
     except CloudEventValidationError as exc:
         field, reasons = _describe(exc)
-        raise MissingAttributeError(
-            f"invalid CloudEvent attribute {field!r}: {reasons}", field=field
-        ) from None
+        raise MissingAttributeError(f"invalid CloudEvent attribute {field!r}: {reasons}", field=field) from None
     except (BaseCloudEventException, ValueError, KeyError, TypeError) as exc:
         raise EventError(f"not a CloudEvent: {exc}", field="event") from None
     if not isinstance(event, CloudEvent):

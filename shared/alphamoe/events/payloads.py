@@ -67,9 +67,7 @@ class ScanCompleted(Payload):
     candidates: int = Field(ge=0)
     excluded: dict[str, int] = Field(default_factory=dict, description="stocks left out, by reason")
     data_until: date = Field(description="last bar the scan saw (D-1): the point-in-time boundary")
-    exits: tuple[Symbol, ...] = Field(
-        default=(), description="stocks whose strategy exit fired: size sells holdings"
-    )
+    exits: tuple[Symbol, ...] = Field(default=(), description="stocks whose strategy exit fired: size sells holdings")
 
 
 class ExpertOpinion(BaseModel):

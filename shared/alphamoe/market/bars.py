@@ -2,7 +2,8 @@
 
 Layout under a data root:
   bars/<YYYY>.parquet   long format, sorted by (date, symbol): the columns of BAR_COLUMNS
-  instruments.parquet   symbol, name, board, list_date, delist_date (null while listed)
+  instruments.parquet   symbol, name, board, industry (null when the source has none), list_date,
+                        delist_date (the last session traded; null while listed)
   meta.json             where the data came from (generator and seed, or importer and path)
 
 Reading is point in time by construction: `panel(until=D)` and `day(D)` never return a bar dated after D.
@@ -59,6 +60,7 @@ INSTRUMENT_SCHEMA = pa.schema(
         ("symbol", pa.string()),
         ("name", pa.string()),
         ("board", pa.string()),
+        ("industry", pa.string()),
         ("list_date", pa.date32()),
         ("delist_date", pa.date32()),
     ]
@@ -169,8 +171,9 @@ class BarStore:
         for year, part in frame.groupby(years, sort=True):
             table = pa.Table.from_pandas(part, schema=BAR_SCHEMA, preserve_index=False)
             pq.write_table(table, root / "bars" / f"{year}.parquet", compression="zstd")
+        # `industry` is optional (real-data importers may have none): written as null when absent.
         inst = pa.Table.from_pandas(
-            instruments.loc[:, [f.name for f in INSTRUMENT_SCHEMA]],
+            instruments.reindex(columns=[f.name for f in INSTRUMENT_SCHEMA]),
             schema=INSTRUMENT_SCHEMA,
             preserve_index=False,
         )
@@ -200,9 +203,7 @@ class BarStore:
     def _path(self, year: int) -> Path:
         return self.root / "bars" / f"{year}.parquet"
 
-    def _read(
-        self, years: Iterable[int], start: date, until: date, columns: list[str] | None
-    ) -> pd.DataFrame:
+    def _read(self, years: Iterable[int], start: date, until: date, columns: list[str] | None) -> pd.DataFrame:
         parts = [
             pq.read_table(
                 self._path(y), columns=columns, filters=[("date", ">=", start), ("date", "<=", until)]
@@ -257,9 +258,13 @@ def pc_unique(col: pa.ChunkedArray) -> list[date]:
 
 
 def _pivot(frame: pd.DataFrame, dates: npt.NDArray[np.datetime64]) -> Panel:
-    symbols = np.array(sorted(frame["symbol"].unique()), dtype=object)
-    rows = np.searchsorted(dates, frame["date"].to_numpy(dtype="datetime64[D]"))
-    cols = np.searchsorted(symbols, frame["symbol"].to_numpy(dtype=object))
+    # factorize, then place the few distinct values: converting millions of date objects one by one
+    # (or searchsorted over Python strings) costs seconds per panel.
+    day_codes, day_values = pd.factorize(frame["date"])
+    day_rows = np.searchsorted(dates, np.array([np.datetime64(d, "D") for d in day_values], dtype="datetime64[D]"))
+    rows = day_rows[day_codes] if len(day_codes) else np.zeros(0, dtype=np.int64)
+    cols, symbol_values = pd.factorize(frame["symbol"], sort=True)
+    symbols = np.array([str(s) for s in symbol_values], dtype=object)
     shape = (len(dates), len(symbols))
 
     def wide(name: str) -> FloatArray:

@@ -45,12 +45,8 @@ def commission(notional: Decimal, schedule: CommissionSchedule) -> Decimal:
     return _fen(max(notional * schedule.rate, schedule.minimum))
 
 
-def trade_fees(
-    symbol: str, side: Side, notional: Decimal, day: date, schedule: CommissionSchedule
-) -> Decimal:
+def trade_fees(symbol: str, side: Side, notional: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
     """Return all fees of one fill (commission + stamp duty + transfer fee), rounded to the fen."""
     if notional <= 0:
         return Decimal("0.00")
-    return (
-        commission(notional, schedule) + stamp_duty(side, notional, day) + transfer_fee(symbol, notional, day)
-    )
+    return commission(notional, schedule) + stamp_duty(side, notional, day) + transfer_fee(symbol, notional, day)

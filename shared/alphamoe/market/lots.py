@@ -47,3 +47,20 @@ def sell_quantity_error(symbol: str, quantity: int, held: int) -> str | None:
     if step > 1 and quantity % step:
         return f"SELL quantity {quantity} for {symbol} is not a multiple of {step} and does not clear the holding"
     return f"SELL quantity {quantity} for {symbol} is below {minimum} and does not clear the holding"
+
+
+def round_sell_quantity(symbol: str, quantity: int, held: int) -> int:
+    """Round a wanted sell quantity down to the largest valid one (0 when none).
+
+    Clearing the whole holding is always valid (the odd-lot remainder goes with it); otherwise the
+    quantity follows the board's buy steps, as `sell_quantity_error` requires.
+    """
+    quantity = min(quantity, held)
+    if quantity <= 0:
+        return 0
+    if quantity == held:
+        return quantity
+    minimum, step = buy_lot(symbol)
+    if step > 1:
+        return quantity // step * step
+    return quantity if quantity >= minimum else 0

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from alphamoe.bus.memory import Handler, InMemoryBus
+from alphamoe.events import payloads as ev
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen, event_type_of
-from alphamoe.events import payloads as ev
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.factory import Stages, build_stages
 from alphamoe.report.day import DayReport, build_report
@@ -59,7 +59,9 @@ def _timed(handler: Handler, name: str, spent: dict[str, float]) -> Handler:
 
 def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages: Stages | None = None) -> DayRun:
     """Run the whole pipeline for `day` on the in-memory bus and write the report (JSON + HTML)."""
-    secret = settings.approval_secret.get_secret_value().encode() if settings.approval_secret else secrets.token_bytes(32)
+    secret = (
+        settings.approval_secret.get_secret_value().encode() if settings.approval_secret else secrets.token_bytes(32)
+    )
     stages = stages or build_stages(settings, secret=secret)
     run_id = run_id or default_run_id(day, settings, stages.data.store)
     bus = InMemoryBus()
@@ -67,9 +69,13 @@ def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages:
     for name, types in SUBSCRIPTIONS.items():
         for event_type in types:
             bus.subscribe(event_type, _timed(stages.by_name(name).handle, name, spent))
-    bus.publish(build_event(MarketOpen(trading_day=day, account_id=settings.account_id), run_id=run_id, source="/alphamoe/cli"))
+    bus.publish(
+        build_event(MarketOpen(trading_day=day, account_id=settings.account_id), run_id=run_id, source="/alphamoe/cli")
+    )
     bus.drain()
-    bus.publish(build_event(MarketClose(trading_day=day, account_id=settings.account_id), run_id=run_id, source="/alphamoe/cli"))
+    bus.publish(
+        build_event(MarketClose(trading_day=day, account_id=settings.account_id), run_id=run_id, source="/alphamoe/cli")
+    )
     bus.drain()
     report = build_report(
         bus.log,

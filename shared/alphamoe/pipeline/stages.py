@@ -56,9 +56,7 @@ Outputs = list[Envelope[Any]]
 def expect(envelope: Envelope[Any], model: type[P]) -> P:
     """Return the payload if it is of `model`, else raise the typed error a handler answers 4xx with."""
     if not isinstance(envelope.payload, model):
-        raise InvalidPayloadError(
-            f"this function handles {model.EVENT} events, not {envelope.type}", field="type"
-        )
+        raise InvalidPayloadError(f"this function handles {model.EVENT} events, not {envelope.type}", field="type")
     return envelope.payload
 
 
@@ -170,11 +168,7 @@ class SizeStage:
             self.config,
             self.commission,
         )
-        n = len(orders)
-        return [
-            derive(completed, OrderProposed(**{**o.model_dump(), "batch_index": i, "batch_size": n}), self.name)
-            for i, o in enumerate(orders)
-        ]
+        return [derive(completed, order, self.name) for order in orders]
 
 
 class RiskStage:
@@ -219,9 +213,7 @@ class ExecuteStage:
 
     name = "execute"
 
-    def __init__(
-        self, data: MarketData, accounts: AccountBook, secret: bytes, commission: CommissionSchedule
-    ) -> None:
+    def __init__(self, data: MarketData, accounts: AccountBook, secret: bytes, commission: CommissionSchedule) -> None:
         self.data, self.accounts, self.secret, self.commission = data, accounts, secret, commission
         self._brokers: dict[date, PaperBroker] = {}
         self._updates: list[BrokerOrder] = []

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from alphamoe.broker.ids import client_order_id
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import (
     OrderApproved,
@@ -26,7 +27,6 @@ from alphamoe.events.payloads import (
     SignalGenerated,
     SignalRouted,
 )
-from alphamoe.broker.ids import client_order_id
 from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus, Side, Verdict
 
@@ -121,7 +121,9 @@ def build_report(
     fills: list[FillRow] = []
     for p in payloads:
         if isinstance(p, OrderSubmitted | OrderFilled | OrderCancelled | OrderFailed):
-            filled = p.cumulative_quantity if isinstance(p, OrderFilled) else status.get(p.order_id, (p.status, 0, ""))[1]
+            filled = (
+                p.cumulative_quantity if isinstance(p, OrderFilled) else status.get(p.order_id, (p.status, 0, ""))[1]
+            )
             if isinstance(p, OrderCancelled):
                 filled = p.filled_quantity
             note = p.reason if isinstance(p, OrderCancelled | OrderFailed) else ""
@@ -140,7 +142,11 @@ def build_report(
     orders: list[OrderRow] = []
     for o in proposed:
         if o.order_id in rejected:
-            state, filled, reasons = OrderStatus.REJECTED, 0, [f"{v.code}: {v.message}" for v in rejected[o.order_id].violations]
+            state, filled, reasons = (
+                OrderStatus.REJECTED,
+                0,
+                [f"{v.code}: {v.message}" for v in rejected[o.order_id].violations],
+            )
         else:
             default = (OrderStatus.NEW if o.order_id in approved else OrderStatus.UNKNOWN, 0, "")
             state, filled, note = status.get(o.order_id, default)

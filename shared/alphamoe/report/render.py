@@ -19,8 +19,15 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
             f"Signals ({len(report.signals)} of {report.universe_size} stocks; excluded {report.excluded})",
             ["rank", "symbol", "score", "p_win", "payoff", "n", "ref price"],
             [
-                [str(s.rank), s.symbol, f"{s.score:.3f}", f"{s.p_win:.2f}", f"{s.payoff:.2f}", str(s.n_trades),
-                 str(s.reference_price)]
+                [
+                    str(s.rank),
+                    s.symbol,
+                    f"{s.score:.3f}",
+                    f"{s.p_win:.2f}",
+                    f"{s.payoff:.2f}",
+                    str(s.n_trades),
+                    str(s.reference_price),
+                ]
                 for s in report.signals[:limit]
             ],
         ),
@@ -33,8 +40,16 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
             "Orders (size → risk → execute)",
             ["client id", "symbol", "side", "qty", "limit", "status", "filled", "reasons"],
             [
-                [o.client_order_id, o.symbol, o.side.value, str(o.quantity), str(o.limit_price), o.status.value,
-                 str(o.filled_quantity), "; ".join(o.reasons)]
+                [
+                    o.client_order_id,
+                    o.symbol,
+                    o.side.value,
+                    str(o.quantity),
+                    str(o.limit_price),
+                    o.status.value,
+                    str(o.filled_quantity),
+                    "; ".join(o.reasons),
+                ]
                 for o in report.orders
             ],
         ),

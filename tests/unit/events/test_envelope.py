@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from alphamoe.errors import EventError, InvalidPayloadError, MissingAttributeError, UnknownEventTypeError
 from alphamoe.events import EVENT_TYPES, MarketOpen, OrderProposed, build_event, from_http, to_http
 from alphamoe.types import Side
@@ -67,7 +66,7 @@ def test_from_http_when_attribute_missing_then_error_names_it(attribute: str) ->
 def test_from_http_when_type_unknown_then_unknown_type_error() -> None:
     headers, body = _http()
     headers["ce-type"] = "com.alphamoe.order.teleported"
-    with pytest.raises(UnknownEventTypeError, match="order.teleported"):
+    with pytest.raises(UnknownEventTypeError, match=r"order\.teleported"):
         from_http(headers, body)
 
 

@@ -1,0 +1,297 @@
+"""The paper broker: A-share matching of day limit orders against day D's own bar.
+
+Orders are placed at the open, so a buy fills at the open when the open is at or under its limit, else
+at the limit if the day traded down to it; a stock sealed at limit-up all day (high == low == limit-up)
+never fills a buy, and one sealed at limit-down never fills a sell. A fill takes at most `volume_cap` of
+the day's volume, rounded down to a valid lot. Cash and shares are frozen for open remainders, as a
+real broker does, and T+1 keeps today's buys out of `sellable`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import Decimal
+
+from alphamoe.broker.protocol import BrokerOrder, Fill, OrderCallback, SubmitOrder
+from alphamoe.errors import DataError
+from alphamoe.market.bars import BarStore, DayBar
+from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
+from alphamoe.market.limits import PriceBand, limit_prices
+from alphamoe.market.lots import buy_quantity_error, round_buy_quantity, round_sell_quantity, sell_quantity_error
+from alphamoe.market.ticks import on_tick, to_price
+from alphamoe.portfolio import AccountState, Position
+from alphamoe.types import OrderStatus, Side
+
+OPEN_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+
+
+class PaperBroker:
+    """A simulated broker session for one trading day and one account."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        store: BarStore,
+        day: date,
+        account: AccountState,
+        commission: CommissionSchedule,
+        *,
+        volume_cap: float = 0.1,
+    ) -> None:
+        if not 0 < volume_cap <= 1:
+            raise ValueError(f"'volume_cap' not in (0, 1], was {volume_cap}")
+        if account.trading_day > day:
+            raise DataError(f"account state of {account.trading_day} is after the paper session {day}")
+        # a state from an earlier day is rolled to D's open: yesterday's buys become sellable (T+1)
+        opening = account.roll_to(day) if account.trading_day < day else account
+        self.store = store
+        self.day = day
+        self.commission = commission
+        self.volume_cap = volume_cap
+        self._account_id = opening.account_id
+        self._cash = opening.cash
+        self._positions = {p.symbol: p for p in opening.positions}
+        self._orders: dict[str, BrokerOrder] = {}
+        self._traded: dict[str, int] = {}  # shares filled per symbol today, against the volume cap
+        self._callbacks: list[OrderCallback] = []
+        self._bars: dict[str, DayBar] | None = None
+        self._closed = False
+
+    # -- session -----------------------------------------------------------------------------------
+    def connect(self) -> None:
+        self._day_bars()
+
+    def close(self) -> None:
+        self._closed = True
+
+    def subscribe(self, callback: OrderCallback) -> None:
+        self._callbacks.append(callback)
+
+    # -- queries -----------------------------------------------------------------------------------
+    def orders(self) -> list[BrokerOrder]:
+        return list(self._orders.values())
+
+    def account(self) -> AccountState:
+        return AccountState(
+            account_id=self._account_id,
+            trading_day=self.day,
+            cash=self._cash,
+            positions=tuple(self._positions[s] for s in sorted(self._positions)),
+        )
+
+    # -- commands ----------------------------------------------------------------------------------
+    def submit(self, order: SubmitOrder) -> BrokerOrder:
+        """Accept and match a day limit order; the same client_order_id again returns the existing order."""
+        existing = self._orders.get(order.client_order_id)
+        if existing is not None:
+            return existing
+        accepted = BrokerOrder(
+            client_order_id=order.client_order_id,
+            order_id=order.order_id,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=order.quantity,
+            limit_price=order.limit_price,
+            status=OrderStatus.ACCEPTED,
+        )
+        reason = self._rejection(order)
+        if reason is not None:
+            return self._publish(_replace(accepted, status=OrderStatus.REJECTED, reason=reason))
+        self._publish(accepted)
+        return self._match(accepted, self._day_bars()[order.symbol])
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Cancel the open remainder of an order; a finished order is returned unchanged."""
+        order = self._orders.get(client_order_id)
+        if order is None:
+            raise KeyError(f"paper broker has no order {client_order_id!r} on {self.day}")
+        if order.status not in OPEN_STATUSES:
+            return order
+        return self._publish(_replace(order, status=OrderStatus.CANCELLED, reason="cancelled by request"))
+
+    def end_of_day(self) -> AccountState:
+        """Close the session: expire open day orders (fills kept) and mark holdings to D's close."""
+        for order in list(self._orders.values()):
+            if order.status in OPEN_STATUSES:
+                self._publish(_replace(order, status=OrderStatus.CANCELLED, reason="day order expired at the close"))
+        bars = self._day_bars()
+        for symbol, p in list(self._positions.items()):
+            bar = bars.get(symbol)
+            if bar is not None:  # a suspended stock keeps its last price
+                self._positions[symbol] = _position(p, last_price=to_price(bar.close))
+        self._closed = True
+        return self.account()
+
+    # -- matching ----------------------------------------------------------------------------------
+    def _day_bars(self) -> dict[str, DayBar]:
+        if self._bars is None:
+            self._bars = self.store.day(self.day)
+        return self._bars
+
+    def _rejection(self, order: SubmitOrder) -> str | None:
+        # the checks an exchange or broker front end makes before accepting an order
+        if self._closed:
+            return f"session {self.day} is closed"
+        if order.trading_day != self.day or order.account_id != self._account_id:
+            return (
+                f"order is for {order.account_id} on {order.trading_day}; this session is "
+                f"{self._account_id} on {self.day}"
+            )
+        bar = self._day_bars().get(order.symbol)
+        if bar is None:
+            return f"suspended: {order.symbol} has no bar on {self.day}"
+        try:
+            band = _band(bar)
+            held = self._held(order.symbol)
+            lot_error = (
+                buy_quantity_error(order.symbol, order.quantity)
+                if order.side == Side.BUY
+                else sell_quantity_error(order.symbol, order.quantity, held)
+            )
+        except DataError as exc:
+            return str(exc)
+        if lot_error is not None:
+            return lot_error
+        if not on_tick(order.limit_price) or not band.contains(order.limit_price):
+            return f"limit price {order.limit_price} not on the tick or outside band [{band.down}, {band.up}]"
+        if order.side == Side.SELL:
+            free = self._free_sellable(order.symbol)
+            if order.quantity > free:
+                return (
+                    f"T+1: SELL {order.quantity} of {order.symbol} exceeds the {free} sellable shares "
+                    "(today's buys unlock next session)"
+                )
+            return None
+        cost = _cost(order.symbol, Side.BUY, order.quantity, order.limit_price, self.day, self.commission)
+        free_cash = self._free_cash()
+        if cost > free_cash:
+            return f"insufficient cash: BUY {order.quantity} × {order.limit_price} + fees = {cost} > {free_cash} CNY"
+        return None
+
+    def _match(self, order: BrokerOrder, bar: DayBar) -> BrokerOrder:
+        price = _fill_price(order.side, order.limit_price, bar, _band(bar))
+        if price is None:
+            return order
+        room = max(math.floor(self.volume_cap * bar.volume) - self._traded.get(order.symbol, 0), 0)
+        quantity = min(order.quantity, room)
+        if quantity < order.quantity:  # partial: a valid lot, the rest stays open
+            quantity = (
+                round_buy_quantity(order.symbol, quantity)
+                if order.side == Side.BUY
+                else round_sell_quantity(order.symbol, quantity, self._held(order.symbol))
+            )
+        if quantity <= 0:
+            return order
+        fees = trade_fees(order.symbol, order.side, quantity * price, self.day, self.commission)
+        self._book(order.symbol, order.side, quantity, price, fees)
+        fill = Fill(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=quantity,
+            price=price,
+            fees=fees,
+        )
+        filled = order.filled_quantity + quantity
+        fills = (*order.fills, fill)
+        average = sum((f.price * f.quantity for f in fills), Decimal("0")) / filled
+        return self._publish(
+            _replace(
+                order,
+                status=OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED,
+                filled_quantity=filled,
+                average_price=average.quantize(Decimal("0.0001")),
+                fees=order.fees + fees,
+                fills=fills,
+            )
+        )
+
+    def _book(self, symbol: str, side: Side, quantity: int, price: Decimal, fees: Decimal) -> None:
+        # move cash and shares for one fill
+        self._traded[symbol] = self._traded.get(symbol, 0) + quantity
+        notional = quantity * price
+        p = self._positions.get(symbol)
+        if side == Side.BUY:
+            self._cash -= notional + fees
+            if p is None:
+                self._positions[symbol] = Position(
+                    symbol=symbol, quantity=quantity, sellable=0, cost=notional + fees, last_price=price
+                )
+            else:  # today's shares are not sellable until the next session (T+1)
+                self._positions[symbol] = _position(p, quantity=p.quantity + quantity, cost=p.cost + notional + fees)
+            return
+        assert p is not None, "sell fills are checked against sellable shares"
+        self._cash += notional - fees
+        remaining = p.quantity - quantity
+        if remaining == 0:
+            del self._positions[symbol]
+            return
+        cost = (p.cost * remaining / p.quantity).quantize(FEN)  # average cost carries over
+        self._positions[symbol] = _position(p, quantity=remaining, sellable=p.sellable - quantity, cost=cost)
+
+    def _held(self, symbol: str) -> int:
+        p = self._positions.get(symbol)
+        return 0 if p is None else p.quantity
+
+    def _free_sellable(self, symbol: str) -> int:
+        p = self._positions.get(symbol)
+        frozen = sum(
+            o.quantity - o.filled_quantity
+            for o in self._orders.values()
+            if o.symbol == symbol and o.side == Side.SELL and o.status in OPEN_STATUSES
+        )
+        return (0 if p is None else p.sellable) - frozen
+
+    def _free_cash(self) -> Decimal:
+        frozen = sum(
+            (
+                _cost(o.symbol, Side.BUY, o.quantity - o.filled_quantity, o.limit_price, self.day, self.commission)
+                for o in self._orders.values()
+                if o.side == Side.BUY and o.status in OPEN_STATUSES
+            ),
+            Decimal("0"),
+        )
+        return self._cash - frozen
+
+    def _publish(self, order: BrokerOrder) -> BrokerOrder:
+        self._orders[order.client_order_id] = order
+        for callback in self._callbacks:
+            callback(order)
+        return order
+
+
+def _band(bar: DayBar) -> PriceBand:
+    return limit_prices(bar.symbol, to_price(bar.prev_close), bar.day, st=bar.st, listing_day_index=bar.listing_index)
+
+
+def _fill_price(side: Side, limit: Decimal, bar: DayBar, band: PriceBand) -> Decimal | None:
+    """Return where an order placed at the open fills on this bar, or None when it cannot."""
+    open_, high, low = to_price(bar.open), to_price(bar.high), to_price(bar.low)
+    if side == Side.BUY:
+        if high == low == band.up:  # sealed at limit-up all day: the queue never reaches us
+            return None
+        if open_ <= limit:
+            return open_
+        return limit if low <= limit else None
+    if high == low == band.down:  # sealed at limit-down all day
+        return None
+    if open_ >= limit:
+        return open_
+    return limit if high >= limit else None
+
+
+def _cost(symbol: str, side: Side, quantity: int, price: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
+    if quantity <= 0:
+        return Decimal("0")
+    return quantity * price + trade_fees(symbol, side, quantity * price, day, schedule)
+
+
+def _replace(order: BrokerOrder, **changes: object) -> BrokerOrder:
+    # a new validated object for every state change: published orders are never mutated
+    return BrokerOrder.model_validate({**order.model_dump(), **changes})
+
+
+def _position(p: Position, **changes: object) -> Position:
+    return Position.model_validate({**p.model_dump(), **changes})

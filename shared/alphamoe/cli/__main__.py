@@ -1,0 +1,3 @@
+from alphamoe.cli.app import main
+
+main()

@@ -1,0 +1,58 @@
+"""The gate: which experts review a signal, and how much each one's vote weighs."""
+
+from __future__ import annotations
+
+from alphamoe.events.payloads import GateChoice, SignalGenerated
+from alphamoe.router.config import GateWeights, RouterConfig
+from alphamoe.router.experts import Expert, ExpertRegistry
+
+
+def expert_weight(expert: Expert, signal: SignalGenerated, weights: GateWeights, regime: str) -> tuple[float, str]:
+    """Return the expert's weight for this signal and regime, and how it was built (for the audit trail)."""
+    base = weights.base.get(expert.name, expert.weight)
+    weight = base
+    terms = [f"base {base:.2f}"]
+    for label, table in (
+        (f"strategy {signal.strategy}", weights.by_strategy.get(signal.strategy)),
+        (f"board {signal.board.value}", weights.by_board.get(signal.board.value)),
+        (f"regime {regime}", weights.by_regime.get(regime)),
+    ):
+        multiplier = (table or {}).get(expert.name)
+        if multiplier is not None:
+            weight *= multiplier
+            terms.append(f"{label} ×{multiplier:.2f}")
+    return weight, " × ".join(terms)
+
+
+def choose_experts(
+    signal: SignalGenerated, registry: ExpertRegistry, config: RouterConfig, *, regime: str = "unknown"
+) -> tuple[GateChoice, ...]:
+    """Return one choice per registered expert: the top-k available, competent ones by weight are selected.
+
+    Ties break by name, so the choice is deterministic. Selected experts come first, by rank; the others
+    follow in registration order, each with why it was left out.
+    """
+    left_out: dict[str, GateChoice] = {}
+    ranked: list[tuple[float, str, str]] = []
+    for expert in registry:
+        reason = registry.unavailable_reason(expert.name) or expert.competence.gap(signal)
+        if reason is not None:
+            left_out[expert.name] = GateChoice(expert=expert.name, weight=0.0, selected=False, why=reason)
+            continue
+        weight, terms = expert_weight(expert, signal, config.weights, regime)
+        if weight <= 0:
+            why = f"weight 0 ({terms}): switched off here"
+            left_out[expert.name] = GateChoice(expert=expert.name, weight=0.0, selected=False, why=why)
+            continue
+        ranked.append((weight, expert.name, terms))
+    ranked.sort(key=lambda entry: (-entry[0], entry[1]))
+    selected: list[GateChoice] = []
+    for rank, (weight, name, terms) in enumerate(ranked, start=1):
+        why = f"rank {rank} of {len(ranked)}, weight {weight:.2f} = {terms}"
+        if rank <= config.top_k:
+            selected.append(GateChoice(expert=name, weight=weight, selected=True, why=why))
+        else:
+            left_out[name] = GateChoice(
+                expert=name, weight=weight, selected=False, why=f"{why}: outside the top {config.top_k}"
+            )
+    return (*selected, *(left_out[name] for name in registry.names if name in left_out))

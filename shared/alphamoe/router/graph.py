@@ -1,0 +1,148 @@
+"""Router(Experts) as a LangGraph: gate → one parallel node per selected expert (Send) → aggregate.
+
+The graph is compiled once per Router and runs without a checkpointer: routing is a pure function of
+the signals, the registry, the config and the regime.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Annotated, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Send
+
+from alphamoe.events.payloads import ExpertOpinion, GateChoice, SignalGenerated, SignalRouted
+from alphamoe.router.aggregate import Ballot, aggregate
+from alphamoe.router.config import RouterConfig
+from alphamoe.router.defaults import default_registry
+from alphamoe.router.experts import Expert, ExpertRegistry, judge_safely
+from alphamoe.router.gate import choose_experts
+
+_GATE = "gate"
+_AGGREGATE = "aggregate"
+
+
+class _BatchState(TypedDict, total=False):
+    signals: list[SignalGenerated]
+    regime: str
+    gates: list[tuple[GateChoice, ...]]  # by position in `signals`
+    opinions: Annotated[list[tuple[int, ExpertOpinion]], operator.add]  # (position, opinion)
+    routed: list[SignalRouted]
+
+
+class _ExpertTask(TypedDict):
+    position: int
+    signal: SignalGenerated
+
+
+def _node_name(expert_name: str) -> str:
+    return f"expert.{expert_name}"
+
+
+class _ExpertNode:
+    # one graph node per expert; a failing expert abstains inside judge_safely
+    def __init__(self, expert: Expert) -> None:
+        self.expert = expert
+
+    def __call__(self, state: _ExpertTask) -> _BatchState:
+        return {"opinions": [(state["position"], judge_safely(self.expert, state["signal"]))]}
+
+
+class Router:
+    """Route quant signals through the expert panel; the verdict can confirm, veto or abstain, never order.
+
+    One graph invocation routes a whole batch: the gate picks experts per signal, each (signal, expert)
+    pair is one Send to that expert's node, LangGraph runs them in parallel (at most `max_workers`
+    threads), and the aggregate node rules on every signal. One invocation per batch (of up to
+    `signals_per_invocation`) rather than per signal pays LangGraph's per-invocation overhead (a thread
+    pool, a few supersteps) once, not once per signal.
+    """
+
+    def __init__(self, registry: ExpertRegistry, config: RouterConfig | None = None) -> None:
+        self.registry = registry
+        self.config = config or RouterConfig()
+        self._graph = self._compile()
+
+    def route(self, signal: SignalGenerated, *, regime: str = "unknown") -> SignalRouted:
+        """Return the panel's verdict on one signal; `regime` is the market regime the gate weighs by."""
+        return self.route_batch([signal], regime=regime)[0]
+
+    def route_batch(self, signals: Sequence[SignalGenerated], *, regime: str = "unknown") -> list[SignalRouted]:
+        """Return the verdicts on a day's signals, sorted by signal_id (input order among equal ids)."""
+        routed: list[SignalRouted] = []
+        step = self.config.signals_per_invocation
+        for start in range(0, len(signals), step):
+            state: _BatchState = {"signals": list(signals[start : start + step]), "regime": regime}
+            routed += self._graph.invoke(state, config={"max_concurrency": self.config.max_workers})["routed"]
+        return sorted(routed, key=lambda r: r.signal.signal_id)
+
+    def _compile(self) -> CompiledStateGraph[_BatchState, None, _BatchState, _BatchState]:
+        builder = StateGraph(_BatchState)
+        builder.add_node(_GATE, self._gate)
+        builder.add_node(_AGGREGATE, self._aggregate)
+        builder.add_edge(START, _GATE)
+        expert_nodes = []
+        for expert in self.registry.available():
+            node = _node_name(expert.name)
+            builder.add_node(node, _ExpertNode(expert), input_schema=_ExpertTask)
+            builder.add_edge(node, _AGGREGATE)
+            expert_nodes.append(node)
+        builder.add_conditional_edges(_GATE, self._fan_out, [*expert_nodes, _AGGREGATE])
+        builder.add_edge(_AGGREGATE, END)
+        return builder.compile(name="router")
+
+    def _gate(self, state: _BatchState) -> _BatchState:
+        regime = state["regime"]
+        return {"gates": [choose_experts(s, self.registry, self.config, regime=regime) for s in state["signals"]]}
+
+    @staticmethod
+    def _fan_out(state: _BatchState) -> list[Send] | str:
+        tasks = [
+            Send(_node_name(choice.expert), _ExpertTask(position=position, signal=signal))
+            for position, (signal, gate) in enumerate(zip(state["signals"], state["gates"], strict=True))
+            for choice in gate
+            if choice.selected
+        ]
+        return tasks or _AGGREGATE
+
+    def _aggregate(self, state: _BatchState) -> _BatchState:
+        opinions: dict[tuple[int, str], ExpertOpinion] = {
+            (position, opinion.expert): opinion for position, opinion in state.get("opinions", [])
+        }
+        routed = [
+            self._rule(signal, gate, opinions, position)
+            for position, (signal, gate) in enumerate(zip(state["signals"], state["gates"], strict=True))
+        ]
+        return {"routed": routed}
+
+    def _rule(
+        self,
+        signal: SignalGenerated,
+        gate: tuple[GateChoice, ...],
+        opinions: dict[tuple[int, str], ExpertOpinion],
+        position: int,
+    ) -> SignalRouted:
+        ballots = [
+            Ballot(opinion=opinion, weight=choice.weight, can_veto=self.registry.get(choice.expert).can_veto)
+            for choice in gate
+            if choice.selected and (opinion := opinions.get((position, choice.expert))) is not None
+        ]
+        decision = aggregate(ballots, confirm_threshold=self.config.confirm_threshold, gate=gate)
+        return SignalRouted(
+            trading_day=signal.trading_day,
+            signal=signal,
+            verdict=decision.verdict,
+            confidence=decision.confidence,
+            gate=gate,
+            opinions=tuple(b.opinion for b in ballots),
+            reasoning_summary=decision.reasoning_summary,
+        )
+
+
+def default_router(config: RouterConfig | None = None, *, llm_enabled: bool) -> Router:
+    """Return a Router over the standard panel (router/defaults.py)."""
+    config = config or RouterConfig()
+    return Router(default_registry(config, llm_enabled=llm_enabled), config)

@@ -1,0 +1,247 @@
+"""Turn one day's routed signals and exits into lot-valid limit orders: Kelly × caps × cash.
+
+The allocation is a pure function of its inputs, sorted by stable keys, so the same batch gives the
+same orders in any arrival order (DESIGN.md §4). It only proposes: risk decides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from alphamoe.events.payloads import OrderProposed, SignalRouted
+from alphamoe.market.fees import CommissionSchedule, trade_fees
+from alphamoe.market.lots import round_buy_quantity, round_sell_quantity
+from alphamoe.market.reference import ReferenceData
+from alphamoe.market.ticks import round_half_up
+from alphamoe.portfolio import AccountState
+from alphamoe.sizing.config import SizingConfig
+from alphamoe.sizing.kelly import kelly_fraction
+from alphamoe.types import Side, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """An order before its place in the batch is known."""
+
+    symbol: str
+    side: Side
+    quantity: int
+    limit_price: Decimal
+    reference_price: Decimal
+    target_weight: float
+    kelly: float
+    signal_id: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    routed: SignalRouted
+    ref: ReferenceData
+    kelly: float  # f*
+    weight: float  # after the per-stock cap
+    notes: tuple[str, ...]
+
+    @property
+    def symbol(self) -> str:
+        return self.routed.signal.symbol
+
+
+def order_id(day: date, account_id: str, symbol: str, side: Side) -> str:
+    """Return the deterministic id of the day's one order per (account, symbol, side)."""
+    return f"{day.isoformat()}:{account_id}:{symbol}:{side.value}"
+
+
+def buy_limit_price(ref: ReferenceData, buffer: Decimal) -> Decimal:
+    """Return the buy limit: the previous close plus a buffer, on the tick, inside the day's band."""
+    return max(ref.band.down, min(ref.band.up, round_half_up(ref.prev_close * (1 + buffer))))
+
+
+def sell_limit_price(ref: ReferenceData, buffer: Decimal) -> Decimal:
+    """Return the sell limit: the previous close less a buffer, on the tick, inside the day's band."""
+    return min(ref.band.up, max(ref.band.down, round_half_up(ref.prev_close * (1 - buffer))))
+
+
+def size_batch(
+    day: date,
+    routed: Sequence[SignalRouted],
+    exits: Sequence[str],
+    account: AccountState,
+    reference: Mapping[str, ReferenceData],
+    config: SizingConfig,
+    commission: CommissionSchedule,
+) -> list[OrderProposed]:
+    """Return the day's proposed orders: sells of exited holdings first, then buys best weight first.
+
+    Buys use the previous close from the pre-open reference (ex-rights adjusted), not the signal's
+    last close, so a limit on an ex-rights day stays near the new price.
+    """
+    exit_set = frozenset(exits)
+    drafts = _sells(exit_set, account, reference, config)
+    drafts += _buys(day, routed, exit_set, account, reference, config, commission)
+    return [
+        OrderProposed(
+            trading_day=day,
+            order_id=order_id(day, account.account_id, d.symbol, d.side),
+            account_id=account.account_id,
+            symbol=d.symbol,
+            side=d.side,
+            quantity=d.quantity,
+            limit_price=d.limit_price,
+            reference_price=d.reference_price,
+            target_weight=d.target_weight,
+            kelly_fraction=d.kelly,
+            signal_id=d.signal_id,
+            reasons=d.reasons,
+            batch_index=i,
+            batch_size=len(drafts),
+        )
+        for i, d in enumerate(drafts)
+    ]
+
+
+def _sells(
+    exits: frozenset[str],
+    account: AccountState,
+    reference: Mapping[str, ReferenceData],
+    config: SizingConfig,
+) -> list[_Draft]:
+    out: list[_Draft] = []
+    for position in sorted(account.positions, key=lambda p: p.symbol):
+        ref = reference.get(position.symbol)
+        if position.symbol not in exits or ref is None:  # absent from reference: suspended, cannot sell
+            continue
+        quantity = round_sell_quantity(position.symbol, position.sellable, position.quantity)
+        if quantity <= 0:
+            continue
+        limit = sell_limit_price(ref, config.limit_buffer)
+        out.append(
+            _Draft(
+                symbol=position.symbol,
+                side=Side.SELL,
+                quantity=quantity,
+                limit_price=limit,
+                reference_price=ref.prev_close,
+                target_weight=0.0,
+                kelly=0.0,
+                signal_id=None,
+                reasons=(
+                    f"strategy exit: sell {quantity} of {position.sellable} sellable ({position.quantity} held, T+1)",
+                    f"limit {limit} = max(limit-down {ref.band.down}, "
+                    f"prev_close {ref.prev_close} × (1 - {config.limit_buffer}))",
+                ),
+            )
+        )
+    return out
+
+
+def _candidates(
+    routed: Sequence[SignalRouted],
+    exits: frozenset[str],
+    account: AccountState,
+    reference: Mapping[str, ReferenceData],
+    config: SizingConfig,
+    equity: Decimal,
+) -> list[_Candidate]:
+    best: dict[str, _Candidate] = {}
+    for r in sorted(routed, key=lambda r: (r.signal.symbol, r.signal.signal_id)):
+        symbol = r.signal.symbol
+        ref = reference.get(symbol)
+        if r.verdict != Verdict.CONFIRM or r.confidence < config.min_confidence or ref is None or symbol in exits:
+            continue
+        f_star = kelly_fraction(r.signal.p_win, r.signal.payoff)
+        raw = f_star * config.kelly_fraction * r.confidence
+        held = account.position(symbol)
+        held_weight = float(held.last_price * held.quantity / equity) if held is not None else 0.0
+        room = max(config.max_position_weight - held_weight, 0.0)
+        weight = min(raw, room)
+        notes = [
+            f"kelly p={r.signal.p_win:.4f} b={r.signal.payoff:.4f} f*={f_star:.4f}",
+            f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f} = {raw:.4f}",
+        ]
+        if raw > room:
+            notes.append(
+                f"capped at max_position_weight {config.max_position_weight} less held {held_weight:.4f} → {weight:.4f}"
+            )
+        if weight <= 0.0:
+            continue
+        candidate = _Candidate(r, ref, f_star, weight, tuple(notes))
+        if symbol not in best or weight > best[symbol].weight:  # two strategies on one stock: keep the best
+            best[symbol] = candidate
+    ranked = sorted(best.values(), key=lambda c: (-c.weight, c.symbol))
+    return ranked[: config.max_orders]
+
+
+def _buys(
+    day: date,
+    routed: Sequence[SignalRouted],
+    exits: frozenset[str],
+    account: AccountState,
+    reference: Mapping[str, ReferenceData],
+    config: SizingConfig,
+    commission: CommissionSchedule,
+) -> list[_Draft]:
+    equity = account.equity
+    if equity <= 0:
+        return []
+    candidates = _candidates(routed, exits, account, reference, config, equity)
+    exposure = float(account.market_value / equity)
+    ceiling = min(config.max_total_weight, 1.0 - config.cash_reserve)
+    room = max(ceiling - exposure, 0.0)
+    total = math.fsum(c.weight for c in candidates)
+    scale = room / total if total > room else 1.0
+    scale_note = (
+        f"scaled ×{scale:.4f}: exposure {exposure:.4f} + new {total:.4f} ≤ min(max_total_weight "
+        f"{config.max_total_weight}, 1 - cash_reserve {config.cash_reserve}) = {ceiling:.4f}"
+    )
+    cash_left = account.cash - _decimal(config.cash_reserve) * equity
+    out: list[_Draft] = []
+    for c in candidates:
+        weight = c.weight * scale
+        symbol = c.symbol
+        limit = buy_limit_price(c.ref, config.limit_buffer)
+        target = (_decimal(weight) * equity).quantize(Decimal("0.01"))
+        spend = min(target, cash_left)
+        quantity = round_buy_quantity(symbol, int(spend / limit)) if spend > 0 else 0
+        fees = _buy_fees(symbol, quantity, limit, day, commission)
+        while quantity > 0 and quantity * limit + fees > cash_left:
+            quantity = round_buy_quantity(symbol, quantity - 1)
+            fees = _buy_fees(symbol, quantity, limit, day, commission)
+        if quantity <= 0:
+            continue
+        cost = quantity * limit + fees
+        notes = [
+            *c.notes,
+            *([scale_note] if scale < 1.0 else []),
+            f"limit {limit} = min(limit-up {c.ref.band.up}, prev_close {c.ref.prev_close} × "
+            f"(1 + {config.limit_buffer}))",
+            f"target {target} CNY = {weight:.4f} × equity {equity}; cash after reserve and earlier orders {cash_left}",
+            f"{quantity} shares × {limit} + fees {fees} = {cost}",
+        ]
+        cash_left -= cost
+        out.append(
+            _Draft(
+                symbol=symbol,
+                side=Side.BUY,
+                quantity=quantity,
+                limit_price=limit,
+                reference_price=c.ref.prev_close,
+                target_weight=min(weight, 1.0),
+                kelly=c.kelly,
+                signal_id=c.routed.signal.signal_id,
+                reasons=tuple(notes),
+            )
+        )
+    return out
+
+
+def _buy_fees(symbol: str, quantity: int, limit: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
+    return trade_fees(symbol, Side.BUY, quantity * limit, day, schedule)
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(value))

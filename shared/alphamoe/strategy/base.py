@@ -1,0 +1,75 @@
+"""The Strategy contract (DESIGN.md §8, 研产同构): one vectorised `signals(panel)` for scan and backtests.
+
+The same instance runs in the day's scan (its last row), in the VectorBT bulk backtest (every row) and,
+wrapped, in Backtrader; so a strategy must be a pure function of the panel it is given:
+- row t of every output uses bars of rows ≤ t only (no look-ahead);
+- factors run on adjusted prices (`panel.adjusted(panel.close)`), limits and fills on raw ones;
+- a suspended day (NaN bar) gives NaN features and no entry or exit on that row.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from alphamoe.market.bars import BoolArray, FloatArray, Panel
+
+
+class StrategyParams(BaseModel):
+    """Base of a strategy's typed parameters: frozen, so a strategy instance cannot drift."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class StrategySignals:
+    """A strategy's output over a panel: every array is T×N, aligned with `panel.dates` × `panel.symbols`.
+
+    `entries[t, i]`/`exits[t, i]` are decided at row t's close and trade at the next session's open.
+    `score` ranks entries (higher is better, NaN where undefined); `features` are the factor values the
+    router's experts read.
+    """
+
+    entries: BoolArray
+    exits: BoolArray
+    score: FloatArray
+    features: dict[str, FloatArray]
+
+    def __post_init__(self) -> None:
+        shape = self.entries.shape
+        named = {"exits": self.exits, "score": self.score, **{f"features[{k!r}]": v for k, v in self.features.items()}}
+        for name, array in named.items():
+            if array.shape != shape:
+                raise ValueError(f"StrategySignals.{name} has shape {array.shape}, entries has {shape}")
+        if self.entries.dtype != np.bool_ or self.exits.dtype != np.bool_:
+            raise ValueError(
+                f"StrategySignals entries/exits must be bool, were {self.entries.dtype}/{self.exits.dtype}"
+            )
+
+
+class Strategy(ABC):
+    """A named, parameterised signal generator; subclasses set `name`, `Params` and `signals`.
+
+    A subclass narrows `params` to its own model (`params: MyParams`), so its code reads typed fields.
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[StrategyParams]]
+    params: StrategyParams
+
+    def __init__(self, params: StrategyParams | None = None) -> None:
+        params = self.Params() if params is None else params
+        if not isinstance(params, self.Params):
+            raise TypeError(f"{type(self).__name__} takes {self.Params.__name__}, was {type(params).__name__}")
+        self.params = params
+
+    @abstractmethod
+    def signals(self, panel: Panel) -> StrategySignals:
+        """Return entries, exits, score and features for every row of `panel`, using rows ≤ t for row t."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"

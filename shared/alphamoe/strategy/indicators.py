@@ -1,0 +1,123 @@
+"""Vectorised T×N indicators over panel arrays: trailing windows only, NaN wherever a window has a gap.
+
+A window that touches a suspended day (NaN) gives NaN: a factor is never computed on a partial window, so a
+stock resuming from suspension waits a full window before it can signal again. Windows are folded with
+elementwise NumPy ops (no numba compile, no per-column loop); every window ends at row t, so row t sees
+rows ≤ t only, and a column's values do not depend on its position in the panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from alphamoe.market.bars import BoolArray, FloatArray, Panel
+from alphamoe.market.boards import board_of
+from alphamoe.market.rules import rulebook
+
+
+def _trailing(values: FloatArray, window: int, combine: Callable[[FloatArray, FloatArray], FloatArray]) -> FloatArray:
+    # fold the window's rows elementwise, oldest last: every value sees the same operations in the same
+    # order whatever its column, so results never depend on column order (a reduction over a strided axis
+    # may), and row t is built from rows t−window+1 … t only
+    out = np.full(values.shape, np.nan)
+    rows = values.shape[0]
+    if rows >= window:
+        acc = values[window - 1 :].copy()
+        for k in range(1, window):
+            acc = combine(acc, values[window - 1 - k : rows - k])
+        out[window - 1 :] = acc
+    return out
+
+
+def rolling_sum(values: FloatArray, window: int) -> FloatArray:
+    return _trailing(values, window, np.add)
+
+
+def rolling_mean(values: FloatArray, window: int) -> FloatArray:
+    out: FloatArray = rolling_sum(values, window) / window
+    return out
+
+
+def rolling_max(values: FloatArray, window: int) -> FloatArray:
+    return _trailing(values, window, np.maximum)  # np.maximum propagates NaN: a gap gives NaN
+
+
+def rolling_std(values: FloatArray, window: int) -> FloatArray:
+    """Return the sample standard deviation (ddof=1) over the trailing window.
+
+    Computed from the window's first two moments (no T×N×window temporary): accurate to ~1e-8 relative
+    for return-sized values, the only use here; not meant for raw price levels.
+    """
+    if window < 2:
+        raise ValueError(f"rolling_std needs window >= 2, was {window}")
+    mean = rolling_mean(values, window)
+    mean_square = rolling_mean(values * values, window)
+    variance = np.maximum(mean_square - mean * mean, 0.0) * (window / (window - 1))
+    out: FloatArray = np.sqrt(variance)
+    return out
+
+
+def lag(values: FloatArray, periods: int = 1) -> FloatArray:
+    """Return values shifted down by `periods` rows (row t holds row t−periods), NaN on top."""
+    out = np.full_like(values, np.nan)
+    out[periods:] = values[:-periods]
+    return out
+
+
+def pct_change(values: FloatArray, periods: int = 1) -> FloatArray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = values / lag(values, periods) - 1.0
+    return out
+
+
+def rsi(close: FloatArray, window: int = 14) -> FloatArray:
+    """Return the simple-average RSI (Cutler's, as `vbt.RSI` with ewm=False), 0…100.
+
+    RSI = 100 · mean gain / (mean gain + mean |loss|) over the last `window` changes; 50 on a flat window.
+    """
+    change = np.diff(close, axis=0, prepend=np.nan)
+    gain = rolling_mean(np.where(np.isnan(change), np.nan, np.maximum(change, 0.0)), window)
+    loss = rolling_mean(np.where(np.isnan(change), np.nan, np.maximum(-change, 0.0)), window)
+    total = gain + loss
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(total > 0, 100.0 * gain / total, np.where(np.isnan(total), np.nan, 50.0))
+    return out
+
+
+def limit_up_prices(panel: Panel) -> FloatArray:
+    """Return each bar's limit-up price from the dated rule book (board, ST, listing day), on the tick.
+
+    Vectorised twin of `alphamoe.market.limits.limit_prices` (which stays the authority for single orders):
+    prev_close × (1 + band) rounded half up to the tick; +Infinity on days without a daily limit.
+    """
+    book = rulebook()
+    tick = float(book.tick)
+    days = [pd.Timestamp(d).date() for d in panel.dates]
+    boards = [board_of(s) for s in panel.symbols]
+    pct = np.full(panel.close.shape, np.inf)
+    for board in set(boards):
+        cols = np.array([b == board for b in boards])
+        free = np.array([book.no_limit_listing_days(board, d) for d in days])[:, None]
+        for st in (False, True):
+            band = np.array([_pct_or_inf(book.limit_pct(board, d, st=st)) for d in days])[:, None]
+            hit = (panel.st[:, cols] == st) & (panel.listing_index[:, cols] >= free)
+            pct[:, cols] = np.where(hit, band, pct[:, cols])
+    with np.errstate(invalid="ignore"):
+        # +1e-6 ticks: a float product like 11.0549999… that is 11.055 in decimals still rounds half up
+        up: FloatArray = np.floor(panel.prev_close * (1.0 + pct) / tick + 0.5 + 1e-6) * tick
+    return np.where(np.isfinite(pct), up, np.inf)
+
+
+def at_limit_up(panel: Panel) -> BoolArray:
+    """Return True where the bar closed at its limit-up price (never on days without a limit)."""
+    up = limit_up_prices(panel)
+    with np.errstate(invalid="ignore"):
+        hit: BoolArray = np.isfinite(up) & (panel.close >= up - 0.005)
+    return hit
+
+
+def _pct_or_inf(pct: object) -> float:
+    return float("inf") if pct is None else float(str(pct))

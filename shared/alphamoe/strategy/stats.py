@@ -1,0 +1,143 @@
+"""Kelly statistics per stock from the strategy's own past trades in the panel, shrunk toward the universe.
+
+Trades come from one VectorBT `Portfolio.from_signals` run over all columns at once, long only, on
+adjusted prices: a signal decided at row t's close trades at the open of the stock's next traded session
+(t+1 unless it is suspended), so exits are never same-day (T+1 holds) and only trades closed by the last
+row count: nothing after the panel is seen. Fills assume the open price; sealed limit boards are modelled
+by the paper broker and the backtest, not here. Costs are `fee_rate` per side.
+
+Per stock i with n_i closed trades, w_i wins (return > 0), l_i losses (return < 0):
+  p_i = (w_i + k·p_U) / (n_i + k)                     Beta prior on p: k pseudo-trades at the universe rate
+  b_i = (n_i·b̂_i + k·b_U) / (n_i + k)                  b̂_i = mean win / mean |loss| of stock i
+where p_U, b_U are the same ratios over every closed trade in the panel (`math.fsum`, so column order
+never changes a bit). Guards: b̂_i = b_U when stock i has no win or no loss; p_U = 0.5 when the
+universe has no closed trade, and b_U = 1 when it has no win or no loss (the ratio is undefined).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from alphamoe.market.bars import BoolArray, FloatArray, Panel, _ffill
+from alphamoe.strategy.base import StrategySignals
+
+Int64Array = npt.NDArray[np.int64]
+
+DEFAULT_FEE_RATE = 0.0005  # per side: 0.025% commission each way + 0.05% stamp duty on sells, spread
+DEFAULT_PRIOR_STRENGTH = 20.0
+NEUTRAL_P_WIN = 0.5
+NEUTRAL_PAYOFF = 1.0
+
+
+@dataclass(frozen=True)
+class ClosedTrades:
+    """Round trips closed inside the panel, in VectorBT's record order (by column, then time)."""
+
+    column: Int64Array
+    entry_row: Int64Array  # row of the fill at the open, one session after the entry signal
+    exit_row: Int64Array
+    ret: FloatArray  # VectorBT's: pnl net of fees on both sides / entry notional
+
+
+@dataclass(frozen=True)
+class KellyStats:
+    """Shrunk win rate p and payoff b per panel column, with the universe prior they lean on."""
+
+    symbols: tuple[str, ...]
+    p_win: FloatArray
+    payoff: FloatArray
+    n_trades: Int64Array
+    wins: Int64Array
+    universe_p_win: float
+    universe_payoff: float
+    prior_strength: float
+
+
+def next_session_orders(signal: BoolArray, traded: BoolArray) -> BoolArray:
+    """Return where a signal executes: the open of the stock's next traded session after the signal row."""
+    rows = np.arange(signal.shape[0])[:, None]
+    last_traded = np.maximum.accumulate(np.where(traded, rows, -1), axis=0)
+    before = np.vstack([np.full((1, signal.shape[1]), -1), last_traded[:-1]])  # last traded row < t
+    fired = np.take_along_axis(signal, np.maximum(before, 0), axis=0) & (before >= 0)
+    out: BoolArray = traded & fired
+    return out
+
+
+def closed_trades(panel: Panel, signals: StrategySignals, *, fee_rate: float = DEFAULT_FEE_RATE) -> ClosedTrades:
+    """Simulate the strategy on the panel with VectorBT and return its closed trades."""
+    import vectorbt as vbt  # lazy: ~3 s to import, numba compiles on first use
+    from vectorbt.portfolio.enums import TradeStatus
+
+    factor = panel.adjustment_factor()
+    traded = panel.traded
+    # C-contiguous float64/bool inputs always: numba compiles once per array layout, ~7 s each
+    portfolio = vbt.Portfolio.from_signals(
+        close=np.ascontiguousarray(_ffill(panel.close * factor)),  # valuation only; fills use `price`
+        entries=np.ascontiguousarray(next_session_orders(signals.entries, traded)),
+        exits=np.ascontiguousarray(next_session_orders(signals.exits, traded)),
+        price=np.ascontiguousarray(panel.open * factor),
+        fees=float(fee_rate),
+        direction="longonly",
+        accumulate=False,
+        init_cash=1_000_000.0,
+    )
+    records = portfolio.trades.records_arr
+    closed = records[records["status"] == TradeStatus.Closed]
+    return ClosedTrades(
+        column=closed["col"].astype(np.int64),
+        entry_row=closed["entry_idx"].astype(np.int64),
+        exit_row=closed["exit_idx"].astype(np.int64),
+        ret=closed["return"].astype(np.float64),
+    )
+
+
+def kelly_stats(
+    trades: ClosedTrades, symbols: tuple[str, ...], *, prior_strength: float = DEFAULT_PRIOR_STRENGTH
+) -> KellyStats:
+    """Return p and b per symbol (column of the trades), shrunk toward the universe (module docstring)."""
+    if prior_strength < 0:
+        raise ValueError(f"prior_strength must be >= 0, was {prior_strength}")
+    n_cols, k = len(symbols), float(prior_strength)
+    won, lost = trades.ret > 0, trades.ret < 0
+    n = np.bincount(trades.column, minlength=n_cols).astype(np.int64)
+    w = np.bincount(trades.column[won], minlength=n_cols).astype(np.int64)
+    losses = np.bincount(trades.column[lost], minlength=n_cols)
+    sum_win = np.bincount(trades.column[won], weights=trades.ret[won], minlength=n_cols)
+    sum_loss = np.bincount(trades.column[lost], weights=-trades.ret[lost], minlength=n_cols)
+
+    total, total_wins, total_losses = len(trades.ret), int(won.sum()), int(lost.sum())
+    p_u = total_wins / total if total else NEUTRAL_P_WIN
+    b_u = NEUTRAL_PAYOFF
+    if total_wins and total_losses:
+        b_u = (math.fsum(trades.ret[won]) / total_wins) / (math.fsum(-trades.ret[lost]) / total_losses)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own_b = np.where((w > 0) & (losses > 0), (sum_win / w) / (sum_loss / losses), b_u)
+        weight = n + k
+        p = np.where(weight > 0, (w + k * p_u) / weight, p_u)
+        b = np.where(weight > 0, (n * own_b + k * b_u) / weight, b_u)
+    return KellyStats(
+        symbols=symbols,
+        p_win=p.astype(np.float64),
+        payoff=b.astype(np.float64),
+        n_trades=n,
+        wins=w,
+        universe_p_win=float(p_u),
+        universe_payoff=float(b_u),
+        prior_strength=k,
+    )
+
+
+def strategy_stats(
+    panel: Panel,
+    signals: StrategySignals,
+    *,
+    prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+    fee_rate: float = DEFAULT_FEE_RATE,
+) -> KellyStats:
+    """Return the strategy's shrunk Kelly statistics per stock of the panel."""
+    trades = closed_trades(panel, signals, fee_rate=fee_rate)
+    return kelly_stats(trades, panel.symbols, prior_strength=prior_strength)

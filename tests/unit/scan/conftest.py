@@ -1,0 +1,24 @@
+"""Session fixtures for scan tests: one hand-built market, scanned once (VectorBT compiles on first use)."""
+
+from __future__ import annotations
+
+import pytest
+from alphamoe.scan.scanner import ScanResult
+from scan_market import SCAN_ROW, ScanInputs, day_of, head, make_market, reference_at
+
+
+@pytest.fixture(scope="session")
+def scan_inputs() -> ScanInputs:
+    """40 stocks × 300 sessions of seeded random walks with planted breakouts (see scan_market.py)."""
+    market = make_market()
+    return ScanInputs(
+        market=market,
+        panel=head(market, SCAN_ROW),
+        day=day_of(market, SCAN_ROW),
+        reference=reference_at(market, SCAN_ROW),
+    )
+
+
+@pytest.fixture(scope="session")
+def baseline(scan_inputs: ScanInputs) -> ScanResult:
+    return scan_inputs.scan()
