@@ -55,6 +55,8 @@ class StageFunction:
         return (True, "OK") if self.stage is not None else (False, f"{self.name}: not started")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # func-python wraps `send` in a CloudEventSender; its `http` sends raw ASGI messages.
+        send = getattr(send, "http", send)
         if self.stage is None:
             await send_json(send, 503, {"error": f"function {self.name} is not started"})
             return
