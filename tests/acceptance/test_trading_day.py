@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import REAL_DATA
 from alphamoe.market.bars import BarStore
 from alphamoe.market.lots import buy_quantity_error, sell_quantity_error
 from alphamoe.market.reference import pre_open_reference
@@ -20,14 +21,35 @@ from alphamoe.settings import Settings
 from alphamoe.types import OrderStatus, Side, Verdict
 
 
-@pytest.fixture(scope="module")
-def settings(market_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data=market_dir, runs=tmp_path_factory.mktemp("runs"))
+@pytest.fixture(scope="module", params=["synthetic", "real"])
+def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[date]]:
+    """The embedded market's last three days, and three real days from the imported ganlei data."""
+    if request.param == "synthetic":
+        data: Path = request.getfixturevalue("market_dir")
+        return data, BarStore(data).sessions()[-3:]
+    from alphamoe.data.ganlei import write_ganlei
+
+    folder = REAL_DATA / "daily"
+    if not folder.is_dir():
+        pytest.skip(f"real A-share data not found at {folder}")
+    data = tmp_path_factory.mktemp("real-market")
+    write_ganlei(folder, data)
+    return data, [date(2021, 5, 31), date(2021, 6, 1), date(2021, 6, 2)]
 
 
 @pytest.fixture(scope="module")
-def days(market_dir: Path) -> list[date]:
-    return BarStore(market_dir).sessions()[-3:]
+def settings(market: tuple[Path, list[date]], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data=market[0], runs=tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture(scope="module")
+def days(market: tuple[Path, list[date]]) -> list[date]:
+    return market[1]
+
+
+@pytest.fixture(scope="module")
+def market_path(market: tuple[Path, list[date]]) -> Path:
+    return market[0]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +65,9 @@ def test_run_when_days_run_then_some_orders_fill(runs: list[DayRun]) -> None:
 
 
 def test_every_order_when_proposed_then_lot_valid_on_tick_and_inside_the_band(
-    runs: list[DayRun], settings: Settings, market_dir: Path
+    runs: list[DayRun], settings: Settings, market_path: Path
 ) -> None:
-    store = BarStore(market_dir)
+    store = BarStore(market_path)
     book = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
     checked = 0
     for run in runs:
@@ -120,11 +142,10 @@ def _cli(*args: str, data: Path, runs: Path) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_cli_run_when_json_requested_then_report_has_the_contract_fields(
-    market_dir: Path, days: list[date], tmp_path: Path
-) -> None:
+def test_cli_run_when_json_requested_then_report_has_the_contract_fields(market_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "day.json"
-    done = _cli("run", "--date", days[0].isoformat(), "--json", str(out), "--quiet", data=market_dir, runs=tmp_path)
+    day = BarStore(market_dir).sessions()[-2]
+    done = _cli("run", "--date", day.isoformat(), "--json", str(out), "--quiet", data=market_dir, runs=tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     for key in ("trading_day", "run_id", "signals", "routed", "orders", "fills", "positions", "cash"):

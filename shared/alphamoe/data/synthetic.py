@@ -2,7 +2,7 @@
 
 Every board in realistic proportions, prices from market + industry + idiosyncratic factors with fat tails
 and trending regimes, all on the 0.01 tick and inside each day's limit band (computed in integer fen with
-`alphamoe.data.bands`, the vectorised `limit_prices`). It also produces what real data has and a naive
+`alphamoe.market.bands`, the vectorised `limit_prices`). It also produces what real data has and a naive
 generator forgets: limit-locked days, ST/*ST names that come and go, suspensions, IPOs with N/C names and
 unlimited first days, delistings (`XX退`, no rows after `delist_date`), and ex-rights days (XD/XR/DR)
 whose `prev_close` is the exchange's ex-rights reference, below the previous close.
@@ -21,8 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from alphamoe.data.bands import BOARDS, band_fen, from_fen
 from alphamoe.errors import DataError
+from alphamoe.market.bands import BOARDS, band_fen, from_fen
 from alphamoe.market.bars import BAR_COLUMNS, BarStore
 from alphamoe.market.boards import board_of
 from alphamoe.market.calendar import TradingCalendar

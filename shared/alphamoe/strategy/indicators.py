@@ -13,9 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, board_codes, from_fen, to_fen
 from alphamoe.market.bars import BoolArray, FloatArray, Panel
 from alphamoe.market.boards import board_of
-from alphamoe.market.rules import rulebook
 
 
 def _trailing(values: FloatArray, window: int, combine: Callable[[FloatArray, FloatArray], FloatArray]) -> FloatArray:
@@ -90,25 +90,16 @@ def rsi(close: FloatArray, window: int = 14) -> FloatArray:
 def limit_up_prices(panel: Panel) -> FloatArray:
     """Return each bar's limit-up price from the dated rule book (board, ST, listing day), on the tick.
 
-    Vectorised twin of `alphamoe.market.limits.limit_prices` (which stays the authority for single orders):
-    prev_close × (1 + band) rounded half up to the tick; +Infinity on days without a daily limit.
+    Exact: computed in whole fen by `market.bands.band_fen`, the vectorised twin of `limit_prices`;
+    +Infinity on days without a daily limit and where the stock has no bar.
     """
-    book = rulebook()
-    tick = float(book.tick)
-    days = [pd.Timestamp(d).date() for d in panel.dates]
-    boards = [board_of(s) for s in panel.symbols]
-    pct = np.full(panel.close.shape, np.inf)
-    for board in set(boards):
-        cols = np.array([b == board for b in boards])
-        free = np.array([book.no_limit_listing_days(board, d) for d in days])[:, None]
-        for st in (False, True):
-            band = np.array([_pct_or_inf(book.limit_pct(board, d, st=st)) for d in days])[:, None]
-            hit = (panel.st[:, cols] == st) & (panel.listing_index[:, cols] >= free)
-            pct[:, cols] = np.where(hit, band, pct[:, cols])
-    with np.errstate(invalid="ignore"):
-        # +1e-6 ticks: a float product like 11.0549999… that is 11.055 in decimals still rounds half up
-        up: FloatArray = np.floor(panel.prev_close * (1.0 + pct) / tick + 0.5 + 1e-6) * tick
-    return np.where(np.isfinite(pct), up, np.inf)
+    codes = board_codes([board_of(s) for s in panel.symbols])
+    prev = to_fen(np.nan_to_num(panel.prev_close))
+    up = np.full(panel.close.shape, np.inf)
+    for t, day in enumerate(panel.dates):
+        _, up_fen = band_fen(codes, prev[t], pd.Timestamp(day).date(), panel.st[t], panel.listing_index[t])
+        up[t] = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)
+    return up
 
 
 def at_limit_up(panel: Panel) -> BoolArray:
@@ -117,7 +108,3 @@ def at_limit_up(panel: Panel) -> BoolArray:
     with np.errstate(invalid="ignore"):
         hit: BoolArray = np.isfinite(up) & (panel.close >= up - 0.005)
     return hit
-
-
-def _pct_or_inf(pct: object) -> float:
-    return float("inf") if pct is None else float(str(pct))
