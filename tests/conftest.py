@@ -24,6 +24,15 @@ def market_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_daily_dir() -> Path:
+    """The real ganlei daily CSV folder; skips when ../shared/data is absent."""
+    folder = REAL_DATA / "daily"
+    if not folder.is_dir():
+        pytest.skip(f"real A-share data not found at {folder}")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def real_daily() -> object:
     """The real ganlei daily folder imported once (a GanleiImport); skips when ../shared/data is absent."""
     from alphamoe.data.ganlei import read_ganlei

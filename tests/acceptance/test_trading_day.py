@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import REAL_DATA
 from alphamoe.market.bars import BarStore
 from alphamoe.market.lots import buy_quantity_error, sell_quantity_error
 from alphamoe.market.reference import pre_open_reference
@@ -29,9 +28,7 @@ def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         return data, BarStore(data).sessions()[-3:]
     from alphamoe.data.ganlei import write_ganlei
 
-    folder = REAL_DATA / "daily"
-    if not folder.is_dir():
-        pytest.skip(f"real A-share data not found at {folder}")
+    folder: Path = request.getfixturevalue("real_daily_dir")
     data = tmp_path_factory.mktemp("real-market")
     write_ganlei(folder, data)
     return data, [date(2021, 5, 31), date(2021, 6, 1), date(2021, 6, 2)]
