@@ -38,7 +38,12 @@ class TradingCalendar:
         return self.first_covered <= day <= self.last_covered
 
     def source(self, day: date) -> str:
-        return "exchange_calendars XSHG" if self.covered(day) else "sessions present in the data"
+        if self.covered(day):
+            return "exchange_calendars XSHG"
+        return (
+            f"sessions present in the data: {day.isoformat()} is outside exchange_calendars XSHG coverage "
+            f"({self.first_covered.isoformat()} … {self.last_covered.isoformat()})"
+        )
 
     def is_session(self, day: date) -> bool:
         i = bisect.bisect_left(self._sessions, day)

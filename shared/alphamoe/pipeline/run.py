@@ -81,6 +81,7 @@ def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages:
         bus.log,
         stages.execute.closed[day],
         run_id=run_id,
+        calendar=stages.data.calendar.source(day),
         stage_ms=dict(spent),
         dead_letters=[p.reason for p in bus.dead_letters],
     )

@@ -86,6 +86,7 @@ class PositionRow(_Row):
 class DayReport(_Row):
     trading_day: date
     run_id: str
+    calendar: str
     strategy: str
     data_until: date | None
     universe_size: int
@@ -106,6 +107,7 @@ def build_report(
     closing: AccountState,
     *,
     run_id: str,
+    calendar: str,
     stage_ms: dict[str, float],
     dead_letters: Sequence[str] = (),
 ) -> DayReport:
@@ -167,6 +169,7 @@ def build_report(
     return DayReport(
         trading_day=closing.trading_day,
         run_id=run_id,
+        calendar=calendar,
         strategy=completed.strategy if completed else "",
         data_until=completed.data_until if completed else None,
         universe_size=completed.universe_size if completed else 0,

@@ -72,6 +72,7 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
 def print_report(report: DayReport, console: Console, *, limit: int = 15) -> None:
     """Print the report's sections as rich tables (the first `limit` signals and verdicts)."""
     console.rule(f"alphamoe · {report.trading_day} · run {report.run_id} · {report.strategy}")
+    console.print(f"[dim]trading calendar: {report.calendar}[/dim]")
     for title, headers, rows in _tables(report, limit):
         table = Table(title=title, title_justify="left", show_lines=False)
         for h in headers:
