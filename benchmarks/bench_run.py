@@ -76,6 +76,7 @@ def _child_vectorbt_scan(data: Path, repeat: int) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
     import vectorbt as vbt
+
     from alphamoe.market.bars import BarStore
 
     imported = time.perf_counter()

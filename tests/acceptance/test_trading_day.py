@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from alphamoe.market.bars import BarStore
 from alphamoe.market.lots import buy_quantity_error, sell_quantity_error
 from alphamoe.market.reference import pre_open_reference

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from alphamoe.events import Envelope, event_type_of, from_http, to_http
 from alphamoe.events import payloads as ev
 from alphamoe.market.bars import BarStore

@@ -7,6 +7,7 @@ the report of the live day it replays.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -102,6 +103,31 @@ class DayReport(_Row):
     dead_letters: list[str]
 
 
+@dataclass(frozen=True)
+class _ExecutionState:
+    status: OrderStatus
+    filled: int
+    notes: list[str]
+
+
+def _execution_states(payloads: Sequence[object]) -> dict[str, _ExecutionState]:
+    """Return each order's last broker-reported state, from execute's events in log order."""
+    states: dict[str, _ExecutionState] = {}
+    for p in payloads:
+        if not isinstance(p, OrderSubmitted | OrderFilled | OrderCancelled | OrderFailed):
+            continue
+        before = states.get(p.order_id, _ExecutionState(p.status, 0, []))
+        if isinstance(p, OrderFilled):
+            states[p.order_id] = _ExecutionState(p.status, p.cumulative_quantity, before.notes)
+        elif isinstance(p, OrderCancelled):
+            states[p.order_id] = _ExecutionState(p.status, p.filled_quantity, [*before.notes, p.reason])
+        elif isinstance(p, OrderFailed):
+            states[p.order_id] = _ExecutionState(p.status, before.filled, [*before.notes, p.reason])
+        else:
+            states[p.order_id] = _ExecutionState(p.status, before.filled, before.notes)
+    return states
+
+
 def build_report(
     events: Sequence[Envelope[Any]],
     closing: AccountState,
@@ -119,40 +145,29 @@ def build_report(
     proposed = sorted((p for p in payloads if isinstance(p, OrderProposed)), key=lambda o: o.batch_index)
     rejected = {p.order.order_id: p for p in payloads if isinstance(p, OrderRejected)}
     approved = {p.order.order_id for p in payloads if isinstance(p, OrderApproved)}
-    status: dict[str, tuple[OrderStatus, int, str]] = {}
-    fills: list[FillRow] = []
-    for p in payloads:
-        if isinstance(p, OrderSubmitted | OrderFilled | OrderCancelled | OrderFailed):
-            filled = (
-                p.cumulative_quantity if isinstance(p, OrderFilled) else status.get(p.order_id, (p.status, 0, ""))[1]
-            )
-            if isinstance(p, OrderCancelled):
-                filled = p.filled_quantity
-            note = p.reason if isinstance(p, OrderCancelled | OrderFailed) else ""
-            status[p.order_id] = (p.status, filled, note)
-        if isinstance(p, OrderFilled):
-            fills.append(
-                FillRow(
-                    client_order_id=p.client_order_id,
-                    symbol=p.symbol,
-                    side=p.side,
-                    quantity=p.fill_quantity,
-                    price=p.fill_price,
-                    fees=p.fees,
-                )
-            )
+    states = _execution_states(payloads)
+    fills = [
+        FillRow(
+            client_order_id=p.client_order_id,
+            symbol=p.symbol,
+            side=p.side,
+            quantity=p.fill_quantity,
+            price=p.fill_price,
+            fees=p.fees,
+        )
+        for p in payloads
+        if isinstance(p, OrderFilled)
+    ]
     orders: list[OrderRow] = []
     for o in proposed:
         if o.order_id in rejected:
-            state, filled, reasons = (
-                OrderStatus.REJECTED,
-                0,
-                [f"{v.code}: {v.message}" for v in rejected[o.order_id].violations],
+            state = _ExecutionState(
+                OrderStatus.REJECTED, 0, [f"{v.code}: {v.message}" for v in rejected[o.order_id].violations]
             )
         else:
-            default = (OrderStatus.NEW if o.order_id in approved else OrderStatus.UNKNOWN, 0, "")
-            state, filled, note = status.get(o.order_id, default)
-            reasons = list(o.reasons) + ([note] if note else [])
+            # approved but never reported by the broker stays NEW; never approved nor rejected is UNKNOWN
+            pending = _ExecutionState(OrderStatus.NEW if o.order_id in approved else OrderStatus.UNKNOWN, 0, [])
+            state = states.get(o.order_id, pending)
         orders.append(
             OrderRow(
                 order_id=o.order_id,
@@ -161,9 +176,9 @@ def build_report(
                 side=o.side,
                 quantity=o.quantity,
                 limit_price=o.limit_price,
-                status=state,
-                filled_quantity=filled,
-                reasons=reasons,
+                status=state.status,
+                filled_quantity=state.filled,
+                reasons=list(o.reasons) + state.notes,
             )
         )
     return DayReport(

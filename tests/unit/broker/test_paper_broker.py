@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker, BrokerOrder, SubmitOrder
 from alphamoe.market.bars import BarStore

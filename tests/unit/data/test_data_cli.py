@@ -4,9 +4,10 @@ import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from alphamoe.cli.data_commands import data_app
 from alphamoe.market.bars import BarStore
-from typer.testing import CliRunner
 
 HEADER = "股票代码,股票名称,交易日期,开盘价,最高价,最低价,收盘价,前收盘价,成交量,成交额"
 ROW = "sh600000,浦发银行,2021-06-30,9.80,9.90,9.75,9.85,9.80,3000000.0,29550000.0"

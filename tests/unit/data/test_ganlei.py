@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from alphamoe.data.ganlei import GanleiImport, csv_files, import_ganlei, read_ganlei, write_ganlei
 from alphamoe.data.names import is_st_name
 from alphamoe.errors import DataError

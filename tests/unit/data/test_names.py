@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from alphamoe.data.names import base_name, is_delisting_name, is_st_name
 
 

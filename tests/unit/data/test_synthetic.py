@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from alphamoe.data.names import is_delisting_name, is_st_name
 from alphamoe.data.synthetic import GENERATOR, generate_market, write_market
 from alphamoe.errors import DataError

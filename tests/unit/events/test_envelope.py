@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from alphamoe.errors import EventError, InvalidPayloadError, MissingAttributeError, UnknownEventTypeError
 from alphamoe.events import EVENT_TYPES, MarketOpen, OrderProposed, build_event, from_http, to_http
 from alphamoe.types import Side

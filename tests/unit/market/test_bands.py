@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+
 from alphamoe.market.bands import BOARDS, NO_LIMIT_FEN, band_fen, from_fen, to_fen
 from alphamoe.market.limits import limit_prices
 from alphamoe.types import Board

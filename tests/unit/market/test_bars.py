@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from alphamoe.data.synthetic import generate_market
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore

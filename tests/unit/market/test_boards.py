@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from alphamoe.errors import DataError
 from alphamoe.market.boards import board_of, exchange_of, is_stock, normalize_symbol
 from alphamoe.types import Board, Exchange

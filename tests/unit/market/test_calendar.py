@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from alphamoe.errors import NoTradingDayError
 from alphamoe.market.calendar import TradingCalendar
 

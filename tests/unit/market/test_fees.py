@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from alphamoe.market.fees import CommissionSchedule, commission, stamp_duty, trade_fees, transfer_fee
 from alphamoe.types import Side
 

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from alphamoe.market.limits import NO_LIMIT_UP, PriceBand, limit_prices
 
 

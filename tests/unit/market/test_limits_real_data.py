@@ -23,6 +23,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+
 from alphamoe.data.ganlei import GanleiImport
 from alphamoe.market.boards import board_of
 from alphamoe.market.limits import limit_prices

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from alphamoe.market.lots import buy_lot, buy_quantity_error, round_buy_quantity, sell_quantity_error
 
 

@@ -4,10 +4,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from risk_factories import DAY, SECRET, make_order
+
 from alphamoe.errors import ApprovalError, ConfigurationError
 from alphamoe.events.payloads import OrderApproved
 from alphamoe.risk.approval import canonical_order, sign, verify
-from risk_factories import DAY, SECRET, make_order
 
 
 def approved(secret: bytes = SECRET) -> OrderApproved:

@@ -2,6 +2,8 @@ import random
 from decimal import Decimal
 
 import pytest
+from risk_factories import DAY, REFERENCE, SECRET, make_account, make_order
+
 from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected
 from alphamoe.market.fees import CommissionSchedule
@@ -12,7 +14,6 @@ from alphamoe.risk.engine import Decision, RiskEngine
 from alphamoe.risk.rules import RULES
 from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
-from risk_factories import DAY, REFERENCE, SECRET, make_account, make_order
 
 WHOLE = RiskLimits(max_position_weight=1.0)  # a small account: let cash be the binding limit
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from risk_factories import DAY, REFERENCE, make_account, make_order
+
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk import rules
@@ -11,7 +13,6 @@ from alphamoe.risk.config import RiskLimits
 from alphamoe.risk.rules import RULES, RiskContext, Rule
 from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
-from risk_factories import DAY, REFERENCE, make_account, make_order
 
 
 def ctx(**changes: Any) -> RiskContext:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from alphamoe.events.payloads import ExpertOpinion, SignalGenerated
 from alphamoe.router.experts import Competence
 from alphamoe.types import Board, ExpertKind, Verdict

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from alphamoe.events.payloads import ExpertOpinion, GateChoice
 from alphamoe.router.aggregate import Ballot, aggregate
 from alphamoe.types import ExpertKind, Verdict

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import SignalGenerated
 from alphamoe.router.config import GateWeights, RouterConfig

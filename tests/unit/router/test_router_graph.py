@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from alphamoe.events.payloads import SignalGenerated, SignalRouted
 from alphamoe.router import Router, RouterConfig, default_router
 from alphamoe.router.config import TrendThresholds

@@ -4,6 +4,7 @@ import math
 from collections.abc import Callable
 
 import pytest
+
 from alphamoe.events.payloads import SignalGenerated
 from alphamoe.router.config import LiquidityThresholds, RiskSkepticThresholds, RouterConfig, TrendThresholds
 from alphamoe.router.symbolic import LiquidityExpert, RiskSkepticExpert, SymbolicExpert, TrendExpert

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from alphamoe.scan.scanner import ScanResult
 from scan_market import SCAN_ROW, ScanInputs, day_of, head, make_market, reference_at
+
+from alphamoe.scan.scanner import ScanResult
 
 
 @pytest.fixture(scope="session")

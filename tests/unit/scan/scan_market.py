@@ -11,6 +11,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+
 from alphamoe.market.bars import Panel
 from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData

@@ -4,9 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scan_market import BREAKOUTS_AT_SCAN, LATE_LISTING, ST_STOCK, SUSPENDED, ScanInputs, with_bar
+
 from alphamoe.market.reference import ReferenceData
 from alphamoe.scan.scanner import EXCLUSION_REASONS, ScanResult
-from scan_market import BREAKOUTS_AT_SCAN, LATE_LISTING, ST_STOCK, SUSPENDED, ScanInputs, with_bar
 
 TARGET = BREAKOUTS_AT_SCAN[0]  # a signal of the baseline scan
 

@@ -4,9 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scan_market import SCAN_ROW, ScanInputs, head, permute_columns
+
 from alphamoe.scan.scanner import ScanResult
 from alphamoe.strategy.trend_breakout import TrendBreakout
-from scan_market import SCAN_ROW, ScanInputs, head, permute_columns
 
 
 @pytest.mark.parametrize("stop", [120, 230, SCAN_ROW])

@@ -5,6 +5,8 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from scan_market import BREAKOUTS_AT_SCAN, EXIT_AT_SCAN, ILLIQUID_BREAKOUT, ScanInputs
+
 from alphamoe.market.bars import Panel
 from alphamoe.market.ticks import to_price
 from alphamoe.scan.scanner import ScanResult, scan_day
@@ -12,7 +14,6 @@ from alphamoe.strategy.base import Strategy, StrategyParams, StrategySignals
 from alphamoe.strategy.stats import strategy_stats
 from alphamoe.strategy.trend_breakout import FEATURE_KEYS, TrendBreakout
 from alphamoe.types import Board
-from scan_market import BREAKOUTS_AT_SCAN, EXIT_AT_SCAN, ILLIQUID_BREAKOUT, ScanInputs
 
 BOARDS = {
     "600000.SH": Board.MAIN,

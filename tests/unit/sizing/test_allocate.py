@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from alphamoe.events.payloads import OrderProposed, SignalGenerated, SignalRouted
 from alphamoe.market.boards import board_of
 from alphamoe.market.fees import CommissionSchedule, trade_fees

@@ -1,4 +1,5 @@
 import pytest
+
 from alphamoe.sizing.kelly import kelly_fraction
 
 

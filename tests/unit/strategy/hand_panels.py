@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
+
 from alphamoe.market.bars import Panel
 
 

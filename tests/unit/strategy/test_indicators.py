@@ -6,9 +6,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from hand_panels import hand_panel
+
 from alphamoe.market.limits import limit_prices
 from alphamoe.strategy.indicators import at_limit_up, limit_up_prices, rolling_mean, rolling_std, rsi
-from hand_panels import hand_panel
 
 SYMBOLS = ("600000.SH", "000001.SZ", "300750.SZ", "688981.SH", "830799.BJ")
 

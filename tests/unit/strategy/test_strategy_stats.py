@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hand_panels import hand_panel
+
 from alphamoe.strategy.base import StrategySignals
 from alphamoe.strategy.stats import (
     ClosedTrades,
@@ -10,7 +12,6 @@ from alphamoe.strategy.stats import (
     next_session_orders,
     strategy_stats,
 )
-from hand_panels import hand_panel
 
 FEE = 0.0005
 

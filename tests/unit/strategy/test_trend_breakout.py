@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from alphamoe.strategy.base import StrategyParams
-from alphamoe.strategy.trend_breakout import FEATURE_KEYS, TrendBreakout, TrendBreakoutParams
 from hand_panels import climb, hand_panel
 from pydantic import ValidationError
+
+from alphamoe.strategy.base import StrategyParams
+from alphamoe.strategy.trend_breakout import FEATURE_KEYS, TrendBreakout, TrendBreakoutParams
 
 SPIKE_ROW = 30
 

@@ -1,0 +1,47 @@
+"""DESIGN.md §4: the same signals give the same orders, whatever order the events arrive in."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alphamoe.events import Envelope, event_type_of
+from alphamoe.events import payloads as ev
+from alphamoe.market.bars import BarStore
+from alphamoe.pipeline.factory import build_stages
+from alphamoe.pipeline.run import DayRun, run_day
+from alphamoe.settings import Settings
+
+SECRET = "arrival-order-secret"
+
+
+@pytest.fixture(scope="module")
+def reference_run(market_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, DayRun]:
+    settings = Settings(data=market_dir, runs=tmp_path_factory.mktemp("runs"), approval_secret=SECRET)
+    return settings, run_day(settings, BarStore(market_dir).sessions()[-1])
+
+
+def _of(events: list[Envelope[Any]], model: type[ev.Payload]) -> list[Envelope[Any]]:
+    return [e for e in events if e.type == event_type_of(model)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_size_and_risk_when_events_arrive_shuffled_then_identical_orders_and_decisions(
+    reference_run: tuple[Settings, DayRun], seed: int
+) -> None:
+    settings, run = reference_run
+    events = list(run.events)
+    stages = build_stages(settings, secret=SECRET.encode())
+    inputs = _of(events, ev.SignalRouted) + _of(events, ev.ScanCompleted)
+    random.Random(seed).shuffle(inputs)
+    proposed = [out for e in inputs for out in stages.size.handle(e)]
+    assert [p.payload for p in proposed] == [p.payload for p in _of(events, ev.OrderProposed)]
+    assert proposed, "the reference day must size at least one order"
+
+    random.Random(seed).shuffle(proposed)
+    decided = [out for e in proposed for out in stages.risk.handle(e)]
+    expected = _of(events, ev.OrderApproved) + _of(events, ev.OrderRejected)
+    assert sorted(d.id for d in decided) == sorted(e.id for e in expected)
