@@ -186,10 +186,17 @@ def main() -> None:
         table.add_column(col, justify="right" if col != "what" else "left")
     for name, label in plan:
         r = results[name]
+        load = r.get("load_s")  # the whole-day run reads the store inside its first call
+        cold = r["import_s"] + (load or 0.0) + r["first_s"]
         table.add_row(
-            label, f"{r['import_s']:.2f}", f"{r['first_s']:.2f}", f"{r['process_s']:.2f}", f"{r['warm_s']:.3f}"
+            label,
+            f"{r['import_s']:.2f}",
+            "in run" if load is None else f"{load:.2f}",
+            f"{r['first_s']:.2f}",
+            f"{cold:.2f}",
+            f"{r['warm_s']:.3f}",
         )
-    Console().print(table)
+    Console(width=120).print(table)
     out = REPO / "benchmarks" / "results" / "run.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"date": str(date.today()), "results": results}, indent=2))
