@@ -41,7 +41,3 @@ class InvalidPayloadError(EventError):
 
 class ApprovalError(AlphamoeError):
     """An order reached execute without a valid risk approval; it is parked, never sent."""
-
-
-class BrokerUnavailableError(AlphamoeError):
-    """Transient broker failure; leave the event unacknowledged for redelivery."""

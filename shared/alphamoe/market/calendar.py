@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 from functools import cache
 
@@ -71,10 +71,6 @@ class TradingCalendar:
         nxt = self.next_session(day)
         hint = f"; the next trading day is {nxt.isoformat()}" if nxt else ""
         raise NoTradingDayError(f"{day.isoformat()} is not an A-share trading day ({self.source(day)}){hint}")
-
-
-def sessions_between(start: date, end: date, extra: Sequence[date] = ()) -> list[date]:
-    return TradingCalendar(extra).sessions(start, end)
 
 
 def to_date(value: object) -> date:

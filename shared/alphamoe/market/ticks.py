@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from alphamoe.market.rules import rulebook
 
@@ -14,10 +14,6 @@ def tick_size() -> Decimal:
 def round_half_up(price: Decimal) -> Decimal:
     """Round to the tick, half up: how the exchanges compute limit prices."""
     return price.quantize(tick_size(), rounding=ROUND_HALF_UP)
-
-
-def floor_to_tick(price: Decimal) -> Decimal:
-    return price.quantize(tick_size(), rounding=ROUND_FLOOR)
 
 
 def on_tick(price: Decimal) -> bool:
