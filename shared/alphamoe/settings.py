@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALPHAMOE_", env_nested_delimiter="__", frozen=True, extra="ignore")
     data: Path = Field(default_factory=default_data_dir, description="bar store root (ALPHAMOE_DATA)")
     runs: Path | None = Field(None, description="where run reports and account snapshots go; default <data>/runs")
+    redis_url: str | None = Field(
+        None, description="Redis for the bus, journal and shared risk state (ALPHAMOE_REDIS_URL); None = in-memory"
+    )
     account_id: str = "paper"
     initial_cash: Decimal = Field(Decimal("1000000"), gt=0, description="CNY of a new paper account")
     lookback: int = Field(250, ge=60, description="sessions of history the scan reads")

@@ -1,0 +1,31 @@
+"""The scan stage: market.open → signal.generated × N, then scan.completed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alphamoe.events.envelope import Envelope
+from alphamoe.events.payloads import MarketOpen
+from alphamoe.pipeline.stages.common import Outputs, derive, expect
+from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.scan.scanner import scan_day
+from alphamoe.strategy.base import Strategy
+
+
+class ScanStage:
+    """market.open → one signal.generated per candidate, then scan.completed (the batch's size)."""
+
+    name = "scan"
+
+    def __init__(self, data: MarketData, strategy: Strategy, *, lookback: int, max_signals: int = 200) -> None:
+        self.data, self.strategy, self.lookback, self.max_signals = data, strategy, lookback, max_signals
+
+    def handle(self, envelope: Envelope[Any]) -> Outputs:
+        opened = expect(envelope, MarketOpen)
+        previous = self.data.require_trading_day(opened.trading_day)
+        panel = self.data.store.panel(until=previous, lookback=self.lookback)
+        reference = self.data.reference(opened.trading_day)
+        result = scan_day(panel, opened.trading_day, reference, self.strategy, max_signals=self.max_signals)
+        outputs: Outputs = [derive(envelope, s, self.name) for s in result.signals]
+        outputs.append(derive(envelope, result.completed, self.name))
+        return outputs
