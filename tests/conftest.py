@@ -67,3 +67,32 @@ def redis_url(redis_server: LocalRedis) -> Iterator[str]:
     yield redis_server.url
     client.flushdb()
     client.close()
+
+
+BACKTEST_REAL_FILES = (
+    "sh600000.csv",
+    "sh600519.csv",
+    "sh600690.csv",
+    "sh600809.csv",
+    "sh600436.csv",
+    "sz002668.csv",
+    "sz300269.csv",
+    "sz002711.csv",
+    "sh688981.csv",
+    "sz300001.csv",
+)
+
+
+@pytest.fixture(scope="session")
+def real_backtest_store(real_daily_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bar store of ten real stocks (main board, ChiNext, STAR, ever-ST, delisted), imported once."""
+    import shutil
+
+    from alphamoe.data.ganlei import write_ganlei
+
+    folder = tmp_path_factory.mktemp("real-backtest-csv")
+    for name in BACKTEST_REAL_FILES:
+        shutil.copy(real_daily_dir / name, folder / name)
+    out = tmp_path_factory.mktemp("real-backtest-store")
+    write_ganlei(folder, out)
+    return out

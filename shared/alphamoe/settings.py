@@ -13,10 +13,17 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alphamoe.broker.config import BrokerSettings
+from alphamoe.bus.config import FabricSettings
+from alphamoe.clock.config import ClockSettings
+from alphamoe.llm.settings import LlmSettings
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.config import RiskLimits
 from alphamoe.risk.state import TradingState
+from alphamoe.scan.config import ScanSettings
 from alphamoe.sizing.config import SizingConfig
+from alphamoe.storage.config import S3Settings
+from alphamoe.storage.location import DataLocation, S3Location, parse_s3
 
 
 def default_data_dir() -> Path:
@@ -29,7 +36,10 @@ class Settings(BaseSettings):
     """Every knob of alphamoe; e.g. ALPHAMOE_SIZING__KELLY_FRACTION=0.25."""
 
     model_config = SettingsConfigDict(env_prefix="ALPHAMOE_", env_nested_delimiter="__", frozen=True, extra="ignore")
-    data: Path = Field(default_factory=default_data_dir, description="bar store root (ALPHAMOE_DATA)")
+    data: DataLocation = Field(
+        default_factory=default_data_dir,
+        description="bar store root (ALPHAMOE_DATA): a folder (Path) or s3://bucket/prefix (str)",
+    )
     runs: Path | None = Field(None, description="where run reports and account snapshots go; default <data>/runs")
     redis_url: str | None = Field(
         None, description="Redis for the bus, journal and shared risk state (ALPHAMOE_REDIS_URL); None = in-memory"
@@ -41,12 +51,24 @@ class Settings(BaseSettings):
         None, description="HMAC key risk signs approvals with; required when functions run as servers"
     )
     trading_state: TradingState = Field(
-        TradingState.ACTIVE, description="kill switch by hand: HALTED rejects all but exposure-reducing sells"
+        TradingState.ACTIVE, description="kill switch floor: REDUCING only reducing sells, HALTED no new order"
     )
     sizing: SizingConfig = SizingConfig()
     risk: RiskLimits = RiskLimits()
     commission: CommissionSchedule = CommissionSchedule()
+    s3: S3Settings = Field(default_factory=S3Settings, description="S3/OSS client (ALPHAMOE_S3_ENDPOINT_URL, …)")
+    fabric: FabricSettings = FabricSettings()
+    clock: ClockSettings = ClockSettings()
+    llm: LlmSettings = Field(default_factory=LlmSettings, description="LLM experts (ALPHAMOE_LLM_BASE_URL, …)")
+    broker: BrokerSettings = Field(default_factory=BrokerSettings, description="execute's broker (ALPHAMOE_BROKER__*)")
+    scan: ScanSettings = Field(default_factory=ScanSettings, description="the scan's strategy (ALPHAMOE_SCAN__*)")
 
     @property
     def runs_dir(self) -> Path:
-        return self.runs if self.runs is not None else self.data / "runs"
+        if self.runs is not None:
+            return self.runs
+        if isinstance(self.data, Path):
+            return self.data / "runs"
+        # S3 data: runs stay on local disk beside the default folder, one per bucket/prefix
+        where: S3Location = parse_s3(self.data)
+        return default_data_dir().parent / "runs" / where.bucket / where.prefix

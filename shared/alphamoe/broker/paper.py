@@ -4,7 +4,9 @@ Orders are placed at the open, so a buy fills at the open when the open is at or
 at the limit if the day traded down to it; a stock sealed at limit-up all day (high == low == limit-up)
 never fills a buy, and one sealed at limit-down never fills a sell. A fill takes at most `volume_cap` of
 the day's volume, rounded down to a valid lot. Cash and shares are frozen for open remainders, as a
-real broker does, and T+1 keeps today's buys out of `sellable`.
+real broker does, and T+1 keeps today's buys out of `sellable`. Orders the exchange would refuse (odd lots,
+off-tick or out-of-band prices, more than the board's per-order maximum, suspended stocks, short sells,
+insufficient cash) come back REJECTED with the reason, as an exchange junk order (废单) does.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ import math
 from datetime import date
 from decimal import Decimal
 
-from alphamoe.broker.protocol import BrokerOrder, Fill, OrderCallback, SubmitOrder
+from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore, DayBar
+from alphamoe.market.boards import board_of
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
 from alphamoe.market.limits import PriceBand, limit_prices
 from alphamoe.market.lots import buy_quantity_error, round_buy_quantity, round_sell_quantity, sell_quantity_error
 from alphamoe.market.ticks import on_tick, to_price
 from alphamoe.portfolio import AccountState, Position
-from alphamoe.types import OrderStatus, Side
+from alphamoe.types import Board, OrderStatus, Side
 
 OPEN_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+# Per-order maximum of a limit order (SSE/SZSE/BSE trading rules): the exchange junks anything larger.
+MAX_ORDER_QUANTITY = {Board.MAIN: 1_000_000, Board.STAR: 100_000, Board.CHINEXT: 300_000, Board.BSE: 1_000_000}
 
 
 class PaperBroker:
@@ -58,13 +63,26 @@ class PaperBroker:
         self._callbacks: list[OrderCallback] = []
         self._bars: dict[str, DayBar] | None = None
         self._closed = False
+        self._connected = True
+        self._sessions = 0
 
     # -- session -----------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def session_id(self) -> str:
+        return f"paper-{self.day:%Y%m%d}-{self._sessions}"
+
     def connect(self) -> None:
         self._day_bars()
+        self._sessions += 1
+        self._connected = True
 
     def close(self) -> None:
         self._closed = True
+        self._connected = False
 
     def subscribe(self, callback: OrderCallback) -> None:
         self._callbacks.append(callback)
@@ -84,6 +102,8 @@ class PaperBroker:
     # -- commands ----------------------------------------------------------------------------------
     def submit(self, order: SubmitOrder) -> BrokerOrder:
         """Accept and match a day limit order; the same client_order_id again returns the existing order."""
+        if not self._connected:
+            raise BrokerUnavailableError(f"paper session {self.session_id} is closed")
         existing = self._orders.get(order.client_order_id)
         if existing is not None:
             return existing
@@ -154,6 +174,9 @@ class PaperBroker:
             return str(exc)
         if lot_error is not None:
             return lot_error
+        maximum = MAX_ORDER_QUANTITY[board_of(order.symbol)]
+        if order.quantity > maximum:
+            return f"{order.side.value} {order.quantity} of {order.symbol} exceeds the per-order maximum {maximum}"
         if not on_tick(order.limit_price) or not band.contains(order.limit_price):
             return f"limit price {order.limit_price} not on the tick or outside band [{band.down}, {band.up}]"
         if order.side == Side.SELL:
@@ -193,6 +216,7 @@ class PaperBroker:
             quantity=quantity,
             price=price,
             fees=fees,
+            trade_id=f"{order.client_order_id}-T{len(order.fills) + 1}",
         )
         filled = order.filled_quantity + quantity
         fills = (*order.fills, fill)

@@ -9,8 +9,13 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alphamoe.errors import AlphamoeError
 from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus, Side, Symbol
+
+
+class BrokerUnavailableError(AlphamoeError):
+    """Transient: the broker session is down or not reconciled; leave the event unacked for redelivery."""
 
 
 class SubmitOrder(BaseModel):
@@ -28,6 +33,8 @@ class SubmitOrder(BaseModel):
 
 
 class Fill(BaseModel):
+    """One trade (成交) of an order; `trade_id` is the broker's, so a duplicated trade report counts once."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     client_order_id: str
     symbol: Symbol
@@ -35,6 +42,7 @@ class Fill(BaseModel):
     quantity: int = Field(gt=0)
     price: Decimal
     fees: Decimal
+    trade_id: str = ""
 
 
 class BrokerOrder(BaseModel):
@@ -53,15 +61,27 @@ class BrokerOrder(BaseModel):
     fees: Decimal = Decimal("0")
     fills: tuple[Fill, ...] = ()
     reason: str = ""
+    broker_order_id: str = Field("", description="the broker's own order number (xtquant order_id, PTrade id)")
 
 
 OrderCallback = Callable[[BrokerOrder], None]
 
 
 class Broker(Protocol):
-    """What execute needs from a broker session. Vendor codes stay inside the adapter."""
+    """What execute needs from a broker session. Vendor codes stay inside the adapter.
+
+    `connect` opens a new session (a fresh session id each time: xtquant's connect is one-shot) and raises
+    BrokerUnavailableError when it cannot; every other call raises BrokerUnavailableError while disconnected.
+    `orders` is the broker's truth for the day, fills included: reconciliation compares the journal to it.
+    """
 
     name: str
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def session_id(self) -> str: ...
 
     def connect(self) -> None: ...
 
@@ -76,3 +96,7 @@ class Broker(Protocol):
     def account(self) -> AccountState: ...
 
     def subscribe(self, callback: OrderCallback) -> None: ...
+
+    def end_of_day(self) -> AccountState:
+        """Expire the day's open orders (fills kept) and return the account at the close."""
+        ...

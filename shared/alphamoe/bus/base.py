@@ -8,10 +8,10 @@ from alphamoe.events.envelope import Envelope
 
 
 class DeadLetter(Protocol):
-    def park(self, reason: str, raw: dict[str, Any]) -> None:
+    def park(self, reason: str, raw: dict[str, Any]) -> object:
         """Keep an event that could not be handled, with the reason: nothing is lost."""
 
 
 class Bus(DeadLetter, Protocol):
-    def publish(self, envelope: Envelope[Any]) -> None:
+    def publish(self, envelope: Envelope[Any]) -> object:
         """Make an event durable for its subscribers before the producer acknowledges its cause."""

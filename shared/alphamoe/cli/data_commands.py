@@ -1,7 +1,13 @@
-"""`alphamoe data …`: generate the synthetic market or import real daily CSVs into a bar store."""
+"""`alphamoe data …`: generate the synthetic market, import real daily CSVs and index series, check quality.
+
+Every `--out`/`--data` takes a folder or `s3://bucket/prefix` (endpoint from ALPHAMOE_S3_ENDPOINT_URL or
+AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+"""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,15 +19,29 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from alphamoe.cli.common import console, friendly_errors, load_settings
+from alphamoe.data.quality import Finding
 from alphamoe.data.summary import summarize
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore
 
 data_app = typer.Typer(no_args_is_help=True, help="Market data: generate the embedded market or import real CSVs.")
 
-IMPORT_FORMATS = ("ganlei",)
+IMPORT_FORMATS = ("ganlei", "akshare", "tushare", "baostock", "qmt")
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="bar store folder (default $ALPHAMOE_DATA or the per-user folder)")
+    Path | None,
+    typer.Option(
+        "--out", help="bar store: a folder or s3://bucket/prefix (default $ALPHAMOE_DATA or the per-user one)"
+    ),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data", help="bar store: a folder or s3://bucket/prefix (default $ALPHAMOE_DATA or the per-user one)"
+    ),
+]
+IndexOption = Annotated[
+    Path | None,
+    typer.Option("--index", help="folder of index CSVs (date,open,close,high,low,volume,amount) to import too"),
 ]
 
 
@@ -80,17 +100,92 @@ def import_(
     path: Annotated[Path, typer.Option("--path", help="folder of daily CSV files (or one file)")],
     fmt: Annotated[str, typer.Option("--format", help=f"CSV layout: {', '.join(IMPORT_FORMATS)}")] = "ganlei",
     out: OutOption = None,
+    index: IndexOption = None,
 ) -> None:
     """Import real daily bars into a bar store; rows with unreadable numbers are skipped and counted."""
-    from alphamoe.data.ganlei import write_ganlei
+    from alphamoe.data.sources import write_source
+    from alphamoe.data.universe import write_indices
 
     with friendly_errors():
         if fmt not in IMPORT_FORMATS:
             raise DataError(f"--format {fmt!r} is not supported (supported: {', '.join(IMPORT_FORMATS)})")
-        target = load_settings(out).data
+        settings = load_settings(out)
+        started = time.perf_counter()
         with _progress(f"reading {path}") as update:
-            store = write_ganlei(path, target, progress=update)
-        _print_summary(store, f"{fmt} import → {target}")
-        examples = store.meta().get("examples") or []
-        for example in examples:
+            store = write_source(fmt, path, settings.data, s3=settings.s3, progress=update)
+        spent = time.perf_counter() - started
+        if index is not None:
+            console.print(f"indices: {', '.join(write_indices(index, store))}")
+        _print_summary(store, f"{fmt} import → {settings.data}")
+        meta = store.meta()
+        console.print(
+            f"{meta.get('rows', 0):,} rows in {spent:.1f} s ({meta.get('rows', 0) / max(spent, 1e-9):,.0f} rows/s)"
+        )
+        for note in meta.get("notes") or []:
+            console.print(f"[yellow]note[/yellow] {note}")
+        for example in meta.get("examples") or []:
             console.print(f"[yellow]skipped[/yellow] {example}")
+
+
+@data_app.command("index")
+def index_(
+    path: Annotated[Path, typer.Option("--path", help="folder of index CSVs, one per index (sh000300.csv …)")],
+    out: OutOption = None,
+) -> None:
+    """Import index series (benchmarks, and the SSE Composite as the calendar before 2006) beside the bars."""
+    from alphamoe.data.universe import write_indices
+
+    with friendly_errors():
+        settings = load_settings(out)
+        store = BarStore(settings.data, s3=settings.s3)
+        console.print(f"indices → {settings.data}: {', '.join(write_indices(path, store))}")
+
+
+@data_app.command("check")
+def check(
+    data: DataOption = None,
+    calendar_index: Annotated[
+        str, typer.Option("--calendar-index", help="imported index whose sessions are the calendar before 2006-11-27")
+    ] = "SSE",
+    json_out: Annotated[Path | None, typer.Option("--json", help="write every finding here as JSON")] = None,
+    show: Annotated[int, typer.Option("--show", help="findings to print per rule")] = 5,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when there is any finding")] = False,
+) -> None:
+    """Check a bar store: OHLC, limit bands, calendar gaps, duplicates, zero volume, stale names, units."""
+    from alphamoe.data.quality import RULES, check_store
+    from alphamoe.data.universe import index_sessions
+
+    with friendly_errors():
+        settings = load_settings(data)
+        store = BarStore(settings.data, s3=settings.s3)
+        try:
+            sessions = index_sessions(store, calendar_index)
+        except DataError:
+            console.print(
+                f"[yellow]no index {calendar_index} imported: before 2006-11-27 the data's own days count[/yellow]"
+            )
+            sessions = []
+        findings = check_store(store, sessions)
+        table = Table(title=f"data check · {settings.data}", title_justify="left")
+        for column in ("rule", "findings", "first", "what it checks"):
+            table.add_column(column)
+        by_rule: dict[str, list[Finding]] = {}
+        for finding in findings:
+            by_rule.setdefault(finding.rule, []).append(finding)
+        for rule, meaning in RULES.items():
+            hits = by_rule.get(rule, [])
+            first = f"{hits[0].symbol} {hits[0].day}" if hits else ""
+            table.add_row(rule, f"{len(hits):,}", first, meaning)
+        console.print(table)
+        for rule, hits in by_rule.items():
+            for finding in hits[:show]:
+                console.print(f"{finding.symbol} {finding.day} [bold]{rule}[/bold] {finding.detail}")
+        if json_out is not None:
+            rows = [
+                {"symbol": f.symbol, "day": f.day.isoformat(), "rule": f.rule, "detail": f.detail} for f in findings
+            ]
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        console.print(f"{len(findings):,} findings")
+        if strict and findings:
+            raise typer.Exit(1)

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from alphamoe.cli.common import console, friendly_errors, load_settings
+from alphamoe.cli.route_commands import replay_settings
 from alphamoe.errors import DataError
-from alphamoe.market.bars import BarStore
+from alphamoe.market.bars import BarStore, has_bar_store
 from alphamoe.pipeline.run import run_day
 from alphamoe.report.render import print_report
 
@@ -33,10 +34,15 @@ def run(
     data: DataOption = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="also write the JSON report here")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="print only where the report went")] = False,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="LLM experts answer from the decision record only: no model calls")
+    ] = False,
 ) -> None:
     """Run one trading day in process: scan → route → size → risk → execute (paper), and report it."""
     with friendly_errors():
         settings = load_settings(data)
+        if replay:
+            settings = replay_settings(settings)
         started = time.perf_counter()
         result = run_day(settings, _parse_day(day))
         if not quiet:
@@ -59,7 +65,7 @@ def demo(
 
     with friendly_errors():
         settings = load_settings(data)
-        if not (settings.data / "bars").is_dir():
+        if not has_bar_store(settings.data):
             console.print(f"generating the embedded market ({symbols} stocks) in {settings.data} …")
             write_market(settings.data, symbols=symbols, start=DEFAULT_START, end=DEFAULT_END, seed=DEFAULT_SEED)
         day = BarStore(settings.data).sessions()[-1]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 ST_PREFIXES = ("ST", "*ST", "SST", "S*ST")
 DELISTING_MARK = "退"
 
@@ -35,3 +37,33 @@ def base_name(name: str) -> str:
         core = core[2:]
     core = core.removesuffix(DELISTING_MARK)
     return core or name
+
+
+NAME_FLAGS = ("st", "star_st", "listing", "early_days", "ex_dividend", "ex_rights", "ex_both", "delisting")
+
+
+def name_flags(names: pd.Series) -> pd.DataFrame:
+    """Return the point-in-time status flags each day's name carries, one bool column per NAME_FLAGS entry.
+
+    st: ST or *ST (risk warning) · star_st: *ST (delisting risk) · listing: N (first listing day) ·
+    early_days: C (registration boards' first days) · ex_dividend XD · ex_rights XR · ex_both DR ·
+    delisting: 退 (delisting period). Each flag is read from that day's name only: no look-ahead.
+    """
+    unique = pd.Series(names.unique())
+    events = unique.str.extract(_MARKERS.pattern, expand=True)
+    head = events["events"].fillna("")
+    st_mark = events["st"].fillna("")
+    table = pd.DataFrame(
+        {
+            "st": st_mark.str.endswith("ST").to_numpy(),
+            "star_st": st_mark.str.contains("*", regex=False).to_numpy(),
+            "listing": head.str.contains("N", regex=False).to_numpy(),
+            "early_days": head.str.contains("C", regex=False).to_numpy(),
+            "ex_dividend": head.str.contains("XD", regex=False).to_numpy(),
+            "ex_rights": head.str.contains("XR", regex=False).to_numpy(),
+            "ex_both": head.str.contains("DR", regex=False).to_numpy(),
+            "delisting": unique.map(is_delisting_name).to_numpy(),
+        },
+        index=pd.Index(unique.to_numpy()),
+    ).astype(bool)
+    return table.reindex(names.to_numpy()).set_axis(names.index)

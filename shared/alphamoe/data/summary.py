@@ -7,8 +7,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from alphamoe.market.bars import BarStore
 
@@ -61,8 +59,7 @@ def _source(meta: dict[str, object]) -> str:
 
 def summarize(store: BarStore) -> MarketSummary:
     """Return the summary of every bar in `store` (reads all years, a few columns)."""
-    tables = [pq.read_table(p, columns=_COLUMNS) for p in sorted((store.root / "bars").glob("*.parquet"))]
-    bars: pd.DataFrame = pa.concat_tables(tables).to_pandas()
+    bars = store.frame(columns=_COLUMNS)
     instruments = store.instruments()
     meta = store.meta()
     dates = np.array(sorted(bars["date"].unique()), dtype=object)

@@ -523,7 +523,7 @@ def _instruments(u: _Universe, sessions: list[date]) -> pd.DataFrame:
 
 
 def write_market(
-    out: Path,
+    out: Path | str,
     symbols: int = DEFAULT_SYMBOLS,
     start: date = DEFAULT_START,
     end: date = DEFAULT_END,

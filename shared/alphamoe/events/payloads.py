@@ -77,6 +77,14 @@ class ExpertOpinion(BaseModel):
     verdict: Verdict
     confidence: Probability
     reasoning: str
+    # LLM experts only: where the answer came from and what it cost (details in the decision record)
+    model: str | None = None
+    call_key: str | None = Field(None, description="decision-record key of the call behind this opinion")
+    outcome: str | None = Field(None, description="ok | repaired | invalid | timeout | … | replayed | budget")
+    tokens: int | None = Field(None, ge=0)
+    cost_cny: Decimal | None = Field(None, ge=0, description="what the call cost; 0 when answered from the record")
+    latency_ms: float | None = Field(None, ge=0)
+    fallback: str | None = Field(None, description="why the symbolic form judged instead, or why it abstained")
 
 
 class GateChoice(BaseModel):

@@ -6,6 +6,7 @@ import asyncio
 
 from alphamoe.functions.guard import EnvelopeGuard
 from alphamoe.functions.runtime import StageFunction
+from alphamoe.functions.telemetry import configure_logging
 
 
 def serve(name: str, host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -14,8 +15,9 @@ def serve(name: str, host: str = "127.0.0.1", port: int = 8080) -> None:
     import hypercorn.config
     from func_python.cloudevent import ASGIApplication
 
+    configure_logging(f"function/{name}")
     function = StageFunction(name)
-    app = EnvelopeGuard(ASGIApplication(function), lambda: function.bus)
+    app = EnvelopeGuard(ASGIApplication(function), lambda: function.bus, function.metrics.exposition)
     config = hypercorn.config.Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None

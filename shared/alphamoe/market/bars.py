@@ -1,10 +1,12 @@
-"""Point-in-time daily bars: Parquet on local disk, read as wide NumPy panels.
+"""Point-in-time daily bars: Parquet in a local folder or on S3/OSS, read as wide NumPy panels.
 
-Layout under a data root:
-  bars/<YYYY>.parquet   long format, sorted by (date, symbol): the columns of BAR_COLUMNS
+Layout under a data root (a folder or `s3://bucket/prefix`, through `alphamoe.storage`):
+  bars/<YYYY>.parquet   long format, sorted by (date, symbol): the columns of BAR_COLUMNS; row groups of
+                        whole sessions (~32k rows) with date statistics, so a day's read fetches one group
+  sessions.parquet      every session with a bar (one small read instead of scanning every year)
   instruments.parquet   symbol, name, board, industry (null when the source has none), list_date,
                         delist_date (the last session traded; null while listed)
-  meta.json             where the data came from (generator and seed, or importer and path)
+  meta.json             where the data came from (generator and seed, or importer and path); written last
 
 Reading is point in time by construction: `panel(until=D)` and `day(D)` never return a bar dated after D.
 Prices are raw (unadjusted) CNY as the exchange printed them; `prev_close` is the exchange's ex-rights
@@ -13,7 +15,9 @@ previous close, so limits and fills use raw prices and factors use `Panel.adjust
 
 from __future__ import annotations
 
+import io
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alphamoe.errors import DataError
+from alphamoe.storage import ObjectNotFoundError, ObjectStore, S3Location, S3Settings, open_store, parse_location
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -55,6 +60,8 @@ BAR_SCHEMA = pa.schema(
         ("listing_index", pa.int32()),
     ]
 )
+SESSION_SCHEMA = pa.schema([("date", pa.date32())])
+ROW_GROUP_ROWS = 32_768  # rows per row group, rounded to whole sessions: a day's read fetches one group
 INSTRUMENT_SCHEMA = pa.schema(
     [
         ("symbol", pa.string()),
@@ -143,79 +150,138 @@ class DayBar:
 
 
 class BarStore:
-    """Parquet bar store rooted at a directory; every read is bounded by a date."""
+    """Parquet bar store rooted at a folder or an S3 location; every read is bounded by a date.
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        if not (self.root / "bars").is_dir():
-            raise DataError(
-                f"no bar store at {self.root} (expected {self.root / 'bars'}/<year>.parquet); "
-                "create one with `alphamoe data generate` or `alphamoe data import`"
-            )
-        self._years = sorted(int(p.stem) for p in (self.root / "bars").glob("*.parquet") if p.stem.isdigit())
+    `BarStore(Path)`, `BarStore("s3://bucket/prefix")` or `BarStore(object_store)`: the same API on each.
+    S3 reads fetch the Parquet footer once, then only the row groups and columns a read needs.
+    """
+
+    def __init__(self, root: Path | str | S3Location | ObjectStore, *, s3: S3Settings | None = None) -> None:
+        self.objects = open_store(root, s3=s3)
+        local = self.objects.local_path("meta.json")
+        self.root: Path | str = local.parent if local is not None else self.objects.url
+        self._years = sorted(int(k[5:-8]) for k in self.objects.list("bars/") if _is_year_key(k))
         if not self._years:
-            raise DataError(f"bar store {self.root} holds no bars/<year>.parquet files")
+            if local is not None and not (local.parent / "bars").is_dir():
+                raise DataError(
+                    f"no bar store at {self.root} (expected {local.parent / 'bars'}/<year>.parquet); "
+                    "create one with `alphamoe data generate` or `alphamoe data import`"
+                )
+            raise DataError(
+                f"bar store {self.root} holds no bars/<year>.parquet files; "
+                "create one with `alphamoe data generate --out …` or `alphamoe data import --out …`"
+            )
         self._sessions: list[date] | None = None
+        self._files: dict[int, pq.ParquetFile] = {}
+        self._remote: dict[int, _RangeFile] = {}
+        self._lock = threading.Lock()
 
     # -- writing -----------------------------------------------------------------------------------
     @staticmethod
-    def write(root: Path, bars: pd.DataFrame, instruments: pd.DataFrame, meta: dict[str, Any]) -> BarStore:
-        """Write a long bar frame and the instrument table as a new store (replacing year files)."""
+    def write(
+        root: Path | str | S3Location | ObjectStore,
+        bars: pd.DataFrame,
+        instruments: pd.DataFrame,
+        meta: dict[str, Any],
+        *,
+        s3: S3Settings | None = None,
+    ) -> BarStore:
+        """Write a long bar frame and the instrument table as a new store (year files of other years go).
+
+        Each object is written atomically; meta.json goes last, so a store with meta.json is complete.
+        """
         missing = [c for c in BAR_COLUMNS if c not in bars.columns]
         if missing:
             raise DataError(f"bar frame lacks columns {missing}")
-        root = Path(root)
-        (root / "bars").mkdir(parents=True, exist_ok=True)
+        objects = open_store(root, s3=s3)
         frame = bars.loc[:, list(BAR_COLUMNS)].sort_values(["date", "symbol"], kind="stable")
         years = pd.to_datetime(frame["date"]).dt.year
+        written = set()
         for year, part in frame.groupby(years, sort=True):
             table = pa.Table.from_pandas(part, schema=BAR_SCHEMA, preserve_index=False)
-            pq.write_table(table, root / "bars" / f"{year}.parquet", compression="zstd")
+            objects.put_bytes(f"bars/{year}.parquet", _parquet_bytes(table, _session_groups(table)))
+            written.add(f"bars/{year}.parquet")
+        for key in objects.list("bars/"):
+            if _is_year_key(key) and key not in written:
+                objects.delete(key)
         # `industry` is optional (real-data importers may have none): written as null when absent.
         inst = pa.Table.from_pandas(
             instruments.reindex(columns=[f.name for f in INSTRUMENT_SCHEMA]),
             schema=INSTRUMENT_SCHEMA,
             preserve_index=False,
         )
-        pq.write_table(inst, root / "instruments.parquet")
-        (root / "meta.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-        return BarStore(root)
+        objects.put_bytes("instruments.parquet", _parquet_bytes(inst))
+        days = pa.table({"date": pa.array(sorted(set(frame["date"])), type=pa.date32())})
+        objects.put_bytes("sessions.parquet", _parquet_bytes(days))
+        objects.put_bytes("meta.json", json.dumps(meta, indent=2, default=str).encode("utf-8"))
+        return BarStore(objects)
 
     # -- reading -----------------------------------------------------------------------------------
+    @property
+    def years(self) -> list[int]:
+        return list(self._years)
+
     def meta(self) -> dict[str, Any]:
-        path = self.root / "meta.json"
-        return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else {}
+        try:
+            return dict(json.loads(self.objects.get_bytes("meta.json")))
+        except ObjectNotFoundError:
+            return {}
 
     def instruments(self) -> pd.DataFrame:
-        frame: pd.DataFrame = pq.read_table(self.root / "instruments.parquet").to_pandas()
+        frame: pd.DataFrame = _read_table(self.objects, "instruments.parquet").to_pandas()
         return frame
 
     def sessions(self) -> list[date]:
         """Return every date that has at least one bar, ascending."""
         if self._sessions is None:
-            days: set[date] = set()
-            for year in self._years:
-                col = pq.read_table(self._path(year), columns=["date"]).column("date")
-                days.update(pc_unique(col))
-            self._sessions = sorted(days)
+            if self.objects.exists("sessions.parquet"):
+                days = _read_table(self.objects, "sessions.parquet").column("date").to_pylist()
+                self._sessions = sorted(d for d in days if d is not None)
+            else:  # stores written before sessions.parquet: collect the date column of every year
+                found: set[date] = set()
+                for year in self._years:
+                    found.update(pc_unique(self._file(year).read(columns=["date"]).column("date")))
+                self._sessions = sorted(found)
         return self._sessions
 
-    def _path(self, year: int) -> Path:
-        return self.root / "bars" / f"{year}.parquet"
+    def _file(self, year: int) -> pq.ParquetFile:
+        # one ParquetFile per year and store: its footer is read once (one ranged GET on S3)
+        with self._lock:
+            if year not in self._files:
+                key = f"bars/{year}.parquet"
+                path = self.objects.local_path(key)
+                source: Any = str(path) if path is not None else _RangeFile(self.objects, key)
+                if isinstance(source, _RangeFile):
+                    self._remote[year] = source
+                self._files[year] = pq.ParquetFile(source, pre_buffer=path is None, memory_map=path is not None)
+            return self._files[year]
+
+    def _read_arrow(self, years: Iterable[int], start: date, until: date, columns: list[str]) -> pa.Table:
+        parts = []
+        for year in years:
+            if year not in self._years:
+                continue
+            file = self._file(year)
+            with self._lock:  # a remote file's prefetched block serves one read at a time
+                table = _read_dates(file, start, until, columns, self._remote.get(year))
+            if table.num_rows:
+                parts.append(table)
+        if not parts:
+            return BAR_SCHEMA.empty_table().select(columns)
+        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
     def _read(self, years: Iterable[int], start: date, until: date, columns: list[str] | None) -> pd.DataFrame:
-        parts = [
-            pq.read_table(
-                self._path(y), columns=columns, filters=[("date", ">=", start), ("date", "<=", until)]
-            ).to_pandas()
-            for y in years
-            if y in self._years
-        ]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return pd.DataFrame(columns=columns or list(BAR_COLUMNS))
-        frame: pd.DataFrame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        wanted = list(columns or BAR_COLUMNS)
+        frame: pd.DataFrame = self._read_arrow(years, start, until, wanted).to_pandas()
         return frame
+
+    def frame(
+        self, start: date | None = None, until: date | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Return the long bars dated start … until (default: all), sorted by (date, symbol)."""
+        first = start or date(self._years[0], 1, 1)
+        last = until or date(self._years[-1], 12, 31)
+        return self._read(range(first.year, last.year + 1), first, last, columns)
 
     def panel(self, until: date, lookback: int) -> Panel:
         """Return the last `lookback` sessions on or before `until` as a wide panel.
@@ -225,8 +291,8 @@ class BarStore:
         days = [d for d in self.sessions() if d <= until][-lookback:]
         if not days:
             raise DataError(f"bar store {self.root} has no bars on or before {until}")
-        frame = self._read(range(days[0].year, until.year + 1), days[0], until, None)
-        return _pivot(frame, np.array(days, dtype="datetime64[D]"))
+        table = self._read_arrow(range(days[0].year, until.year + 1), days[0], until, list(_PANEL_COLUMNS))
+        return _pivot_table(table, np.array(days, dtype="datetime64[D]"))
 
     def day(self, day: date) -> dict[str, DayBar]:
         """Return the bars of exactly `day`, by symbol (empty when nothing traded)."""
@@ -251,41 +317,180 @@ class BarStore:
         }
 
 
+def has_bar_store(location: Path | str | S3Location | ObjectStore, *, s3: S3Settings | None = None) -> bool:
+    """Return True when `location` holds at least one bars/<year>.parquet (a folder or S3 prefix)."""
+    if not isinstance(location, ObjectStore) and isinstance(parse_location(location), Path):
+        folder = Path(parse_location(location))
+        return (folder / "bars").is_dir() and any(p.stem.isdigit() for p in (folder / "bars").glob("*.parquet"))
+    return any(_is_year_key(k) for k in open_store(location, s3=s3).list("bars/"))
+
+
+def _is_year_key(key: str) -> bool:
+    return key.startswith("bars/") and key.endswith(".parquet") and key[5:-8].isdigit() and "/" not in key[5:]
+
+
+def _session_groups(table: pa.Table) -> int:
+    # row-group length: whole sessions adding up to about ROW_GROUP_ROWS rows
+    sessions = max(len(pc_unique(table.column("date"))), 1)
+    per_session = max(int(table.num_rows) // sessions, 1)
+    return max(per_session * max(ROW_GROUP_ROWS // per_session, 1), 1)
+
+
+def _parquet_bytes(table: pa.Table, row_group_size: int | None = None) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size, write_statistics=True)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _read_table(objects: ObjectStore, key: str) -> pa.Table:
+    path = objects.local_path(key)
+    if path is not None:
+        if not path.is_file():
+            raise ObjectNotFoundError(f"no object {key!r} in {objects.url}")
+        return pq.read_table(path)
+    return pq.read_table(pa.BufferReader(objects.get_bytes(key)))
+
+
+def _read_dates(
+    file: pq.ParquetFile, start: date, until: date, columns: list[str], remote: _RangeFile | None = None
+) -> pa.Table:
+    # row-group pruning on the date statistics; only groups that straddle a bound are filtered row by row,
+    # and runs of groups are read in file order, so the result keeps the (date, symbol) order
+    meta = file.metadata
+    date_col = meta.schema.names.index("date")
+    runs: list[tuple[bool, list[int]]] = []  # (needs a row filter, consecutive row groups)
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(date_col).statistics
+        if stats is not None and stats.has_min_max and (stats.max < start or stats.min > until):
+            continue
+        edge = stats is None or not stats.has_min_max or stats.min < start or stats.max > until
+        if runs and runs[-1][0] == edge and runs[-1][1][-1] == i - 1:
+            runs[-1][1].append(i)
+        else:
+            runs.append((edge, [i]))
+    if not runs:
+        return BAR_SCHEMA.empty_table().select(columns)
+    read = columns if "date" in columns else [*columns, "date"]
+    low, high = pa.scalar(start, pa.date32()), pa.scalar(until, pa.date32())
+    parts = []
+    for edge, groups in runs:
+        if remote is not None:
+            remote.prefetch(*_byte_span(meta, groups, read))
+        table = file.read_row_groups(groups, columns=read)
+        if edge:
+            import pyarrow.compute as pc
+
+            dates = table.column("date")
+            table = table.filter(pc.and_(pc.greater_equal(dates, low), pc.less_equal(dates, high)))
+        parts.append(table)
+    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    return table.select(columns)
+
+
+def _byte_span(meta: Any, groups: list[int], columns: list[str]) -> tuple[int, int]:
+    # the bytes holding `columns` of row groups `groups`: their column chunks lie between these offsets
+    names = meta.schema.names
+    wanted = [names.index(c) for c in columns]
+    lo, hi = 2**62, 0
+    for g in groups:
+        group = meta.row_group(g)
+        for c in wanted:
+            chunk = group.column(c)
+            first = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+            lo, hi = min(lo, first), max(hi, first + chunk.total_compressed_size)
+    return lo, hi
+
+
+class _RangeFile(io.RawIOBase):
+    """A read-only, seekable file over one object, read with ranged GETs (the Parquet reader's source)."""
+
+    def __init__(self, objects: ObjectStore, key: str) -> None:
+        super().__init__()
+        self.objects, self.key = objects, key
+        self.length: int = objects.size(key)
+        self.pos = 0
+        self._block: tuple[int, bytes] = (0, b"")  # (offset, bytes) fetched by prefetch()
+
+    def prefetch(self, start: int, end: int) -> None:
+        """Fetch bytes start … end in one GET: a run of row groups costs one request, not one per group."""
+        self._block = (start, self.objects.get_range(self.key, start, end - start))
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.length}[whence]
+        self.pos = max(base + offset, 0)
+        return self.pos
+
+    def size(self) -> int:
+        return self.length
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.length - self.pos
+        size = min(size, self.length - self.pos)
+        if size <= 0:
+            return b""
+        offset, block = self._block
+        if offset <= self.pos and self.pos + size <= offset + len(block):
+            data = block[self.pos - offset : self.pos - offset + size]
+        else:
+            data = self.objects.get_range(self.key, self.pos, size)
+        self.pos += len(data)
+        return data
+
+
+_PANEL_COLUMNS = tuple(c for c in BAR_COLUMNS if c != "name")
+
+
+def _pivot_table(table: pa.Table, dates: npt.NDArray[np.datetime64]) -> Panel:
+    # the wide panel straight from Arrow: dates by searchsorted on days, symbols by a sorted dictionary
+    import pyarrow.compute as pc
+
+    day_values = table.column("date").to_numpy().astype("datetime64[D]")
+    rows = np.searchsorted(dates, day_values)
+    encoded = pc.dictionary_encode(table.column("symbol")).combine_chunks()
+    names = np.array(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    cols = rank[encoded.indices.to_numpy(zero_copy_only=False)] if len(names) else np.zeros(0, dtype=np.int64)
+    shape = (len(dates), len(names))
+
+    def wide(name: str, fill: float | bool | int, dtype: type) -> npt.NDArray[Any]:
+        out: npt.NDArray[Any] = np.full(shape, fill, dtype=dtype)
+        out[rows, cols] = table.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+        return out
+
+    return Panel(
+        dates=dates,
+        symbols=tuple(str(s) for s in names[order]),
+        open=wide("open", np.nan, np.float64),
+        high=wide("high", np.nan, np.float64),
+        low=wide("low", np.nan, np.float64),
+        close=wide("close", np.nan, np.float64),
+        prev_close=wide("prev_close", np.nan, np.float64),
+        volume=wide("volume", np.nan, np.float64),
+        amount=wide("amount", np.nan, np.float64),
+        st=wide("st", False, np.bool_),
+        listing_index=wide("listing_index", -1, np.int32),
+    )
+
+
 def pc_unique(col: pa.ChunkedArray) -> list[date]:
     import pyarrow.compute as pc
 
     return [d for d in pc.unique(col).to_pylist() if d is not None]
-
-
-def _pivot(frame: pd.DataFrame, dates: npt.NDArray[np.datetime64]) -> Panel:
-    # factorize, then place the few distinct values: converting millions of date objects one by one
-    # (or searchsorted over Python strings) costs seconds per panel.
-    day_codes, day_values = pd.factorize(frame["date"])
-    day_rows = np.searchsorted(dates, np.array([np.datetime64(d, "D") for d in day_values], dtype="datetime64[D]"))
-    rows = day_rows[day_codes] if len(day_codes) else np.zeros(0, dtype=np.int64)
-    cols, symbol_values = pd.factorize(frame["symbol"], sort=True)
-    symbols = np.array([str(s) for s in symbol_values], dtype=object)
-    shape = (len(dates), len(symbols))
-
-    def wide(name: str) -> FloatArray:
-        out = np.full(shape, np.nan)
-        out[rows, cols] = frame[name].to_numpy(dtype=np.float64)
-        return out
-
-    st = np.zeros(shape, dtype=bool)
-    st[rows, cols] = frame["st"].to_numpy(dtype=bool)
-    listing = np.full(shape, -1, dtype=np.int32)
-    listing[rows, cols] = frame["listing_index"].to_numpy(dtype=np.int32)
-    return Panel(
-        dates=dates,
-        symbols=tuple(str(s) for s in symbols),
-        open=wide("open"),
-        high=wide("high"),
-        low=wide("low"),
-        close=wide("close"),
-        prev_close=wide("prev_close"),
-        volume=wide("volume"),
-        amount=wide("amount"),
-        st=st,
-        listing_index=listing,
-    )

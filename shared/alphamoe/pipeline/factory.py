@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from alphamoe.broker.wiring import execute_options
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.accounts import AccountBook
+from alphamoe.pipeline.barrier import BarrierStore, barrier_store
 from alphamoe.pipeline.stages import ExecuteStage, MarketData, RiskStage, RouteStage, ScanStage, SizeStage
-from alphamoe.risk.engine import RiskEngine
+from alphamoe.pipeline.stages.route import build_route_stage
 from alphamoe.risk.state import TradingState
-from alphamoe.router.graph import default_router
+from alphamoe.risk.wiring import build_risk_engine
 from alphamoe.settings import Settings
-from alphamoe.strategy.trend_breakout import TrendBreakout
+from alphamoe.strategy.registry import strategy_by_name
 
 STAGE_NAMES = ("scan", "route", "size", "risk", "execute")
 AnyStage = ScanStage | RouteStage | SizeStage | RiskStage | ExecuteStage
@@ -37,22 +39,38 @@ def _fixed_state(state: TradingState) -> TradingState:
     return state
 
 
+def _barrier(settings: Settings) -> BarrierStore:
+    # Redis when the fabric has it: every replica of size/risk then sees the same batch.
+    return barrier_store(settings.redis_url, ttl_s=settings.fabric.ttl_s)
+
+
 def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketData | None = None) -> AnyStage:
     """Build one stage, as a function process needs; `data` shares one market view between stages."""
     if name not in STAGE_NAMES:
         raise ConfigurationError(f"unknown function {name!r}; expected one of {', '.join(STAGE_NAMES)}")
     if name == "route":
-        return RouteStage(default_router(llm_enabled=False))
+        return build_route_stage(settings)
     data = data or MarketData(BarStore(settings.data))
     accounts = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
     if name == "scan":
-        return ScanStage(data, TrendBreakout(TrendBreakout.Params()), lookback=settings.lookback)
+        strategy = strategy_by_name(settings.scan.strategy, settings.scan.params)
+        return ScanStage(data, strategy, lookback=settings.lookback, max_signals=settings.scan.max_signals)
     if name == "size":
-        return SizeStage(data, accounts, settings.sizing, settings.commission)
+        return SizeStage(
+            data,
+            accounts,
+            settings.sizing,
+            settings.commission,
+            barrier=_barrier(settings),
+            timeout_s=settings.fabric.barrier_timeout_s,
+        )
     if name == "risk":
-        engine = RiskEngine(settings.risk, secret, settings.commission)
-        return RiskStage(data, accounts, engine, partial(_fixed_state, settings.trading_state))
-    return ExecuteStage(data, accounts, secret, settings.commission)
+        engine = build_risk_engine(settings, secret)
+        return RiskStage(
+            data, accounts, engine, partial(_fixed_state, settings.trading_state), barrier=_barrier(settings)
+        )
+    options = execute_options(settings.broker, settings.redis_url, settings.account_id, settings.commission)
+    return ExecuteStage(data, accounts, secret, settings.commission, **options)
 
 
 def build_stages(settings: Settings, *, secret: bytes) -> Stages:

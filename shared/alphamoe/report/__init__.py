@@ -1,1 +1,1 @@
-"""What people look at after a run: the day report as JSON, rich tables and HTML."""
+"""What people look at after a run: the day report, the end-of-day report, their renderings and store."""

@@ -1,18 +1,50 @@
-"""Risk limits: the survival floor's configuration."""
+"""Risk limits: the survival floor's configuration (ALPHAMOE_RISK__<FIELD>)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from alphamoe.risk.state import TradingState
+
+# The exchanges' high-frequency programme-trading thresholds (SSE/SZSE 2024 rules): 300 orders and
+# cancels per second, or 20,000 per day, per account. The defaults below stay well under both.
+HFT_ORDERS_PER_SECOND = 300
+HFT_ORDERS_PER_DAY = 20_000
 
 
 class RiskLimits(BaseModel):
     """Pre-trade limits applied to every order; defaults suit a small account."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    max_position_weight: float = Field(0.10, gt=0, le=1, description="of equity, after the fill")
+    max_position_weight: float = Field(0.10, gt=0, le=1, description="per stock, of equity, after the fill")
+    max_board_weight: float = Field(0.60, gt=0, le=1, description="per board (main, STAR, ...), of equity")
+    max_industry_weight: float = Field(0.30, gt=0, le=1, description="per industry, of equity, after the fill")
     max_order_notional: Decimal = Field(Decimal("500000"), gt=0, description="CNY per order")
     max_order_quantity: int = Field(1_000_000, gt=0, description="shares per order")
     allow_st_buys: bool = Field(False, description="ST/*ST buys are blocked unless set")
-    max_orders_per_day: int = Field(500, gt=0, description="below the exchanges' 20,000/day HFT threshold")
+    allow_delisting_buys: bool = Field(False, description="buys in the delisting period (退) are blocked unless set")
+    max_orders_per_day: int = Field(500, gt=0, description="approved orders per account and day")
+    max_orders_and_cancels_per_day: int = Field(
+        2_000, gt=0, le=HFT_ORDERS_PER_DAY - 1, description="orders + cancels per day, below the 20,000 HFT line"
+    )
+    max_orders_per_second: int = Field(
+        100, gt=0, le=HFT_ORDERS_PER_SECOND - 1, description="approvals within one second, below the 300/s HFT line"
+    )
+    max_active_orders: int = Field(300, gt=0, description="approved orders not yet terminal")
+    daily_loss_limit: float = Field(0.05, gt=0, le=1, description="loss of the last session, of equity")
+    max_drawdown: float = Field(0.20, gt=0, le=1, description="fall from the equity peak")
+    on_daily_loss: TradingState = Field(TradingState.REDUCING, description="state the daily loss limit switches to")
+    on_drawdown: TradingState = Field(TradingState.HALTED, description="state the drawdown limit switches to")
+
+    @model_validator(mode="after")
+    def _caps_nest(self) -> RiskLimits:
+        if self.max_orders_per_day > self.max_orders_and_cancels_per_day:
+            raise ValueError(
+                f"risk.max_orders_per_day {self.max_orders_per_day} exceeds "
+                f"risk.max_orders_and_cancels_per_day {self.max_orders_and_cancels_per_day}"
+            )
+        if TradingState.ACTIVE in (self.on_daily_loss, self.on_drawdown):
+            raise ValueError("risk.on_daily_loss and risk.on_drawdown must be REDUCING or HALTED, not ACTIVE")
+        return self

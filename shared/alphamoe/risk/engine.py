@@ -1,34 +1,64 @@
-"""The risk engine: run every rule over a sized batch and sign what passes (the survival floor)."""
+"""The risk engine: run every rule over a sized batch, reserve the day's limits, sign what passes."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected, RuleViolation
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState
-from alphamoe.risk.approval import sign
+from alphamoe.risk.approval import canonical_order, sign
 from alphamoe.risk.config import RiskLimits
-from alphamoe.risk.rules import RULES, RiskContext, notional
-from alphamoe.risk.state import TradingState
+from alphamoe.risk.facts import MarketFacts
+from alphamoe.risk.reservations import (
+    ACTIVE,
+    CANCELS,
+    Ledger,
+    MemoryReservations,
+    ReservationBook,
+    claims_for,
+)
+from alphamoe.risk.rules import RULES, RULES_BY_SIDE, RiskContext, board_key, notional
+from alphamoe.risk.state import TradingState, TradingStatus, stricter
+from alphamoe.risk.switch import TradingSwitch
 from alphamoe.types import Side
 
 Decision = OrderApproved | OrderRejected
+CHECKS = tuple(code for code, _ in RULES)
+
+
+def scope_of(account_id: str, day: date, run: str | None) -> str:
+    """Return the reservation scope of one account's day in one run (a replay books apart from live)."""
+    return f"{account_id}:{day.isoformat()}:{run or '-'}"
 
 
 class RiskEngine:
-    """Approve (signed) or reject (with every violation) each order of a batch, deterministically."""
+    """Approve (signed) or reject (with every violation) each order of a batch, deterministically.
 
-    def __init__(self, limits: RiskLimits, secret: bytes, commission: CommissionSchedule) -> None:
+    `reservations` and `switch` are shared between replicas (Redis) or kept in this process (memory);
+    without them every call books on its own, as a backtest does.
+    """
+
+    def __init__(
+        self,
+        limits: RiskLimits,
+        secret: bytes,
+        commission: CommissionSchedule,
+        *,
+        reservations: ReservationBook | None = None,
+        switch: TradingSwitch | None = None,
+    ) -> None:
         if not secret:
             raise ConfigurationError("risk needs a non-empty approval secret (ALPHAMOE_APPROVAL_SECRET)")
         self.limits = limits
         self._secret = secret
         self.commission = commission
+        self.reservations = reservations
+        self.switch = switch
 
     def evaluate_batch(
         self,
@@ -39,53 +69,141 @@ class RiskEngine:
         state: TradingState,
         *,
         approved_today: Collection[str] = (),
+        facts: MarketFacts | None = None,
+        run: str | None = None,
+        now: datetime | None = None,
+        state_reason: str = "",
+        on_decision: Callable[[Decision], None] | None = None,
     ) -> list[Decision]:
         """Return one decision per order: sells first, then buys, each by order_id.
 
         Sells go first so their T+1 claims are booked before buys; approved buys commit cash and
-        approved sells commit shares for the rest of the batch. `approved_today` holds the ids approved
-        by earlier batches of the day (duplicates and the daily cap count them).
+        approved sells commit shares for the rest of the day. `approved_today` holds ids approved by
+        earlier batches when no shared reservation book keeps them. The trading state is the stricter of
+        `state` and the switch, read again before every order, so a halt stops the next order. All
+        orders of one call share the one-second window of `now` (the batch is sent at once).
         """
-        ctx = RiskContext(
-            day=day,
-            account=account,
-            reference=reference,
-            limits=self.limits,
-            state=state,
-            commission=self.commission,
-            approved=frozenset(approved_today),
-        )
-        ordered = sorted(orders, key=lambda o: (o.side != Side.SELL, o.order_id))
+        facts = facts or MarketFacts()
+        scope = scope_of(account.account_id, day, run)
+        book = self.reservations
+        if book is None:  # one call books alone: the context is the whole ledger, nothing to reserve
+            fresh = MemoryReservations()
+            fresh.seed(scope, list(approved_today))
+            book = fresh
+        second = int(now.timestamp()) if now is not None else 0
+        floor = TradingStatus(state, state_reason)
+        ctx = _context(day, account, reference, self.limits, self.commission, facts, book.snapshot(scope), second)
         decisions: list[Decision] = []
-        for order in ordered:
-            violations = [v for _, rule in RULES if (v := rule(order, ctx)) is not None]
-            if violations:
-                decisions.append(self._reject(day, order, violations, state))
-                continue
-            decisions.append(
-                OrderApproved(
-                    trading_day=day,
-                    order=order,
-                    checks=tuple(code for code, _ in RULES),
-                    signature=sign(order, self._secret),
-                )
-            )
-            ctx = _commit(ctx, order)
+        for order in _in_fixed_order(orders):
+            status = floor if self.switch is None else stricter(floor, self.switch.status(account.account_id))
+            ctx.state, ctx.state_reason = status.state, status.reason
+            decision = self._decide(day, order, ctx, book, scope, second, status)
+            decisions.append(decision)
+            if on_decision is not None:
+                on_decision(decision)
         return decisions
 
-    @staticmethod
-    def _reject(day: date, order: OrderProposed, violations: list[RuleViolation], state: TradingState) -> OrderRejected:
-        return OrderRejected(trading_day=day, order=order, violations=tuple(violations), trading_state=state.value)
+    def _decide(
+        self,
+        day: date,
+        order: OrderProposed,
+        ctx: RiskContext,
+        book: ReservationBook,
+        scope: str,
+        second: int,
+        status: TradingStatus,
+    ) -> Decision:
+        violations = [v for _, rule in RULES_BY_SIDE[order.side] if (v := rule(order, ctx)) is not None]
+        if not violations:
+            short = (
+                () if self.reservations is None else book.reserve(scope, order.order_id, claims_for(order, ctx, second))
+            )
+            if not short:
+                approved = OrderApproved(
+                    trading_day=day, order=order, checks=CHECKS, signature=sign(order, self._secret)
+                )
+                _commit(ctx, order)
+                return approved
+            violations = [RuleViolation(code=s.claim.code, message=s.message(order.order_id)) for s in short]
+        rejected = OrderRejected(
+            trading_day=day, order=order, violations=tuple(violations), trading_state=status.describe()
+        )
+        return rejected
 
 
-def _commit(ctx: RiskContext, order: OrderProposed) -> RiskContext:
-    # book an approved order against the rest of the batch
-    approved = ctx.approved | {order.order_id}
-    if order.side == Side.SELL:
-        sells = {**ctx.pending_sells, order.symbol: ctx.pending_sells.get(order.symbol, 0) + order.quantity}
-        return dataclasses.replace(ctx, pending_sells=sells, approved=approved)
-    value = notional(order)
-    buys = {**ctx.buy_notional, order.symbol: ctx.buy_notional.get(order.symbol, 0) + value}
-    return dataclasses.replace(
-        ctx, buy_cost=ctx.buy_cost + value + ctx.fees(order), buy_notional=buys, approved=approved
+def _in_fixed_order(orders: Sequence[OrderProposed]) -> list[OrderProposed]:
+    # sells first, then by order id; orders sharing an id (a replayed or tampered duplicate) are ordered by
+    # their whole canonical payload, so which copy is approved never depends on arrival order
+    ordered = sorted(orders, key=lambda o: (o.side != Side.SELL, o.order_id))
+    if len({o.order_id for o in orders}) == len(orders):
+        return ordered
+    return sorted(ordered, key=lambda o: (o.side != Side.SELL, o.order_id, canonical_order(o)))
+
+
+def _context(
+    day: date,
+    account: AccountState,
+    reference: Mapping[str, ReferenceData],
+    limits: RiskLimits,
+    commission: CommissionSchedule,
+    facts: MarketFacts,
+    ledger: Ledger,
+    second: int,
+) -> RiskContext:
+    # the day's bookings so far (this replica's and others'), as the mutable views the engine keeps up to date
+    by: dict[str, dict[str, Decimal]] = {"symbol": {}, "board": {}, "industry": {}}
+    sells: dict[str, int] = {}
+    for name, amount in ledger.used.items():
+        kind, _, key = name.partition(":")
+        if kind in by:
+            by[kind][key] = _cny(amount)
+        elif kind == "sell":
+            sells[key] = amount
+    return RiskContext(
+        day=day,
+        account=account,
+        reference=reference,
+        limits=limits,
+        state=TradingState.ACTIVE,
+        commission=commission,
+        buy_cost=_cny(ledger.used.get("cash", 0)),
+        buy_notional=by["symbol"],
+        pending_sells=sells,
+        approved=set(ledger.ids),
+        board_notional=by["board"],
+        industry_notional=by["industry"],
+        facts=facts,
+        orders_this_second=ledger.used.get(f"second:{second}", 0),
+        active_orders=ledger.used.get(ACTIVE, 0),
+        cancels_today=ledger.used.get(CANCELS, 0),
     )
+
+
+def _cny(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2)
+
+
+def _add(mapping: Mapping[str, Decimal], key: str, value: Decimal) -> None:
+    assert isinstance(mapping, dict)  # built by _context
+    mapping[key] = mapping.get(key, Decimal(0)) + value
+
+
+def _commit(ctx: RiskContext, order: OrderProposed) -> None:
+    # book an approved order against the rest of the day, in this replica's view
+    assert isinstance(ctx.approved, set)
+    ctx.approved.add(order.order_id)
+    if order.side == Side.SELL:
+        sells = ctx.pending_sells
+        assert isinstance(sells, dict)
+        sells[order.symbol] = sells.get(order.symbol, 0) + order.quantity
+        cost = Decimal(0)
+    else:
+        value = notional(order)
+        _add(ctx.buy_notional, order.symbol, value)
+        _add(ctx.board_notional, board_key(order.symbol), value)
+        if (industry := ctx.facts.industry(order.symbol)) is not None:
+            _add(ctx.industry_notional, industry, value)
+        cost = value + ctx.fees(order)
+    ctx.buy_cost += cost
+    ctx.orders_this_second += 1
+    ctx.active_orders += 1

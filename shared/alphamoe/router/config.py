@@ -63,6 +63,14 @@ class RiskSkepticThresholds(_Frozen):
     max_abs_gap_open: float = Field(0.05, gt=0, description="|open/prev close - 1| at or above it: big gap")
 
 
+class SentimentThresholds(_Frozen):
+    """The sentiment expert's symbolic form (no news on file): the crowd's mood read from price and volume."""
+
+    min_volume_ratio: float = Field(1.5, gt=0, description="volume at least this × average with a rising week: confirm")
+    strong_volume_ratio: float = Field(3.0, gt=0, description="volume ratio that earns full confidence")
+    max_drop_5d: float = Field(-0.05, lt=0, description="5-day return at or below it: the crowd is selling, veto")
+
+
 class GateWeights(_Frozen):
     """Expert weight = base (by expert, else the expert's own) × strategy × board × regime multipliers.
 
@@ -95,6 +103,7 @@ class RouterConfig(_Frozen):
     trend: TrendThresholds = TrendThresholds()
     liquidity: LiquidityThresholds = LiquidityThresholds()
     risk_skeptic: RiskSkepticThresholds = RiskSkepticThresholds()
+    sentiment: SentimentThresholds = SentimentThresholds()
     max_workers: int = Field(8, gt=0, description="threads running expert judgements at once")
     signals_per_invocation: int = Field(
         200, gt=0, description="route_batch splits larger batches: LangGraph slows past a few hundred Sends a step"

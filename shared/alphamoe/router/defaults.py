@@ -1,23 +1,36 @@
-"""The standard panel of experts: three symbolic ones that always run, three LLM ones that wait for a client."""
+"""The standard panel: three symbolic experts that always run, three LLM experts that run when a model is set."""
 
 from __future__ import annotations
 
+from alphamoe.evidence.provider import EvidenceProvider
+from alphamoe.llm.judge import LlmJudge
 from alphamoe.router.config import RouterConfig
 from alphamoe.router.experts import Expert, ExpertRegistry
-from alphamoe.router.llm import LLM_OFF_REASON, LLM_PENDING_REASON, llm_expert_slots
-from alphamoe.router.symbolic import LiquidityExpert, RiskSkepticExpert, TrendExpert
+from alphamoe.router.llm import LLM_OFF_REASON, SPECS, LlmExpert, llm_expert_slots
+from alphamoe.router.symbolic import LiquidityExpert, PriceSentimentExpert, RiskSkepticExpert, TrendExpert
 
 
-def default_registry(config: RouterConfig, *, llm_enabled: bool) -> ExpertRegistry:
-    """Return trend, liquidity and risk_skeptic (available) and the LLM experts (unavailable, with why).
+def default_registry(
+    config: RouterConfig,
+    *,
+    llm_enabled: bool,
+    judge: LlmJudge | None = None,
+    evidence: EvidenceProvider | None = None,
+) -> ExpertRegistry:
+    """Return trend, liquidity and risk_skeptic, then fundamental, sentiment and sector.
 
-    `llm_enabled` says whether the LLM endpoint and key are configured; the caller reads settings, not us.
+    The LLM experts judge through `judge` when `llm_enabled` and a judge is given; otherwise they are
+    registered unavailable with the reason, so the day runs on the symbolic experts alone.
     """
     symbolic: tuple[Expert, ...] = (
         TrendExpert(config.trend),
         LiquidityExpert(config.liquidity),
         RiskSkepticExpert(config.risk_skeptic),
     )
-    slots = llm_expert_slots()
-    reason = LLM_PENDING_REASON if llm_enabled else LLM_OFF_REASON
-    return ExpertRegistry((*symbolic, *slots), unavailable={slot.name: reason for slot in slots})
+    if not llm_enabled or judge is None:
+        slots = llm_expert_slots()
+        return ExpertRegistry((*symbolic, *slots), unavailable={slot.name: LLM_OFF_REASON for slot in slots})
+    provider = evidence or EvidenceProvider()
+    fallbacks: dict[str, Expert] = {"sentiment": PriceSentimentExpert(config.sentiment)}
+    llm = tuple(LlmExpert(spec, judge, provider, fallback=fallbacks.get(spec.name)) for spec in SPECS)
+    return ExpertRegistry((*symbolic, *llm))

@@ -55,6 +55,15 @@ class Expert(Protocol):
     def judge(self, signal: SignalGenerated) -> ExpertOpinion: ...
 
 
+@runtime_checkable
+class Situational(Protocol):
+    """An expert whose availability changes with the signal or the day (evidence on file, budget left)."""
+
+    def situation_gap(self, signal: SignalGenerated) -> str | None:
+        """Return why the gate should pass over this expert for `signal` now, or None when it can judge."""
+        ...
+
+
 def judge_safely(expert: Expert, signal: SignalGenerated) -> ExpertOpinion:
     """Return the expert's opinion; a failing expert abstains, so an error can never confirm a signal."""
     try:

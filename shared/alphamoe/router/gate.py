@@ -36,6 +36,9 @@ def choose_experts(
     ranked: list[tuple[float, str, str]] = []
     for expert in registry:
         reason = registry.unavailable_reason(expert.name) or expert.competence.gap(signal)
+        situation_gap = getattr(expert, "situation_gap", None)  # Situational; getattr: isinstance on a Protocol is slow
+        if reason is None and situation_gap is not None:
+            reason = situation_gap(signal)
         if reason is not None:
             left_out[expert.name] = GateChoice(expert=expert.name, weight=0.0, selected=False, why=reason)
             continue

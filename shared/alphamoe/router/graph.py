@@ -15,11 +15,14 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send
 
 from alphamoe.events.payloads import ExpertOpinion, GateChoice, SignalGenerated, SignalRouted
+from alphamoe.evidence.provider import EvidenceProvider
+from alphamoe.llm.judge import LlmJudge
 from alphamoe.router.aggregate import Ballot, aggregate
 from alphamoe.router.config import RouterConfig
 from alphamoe.router.defaults import default_registry
 from alphamoe.router.experts import Expert, ExpertRegistry, judge_safely
 from alphamoe.router.gate import choose_experts
+from alphamoe.types import ExpertKind
 
 _GATE = "gate"
 _AGGREGATE = "aggregate"
@@ -34,8 +37,7 @@ class _BatchState(TypedDict, total=False):
 
 
 class _ExpertTask(TypedDict):
-    position: int
-    signal: SignalGenerated
+    items: list[tuple[int, SignalGenerated]]  # (position in the batch, signal) judged by one expert
 
 
 def _node_name(expert_name: str) -> str:
@@ -48,22 +50,26 @@ class _ExpertNode:
         self.expert = expert
 
     def __call__(self, state: _ExpertTask) -> _BatchState:
-        return {"opinions": [(state["position"], judge_safely(self.expert, state["signal"]))]}
+        return {"opinions": [(position, judge_safely(self.expert, signal)) for position, signal in state["items"]]}
 
 
 class Router:
     """Route quant signals through the expert panel; the verdict can confirm, veto or abstain, never order.
 
-    One graph invocation routes a whole batch: the gate picks experts per signal, each (signal, expert)
-    pair is one Send to that expert's node, LangGraph runs them in parallel (at most `max_workers`
-    threads), and the aggregate node rules on every signal. One invocation per batch (of up to
+    One graph invocation routes a whole batch: the gate picks experts per signal, then the fan-out sends
+    each LLM expert one Send per signal (calls that wait on the network run in parallel, at most
+    `concurrency` threads) and each symbolic expert one Send with all its signals (microseconds each: a
+    Send per signal would cost more in LangGraph's bookkeeping than the judging), and the aggregate node
+    rules on every signal. One invocation per batch (of up to
     `signals_per_invocation`) rather than per signal pays LangGraph's per-invocation overhead (a thread
     pool, a few supersteps) once, not once per signal.
     """
 
-    def __init__(self, registry: ExpertRegistry, config: RouterConfig | None = None) -> None:
+    def __init__(self, registry: ExpertRegistry, config: RouterConfig | None = None, *, concurrency: int = 0) -> None:
+        """`concurrency` raises the thread count above `config.max_workers`, e.g. to keep LLM calls in flight."""
         self.registry = registry
         self.config = config or RouterConfig()
+        self.concurrency = max(self.config.max_workers, concurrency)
         self._graph = self._compile()
 
     def route(self, signal: SignalGenerated, *, regime: str = "unknown") -> SignalRouted:
@@ -76,7 +82,7 @@ class Router:
         step = self.config.signals_per_invocation
         for start in range(0, len(signals), step):
             state: _BatchState = {"signals": list(signals[start : start + step]), "regime": regime}
-            routed += self._graph.invoke(state, config={"max_concurrency": self.config.max_workers})["routed"]
+            routed += self._graph.invoke(state, config={"max_concurrency": self.concurrency})["routed"]
         return sorted(routed, key=lambda r: r.signal.signal_id)
 
     def _compile(self) -> CompiledStateGraph[_BatchState, None, _BatchState, _BatchState]:
@@ -98,14 +104,18 @@ class Router:
         regime = state["regime"]
         return {"gates": [choose_experts(s, self.registry, self.config, regime=regime) for s in state["signals"]]}
 
-    @staticmethod
-    def _fan_out(state: _BatchState) -> list[Send] | str:
-        tasks = [
-            Send(_node_name(choice.expert), _ExpertTask(position=position, signal=signal))
-            for position, (signal, gate) in enumerate(zip(state["signals"], state["gates"], strict=True))
-            for choice in gate
-            if choice.selected
-        ]
+    def _fan_out(self, state: _BatchState) -> list[Send] | str:
+        work: dict[str, list[tuple[int, SignalGenerated]]] = {}
+        for position, (signal, gate) in enumerate(zip(state["signals"], state["gates"], strict=True)):
+            for choice in gate:
+                if choice.selected:
+                    work.setdefault(choice.expert, []).append((position, signal))
+        tasks: list[Send] = []
+        for name, items in work.items():
+            if self.registry.get(name).kind is ExpertKind.LLM:
+                tasks += [Send(_node_name(name), _ExpertTask(items=[item])) for item in items]
+            else:
+                tasks.append(Send(_node_name(name), _ExpertTask(items=items)))
         return tasks or _AGGREGATE
 
     def _aggregate(self, state: _BatchState) -> _BatchState:
@@ -142,7 +152,19 @@ class Router:
         )
 
 
-def default_router(config: RouterConfig | None = None, *, llm_enabled: bool) -> Router:
-    """Return a Router over the standard panel (router/defaults.py)."""
+def default_router(
+    config: RouterConfig | None = None,
+    *,
+    llm_enabled: bool,
+    judge: LlmJudge | None = None,
+    evidence: EvidenceProvider | None = None,
+) -> Router:
+    """Return a Router over the standard panel (router/defaults.py).
+
+    With a judge, enough threads run at once to keep the judge's `max_concurrency` calls in flight while
+    the symbolic experts of other signals proceed.
+    """
     config = config or RouterConfig()
-    return Router(default_registry(config, llm_enabled=llm_enabled), config)
+    registry = default_registry(config, llm_enabled=llm_enabled, judge=judge, evidence=evidence)
+    concurrency = 2 * judge.settings.max_concurrency if llm_enabled and judge is not None else 0
+    return Router(registry, config, concurrency=concurrency)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from alphamoe.events.payloads import ExpertOpinion, SignalGenerated
-from alphamoe.router.config import LiquidityThresholds, RiskSkepticThresholds, TrendThresholds
+from alphamoe.router.config import LiquidityThresholds, RiskSkepticThresholds, SentimentThresholds, TrendThresholds
 from alphamoe.router.experts import Competence, missing_features
 from alphamoe.types import ExpertKind, Verdict
 
@@ -171,3 +171,30 @@ class RiskSkepticExpert(SymbolicExpert):
             f"no red flags: RSI(14) {rsi:.1f}, {limit_ups} limit-up{'' if limit_ups == 1 else 's'} in 5 sessions, "
             f"daily volatility {volatility:.1%}, opening gap {gap:+.1%}",
         )
+
+
+class PriceSentimentExpert(SymbolicExpert):
+    """The sentiment expert's symbolic form, used when no news is on file: the crowd's mood in price and volume.
+
+    Heavy volume into a rising week reads as buying interest (confirm); a falling week reads as selling
+    (veto); anything else says nothing (abstain).
+    """
+
+    name = "sentiment"
+    needs = ("volume_ratio", "ret_5d")
+
+    def __init__(self, thresholds: SentimentThresholds, *, weight: float = 0.6, competence: Competence | None = None):
+        super().__init__(weight=weight, competence=competence)
+        self.t = thresholds
+
+    def assess(self, features: Mapping[str, float]) -> Assessment:
+        t = self.t
+        volume_ratio = features["volume_ratio"]
+        ret_5d = features["ret_5d"]
+        facts = f"volume {volume_ratio:.2f}× average, 5-day return {ret_5d:+.1%}"
+        if ret_5d <= t.max_drop_5d:
+            return Verdict.VETO, _strength(ret_5d / t.max_drop_5d - 1), f"{facts}: the crowd is selling"
+        if ret_5d > 0 and volume_ratio >= t.min_volume_ratio:
+            strength = (volume_ratio - t.min_volume_ratio) / (t.strong_volume_ratio - t.min_volume_ratio)
+            return Verdict.CONFIRM, _strength(strength), f"{facts}: buying interest"
+        return Verdict.ABSTAIN, 0.0, f"{facts}: no clear mood"

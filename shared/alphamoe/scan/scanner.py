@@ -25,7 +25,7 @@ from alphamoe.market.boards import board_of
 from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import to_price
-from alphamoe.strategy.base import Strategy, StrategySignals
+from alphamoe.strategy.base import LatestSignals, Strategy
 from alphamoe.strategy.stats import KellyStats, strategy_stats
 
 EXCLUSION_REASONS = ("suspended", "st", "new_listing", "no_history", "limit_up_locked")
@@ -61,28 +61,15 @@ def scan_day(
         )
     if max_signals < 0:
         raise ValueError(f"max_signals must be >= 0, was {max_signals}")
-    signals = strategy.signals(panel)
-    columns = {symbol: i for i, symbol in enumerate(panel.symbols)}
-    universe = sorted(set(columns) | set(reference))
-    excluded = dict.fromkeys(EXCLUSION_REASONS, 0)
-    traded = panel.traded[-1]
+    signals = strategy.latest(panel)  # every row's entries/exits (for the trade history), the last row's score
+    eligible, excluded, universe_size = _eligible(panel, reference, min_listing_days)
+    score = signals.score
     with np.errstate(invalid="ignore"):
-        one_price = np.abs(panel.high[-1] - panel.low[-1]) < 0.005  # high == low on the 0.01 tick
-    picks: list[tuple[float, str, int]] = []
-    for symbol in universe:
-        reason = _exclusion(
-            panel, columns.get(symbol), reference.get(symbol), min_listing_days, traded=traded, one_price=one_price
-        )
-        if reason is not None:
-            excluded[reason] += 1
-            continue
-        i = columns[symbol]
-        score = float(signals.score[-1, i])
-        if signals.entries[-1, i] and math.isfinite(score):
-            picks.append((-score, symbol, i))
+        chosen = np.flatnonzero(eligible & signals.entries[-1] & np.isfinite(score))
+    picks = [(-float(score[i]), panel.symbols[i], int(i)) for i in chosen]
     picks = sorted(picks)[:max_signals]
     events: tuple[SignalGenerated, ...] = ()
-    if picks:  # the VectorBT run is the scan's costly part: skip it on a day without candidates
+    if picks:  # the trade simulation is needed for candidates only: skip it on a day without any
         stats = strategy_stats(panel, signals)
         events = tuple(
             _signal(panel, day, reference[symbol], strategy.name, rank, i, -neg_score, signals, stats)
@@ -91,7 +78,7 @@ def scan_day(
     completed = ScanCompleted(
         trading_day=day,
         strategy=strategy.name,
-        universe_size=len(universe),
+        universe_size=universe_size,
         candidates=len(events),
         excluded=excluded,
         data_until=panel.last_day,
@@ -100,26 +87,42 @@ def scan_day(
     return ScanResult(signals=events, completed=completed)
 
 
-def _exclusion(
-    panel: Panel,
-    i: int | None,
-    ref: ReferenceData | None,
-    min_listing_days: int,
-    *,
-    traded: BoolArray,
-    one_price: BoolArray,
-) -> str | None:
-    if ref is None:
-        return "suspended"
-    if ref.st:
-        return "st"
-    if ref.listing_index < min_listing_days:
-        return "new_listing"
-    if i is None or not traded[i]:
-        return "no_history"
-    if one_price[i] and _closed_at_limit_up(panel, i):
-        return "limit_up_locked"
-    return None
+def _eligible(
+    panel: Panel, reference: Mapping[str, ReferenceData], min_listing_days: int
+) -> tuple[BoolArray, dict[str, int], int]:
+    """Return which panel columns may signal, the exclusion counts over the universe, and its size.
+
+    The first reason of the module docstring wins; stocks only in `reference` (no bar in the panel) are
+    counted under st, new_listing or no_history. Vectorised over the panel: one pass over the reference.
+    """
+    columns = {symbol: i for i, symbol in enumerate(panel.symbols)}
+    n = len(panel.symbols)
+    has_ref, st = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    listing = np.zeros(n, dtype=np.int64)
+    excluded = dict.fromkeys(EXCLUSION_REASONS, 0)
+    for symbol, ref in reference.items():
+        i = columns.get(symbol)
+        if i is None:  # listed on D but no bar in the panel
+            excluded["st" if ref.st else "new_listing" if ref.listing_index < min_listing_days else "no_history"] += 1
+        else:
+            has_ref[i], st[i], listing[i] = True, ref.st, ref.listing_index
+    traded = panel.traded[-1]
+    with np.errstate(invalid="ignore"):
+        one_price = np.abs(panel.high[-1] - panel.low[-1]) < 0.005  # high == low on the 0.01 tick
+    left = np.ones(n, dtype=bool)
+    for reason, hit in (
+        ("suspended", ~has_ref),
+        ("st", st),
+        ("new_listing", listing < min_listing_days),
+        ("no_history", ~traded),
+    ):
+        excluded[reason] += int(np.count_nonzero(left & hit))
+        left &= ~hit
+    for column in np.flatnonzero(left & one_price):
+        if _closed_at_limit_up(panel, int(column)):
+            excluded["limit_up_locked"] += 1
+            left[column] = False
+    return left, excluded, len(columns.keys() | reference.keys())
 
 
 def _closed_at_limit_up(panel: Panel, i: int) -> bool:
@@ -142,11 +145,11 @@ def _signal(
     rank: int,
     i: int,
     score: float,
-    signals: StrategySignals,
+    signals: LatestSignals,
     stats: KellyStats,
 ) -> SignalGenerated:
     symbol = panel.symbols[i]
-    features = {key: float(values[-1, i]) for key, values in signals.features.items()}
+    features = {key: float(values[i]) for key, values in signals.features.items()}
     return SignalGenerated(
         trading_day=day,
         signal_id=f"{day.isoformat()}:{strategy}:{symbol}",

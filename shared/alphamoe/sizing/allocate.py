@@ -6,18 +6,21 @@ same orders in any arrival order (DESIGN.md §4). It only proposes: risk decides
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from alphamoe.events.payloads import OrderProposed, SignalRouted
 from alphamoe.market.fees import CommissionSchedule, trade_fees
-from alphamoe.market.lots import round_buy_quantity, round_sell_quantity
+from alphamoe.market.lots import buy_lot, round_buy_quantity, round_sell_quantity
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import round_half_up
-from alphamoe.portfolio import AccountState
+from alphamoe.portfolio import AccountState, Position
+from alphamoe.risk.facts import MarketFacts
+from alphamoe.risk.rules import board_key
 from alphamoe.sizing.config import SizingConfig
 from alphamoe.sizing.kelly import kelly_fraction
 from alphamoe.types import Side, Verdict
@@ -74,15 +77,19 @@ def size_batch(
     reference: Mapping[str, ReferenceData],
     config: SizingConfig,
     commission: CommissionSchedule,
+    *,
+    facts: MarketFacts | None = None,
 ) -> list[OrderProposed]:
-    """Return the day's proposed orders: sells of exited holdings first, then buys best weight first.
+    """Return the day's proposed orders: sells (exits, then trims) by symbol, then buys best weight first.
 
     Buys use the previous close from the pre-open reference (ex-rights adjusted), not the signal's
-    last close, so a limit on an ex-rights day stays near the new price.
+    last close, so a limit on an ex-rights day stays near the new price. `facts` adds the industry cap
+    and leaves out stocks risk would refuse to buy (delisting period, locked at limit-up).
     """
+    facts = facts or MarketFacts()
     exit_set = frozenset(exits)
     drafts = _sells(exit_set, account, reference, config)
-    drafts += _buys(day, routed, exit_set, account, reference, config, commission)
+    drafts += _buys(day, routed, exit_set, account, reference, config, commission, facts)
     return [
         OrderProposed(
             trading_day=day,
@@ -111,11 +118,16 @@ def _sells(
     config: SizingConfig,
 ) -> list[_Draft]:
     out: list[_Draft] = []
+    equity = account.equity
     for position in sorted(account.positions, key=lambda p: p.symbol):
         ref = reference.get(position.symbol)
-        if position.symbol not in exits or ref is None:  # absent from reference: suspended, cannot sell
+        if ref is None:  # absent from reference: suspended, cannot sell
             continue
-        quantity = round_sell_quantity(position.symbol, position.sellable, position.quantity)
+        if position.symbol in exits:
+            quantity = round_sell_quantity(position.symbol, position.sellable, position.quantity)
+            why = f"strategy exit: sell {quantity} of {position.sellable} sellable ({position.quantity} held, T+1)"
+        else:
+            quantity, why = _trim(position, equity, config)
         if quantity <= 0:
             continue
         limit = sell_limit_price(ref, config.limit_buffer)
@@ -130,13 +142,33 @@ def _sells(
                 kelly=0.0,
                 signal_id=None,
                 reasons=(
-                    f"strategy exit: sell {quantity} of {position.sellable} sellable ({position.quantity} held, T+1)",
+                    why,
                     f"limit {limit} = max(limit-down {ref.band.down}, "
                     f"prev_close {ref.prev_close} × (1 - {config.limit_buffer}))",
                 ),
             )
         )
     return out
+
+
+def _trim(position: Position, equity: Decimal, config: SizingConfig) -> tuple[int, str]:
+    # sell a holding that grew past its cap (plus the band) back to the cap, in valid lots, T+1 permitting
+    if equity <= 0 or position.quantity == 0:
+        return 0, ""
+    value = position.quantity * position.last_price
+    weight = float(value / equity)
+    cap = config.max_position_weight
+    if weight <= cap + config.trim_band:
+        return 0, ""
+    excess = value - _decimal(cap) * equity
+    minimum, step = buy_lot(position.symbol)
+    wanted = max(math.ceil(excess / position.last_price), minimum)
+    wanted = -(-wanted // step) * step
+    quantity = round_sell_quantity(position.symbol, min(wanted, position.sellable), position.quantity)
+    return quantity, (
+        f"trim: weight {weight:.4f} of equity {equity} exceeds max_position_weight {cap} + trim_band "
+        f"{config.trim_band}; sell {quantity} of {position.sellable} sellable ({position.quantity} held)"
+    )
 
 
 def _candidates(
@@ -146,12 +178,16 @@ def _candidates(
     reference: Mapping[str, ReferenceData],
     config: SizingConfig,
     equity: Decimal,
+    facts: MarketFacts,
 ) -> list[_Candidate]:
     best: dict[str, _Candidate] = {}
+    blocked = facts.delisting | facts.locked_limit_up
     for r in sorted(routed, key=lambda r: (r.signal.symbol, r.signal.signal_id)):
         symbol = r.signal.symbol
         ref = reference.get(symbol)
         if r.verdict != Verdict.CONFIRM or r.confidence < config.min_confidence or ref is None or symbol in exits:
+            continue
+        if symbol in blocked:
             continue
         f_star = kelly_fraction(r.signal.p_win, r.signal.payoff)
         raw = f_star * config.kelly_fraction * r.confidence
@@ -184,11 +220,15 @@ def _buys(
     reference: Mapping[str, ReferenceData],
     config: SizingConfig,
     commission: CommissionSchedule,
+    facts: MarketFacts,
 ) -> list[_Draft]:
     equity = account.equity
     if equity <= 0:
         return []
-    candidates = _candidates(routed, exits, account, reference, config, equity)
+    candidates = _candidates(routed, exits, account, reference, config, equity, facts)
+    candidates = _cap_groups(candidates, account, equity, "board", board_key, config.max_board_weight)
+    candidates = _cap_groups(candidates, account, equity, "industry", facts.industry, config.max_industry_weight)
+    candidates = [c for c in candidates if c.weight > 0.0]
     exposure = float(account.market_value / equity)
     ceiling = min(config.max_total_weight, 1.0 - config.cash_reserve)
     room = max(ceiling - exposure, 0.0)
@@ -236,6 +276,39 @@ def _buys(
                 reasons=tuple(notes),
             )
         )
+    return out
+
+
+def _cap_groups(
+    candidates: list[_Candidate],
+    account: AccountState,
+    equity: Decimal,
+    kind: str,
+    group_of: Callable[[str], str | None],
+    cap: float,
+) -> list[_Candidate]:
+    # scale the new weights of each board (or industry) proportionally so held + new stays within its cap
+    held: dict[str, float] = {}
+    for p in account.positions:
+        if (g := group_of(p.symbol)) is not None:
+            held[g] = held.get(g, 0.0) + float(p.last_price * p.quantity / equity)
+    total: dict[str, float] = {}
+    for c in sorted(candidates, key=lambda c: c.symbol):
+        if (g := group_of(c.symbol)) is not None:
+            total[g] = math.fsum((total.get(g, 0.0), c.weight))
+    out: list[_Candidate] = []
+    for c in candidates:
+        g = group_of(c.symbol)
+        room = max(cap - held.get(g, 0.0), 0.0) if g is not None else 0.0
+        if g is None or total[g] <= room:
+            out.append(c)
+            continue
+        scale = room / total[g]
+        note = (
+            f"{kind} {g} capped: held {held.get(g, 0.0):.4f} + new {total[g]:.4f} > max_{kind}_weight {cap}; "
+            f"new weights ×{scale:.4f}"
+        )
+        out.append(dataclasses.replace(c, weight=c.weight * scale, notes=(*c.notes, note)))
     return out
 
 

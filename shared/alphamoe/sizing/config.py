@@ -13,6 +13,11 @@ class SizingConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kelly_fraction: float = Field(0.5, gt=0, le=1, description="multiplier on f* = p - (1-p)/b")
     max_position_weight: float = Field(0.05, gt=0, le=1, description="cap per stock, of equity")
+    max_board_weight: float = Field(0.5, gt=0, le=1, description="cap per board (main, STAR, ...), of equity")
+    max_industry_weight: float = Field(0.25, gt=0, le=1, description="cap per industry, of equity")
+    trim_band: float = Field(
+        0.02, ge=0, le=1, description="trim a holding back to its cap once it is this far above (avoids churn)"
+    )
     max_total_weight: float = Field(0.9, gt=0, le=1, description="cap on all positions, of equity")
     cash_reserve: float = Field(0.05, ge=0, lt=1, description="equity kept in cash")
     min_confidence: float = Field(0.0, ge=0, le=1, description="router confidence below this gives no order")

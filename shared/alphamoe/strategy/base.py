@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import BoolArray, FloatArray, Panel
 
 
@@ -23,6 +24,16 @@ class StrategyParams(BaseModel):
     """Base of a strategy's typed parameters: frozen, so a strategy instance cannot drift."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def invalid_params(what: str, model: type[BaseModel], exc: ValidationError) -> ConfigurationError:
+    """Return the error for bad parameters of `what`: each problem, then every valid field with its type."""
+    fields = ", ".join(
+        f"{k} ({v.annotation.__name__ if isinstance(v.annotation, type) else v.annotation}, default {v.default!r})"
+        for k, v in model.model_fields.items()
+    )
+    problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors())
+    return ConfigurationError(f"bad parameters for {what}: {problems}. Valid parameters: {fields or 'none'}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,27 @@ class StrategySignals:
             )
 
 
+@dataclass(frozen=True)
+class LatestSignals:
+    """What the day's scan needs: entries/exits of every row (T×N, for the Kelly trade history) and the
+    score and features of the last row only (N), so a strategy may skip computing features of the past.
+    """
+
+    entries: BoolArray
+    exits: BoolArray
+    score: FloatArray
+    features: dict[str, FloatArray]
+
+    def __post_init__(self) -> None:
+        if self.exits.shape != self.entries.shape:
+            raise ValueError(f"LatestSignals.exits has shape {self.exits.shape}, entries has {self.entries.shape}")
+        width = self.entries.shape[1:]
+        named = {"score": self.score, **{f"features[{k!r}]": v for k, v in self.features.items()}}
+        for name, array in named.items():
+            if array.shape != width:
+                raise ValueError(f"LatestSignals.{name} has shape {array.shape}, the last row has {width}")
+
+
 class Strategy(ABC):
     """A named, parameterised signal generator; subclasses set `name`, `Params` and `signals`.
 
@@ -70,6 +102,20 @@ class Strategy(ABC):
     @abstractmethod
     def signals(self, panel: Panel) -> StrategySignals:
         """Return entries, exits, score and features for every row of `panel`, using rows ≤ t for row t."""
+
+    def latest(self, panel: Panel) -> LatestSignals:
+        """Return every row's entries and exits with the last row's score and features (the scan's view).
+
+        The default slices `signals`; a strategy with a cheaper path for the last row overrides it, and
+        must return the same values (tested for the shipped strategies).
+        """
+        full = self.signals(panel)
+        return LatestSignals(
+            entries=full.entries,
+            exits=full.exits,
+            score=full.score[-1],
+            features={key: values[-1] for key, values in full.features.items()},
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"

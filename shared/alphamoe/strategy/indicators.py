@@ -9,8 +9,10 @@ rows ≤ t only, and a column's values do not depend on its position in the pane
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, board_codes, from_fen, to_fen
@@ -87,24 +89,37 @@ def rsi(close: FloatArray, window: int = 14) -> FloatArray:
     return out
 
 
-def limit_up_prices(panel: Panel) -> FloatArray:
+@lru_cache(maxsize=8)
+def _board_codes(symbols: tuple[str, ...]) -> npt.NDArray[np.int8]:
+    # a scan asks for the same universe every time: parse 5,500 symbols once, not on every call
+    return board_codes([board_of(s) for s in symbols])
+
+
+def limit_up_prices(panel: Panel, *, first_row: int = 0) -> FloatArray:
     """Return each bar's limit-up price from the dated rule book (board, ST, listing day), on the tick.
 
     Exact: computed in whole fen by `market.bands.band_fen`, the vectorised twin of `limit_prices`;
-    +Infinity on days without a daily limit and where the stock has no bar.
+    +Infinity on days without a daily limit, where the stock has no bar and on rows before `first_row`
+    (the scan needs the last few rows only: each row costs a pass over the rule book).
     """
-    codes = board_codes([board_of(s) for s in panel.symbols])
-    prev = to_fen(np.nan_to_num(panel.prev_close))
+    codes = _board_codes(panel.symbols)
     up = np.full(panel.close.shape, np.inf)
-    for t, day in enumerate(panel.dates):
-        _, up_fen = band_fen(codes, prev[t], pd.Timestamp(day).date(), panel.st[t], panel.listing_index[t])
+    for t in range(first_row, len(panel.dates)):
+        day = pd.Timestamp(panel.dates[t]).date()
+        prev = to_fen(np.nan_to_num(panel.prev_close[t]))
+        _, up_fen = band_fen(codes, prev, day, panel.st[t], panel.listing_index[t])
         up[t] = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)
     return up
 
 
 def at_limit_up(panel: Panel) -> BoolArray:
     """Return True where the bar closed at its limit-up price (never on days without a limit)."""
-    up = limit_up_prices(panel)
+    return limit_up_hits(panel)
+
+
+def limit_up_hits(panel: Panel, *, first_row: int = 0) -> BoolArray:
+    """Return True where a traded bar closed at its limit-up price, on rows ≥ `first_row` (False before)."""
+    up = limit_up_prices(panel, first_row=first_row)
     with np.errstate(invalid="ignore"):
-        hit: BoolArray = np.isfinite(up) & (panel.close >= up - 0.005)
-    return hit
+        hit: BoolArray = np.isfinite(up) & (panel.close >= up - 0.005) & panel.traded
+    return np.ascontiguousarray(hit)

@@ -1,10 +1,13 @@
 """Kelly statistics per stock from the strategy's own past trades in the panel, shrunk toward the universe.
 
-Trades come from one VectorBT `Portfolio.from_signals` run over all columns at once, long only, on
-adjusted prices: a signal decided at row t's close trades at the open of the stock's next traded session
-(t+1 unless it is suspended), so exits are never same-day (T+1 holds) and only trades closed by the last
-row count: nothing after the panel is seen. Fills assume the open price; sealed limit boards are modelled
-by the paper broker and the backtest, not here. Costs are `fee_rate` per side.
+Trades come from a fused numba kernel (`kernels.simulate_trades_kernel`) with the semantics of VectorBT's
+`Portfolio.from_signals(direction="longonly", accumulate=False)`, long only, on adjusted prices: a signal
+decided at row t's close trades at the open of the stock's next traded session (t+1 unless it is
+suspended), so exits are never same-day (T+1 holds) and only trades closed by the last row count: nothing
+after the panel is seen. Fills assume the open price; sealed limit boards are modelled by the paper broker
+and the backtest, not here. Costs are `fee_rate` per side. `closed_trades_vectorbt` runs the same
+simulation through VectorBT itself: the reference the kernel is tested against (VectorBT takes ~3 s to
+import and ~8 s to compile in a cold process, which the scan cannot afford).
 
 Per stock i with n_i closed trades, w_i wins (return > 0), l_i losses (return < 0):
   p_i = (w_i + k·p_U) / (n_i + k)                     Beta prior on p: k pseudo-trades at the universe rate
@@ -23,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphamoe.market.bars import BoolArray, FloatArray, Panel, _ffill
-from alphamoe.strategy.base import StrategySignals
+from alphamoe.strategy.base import LatestSignals, StrategySignals
 
 Int64Array = npt.NDArray[np.int64]
 
@@ -67,8 +70,23 @@ def next_session_orders(signal: BoolArray, traded: BoolArray) -> BoolArray:
     return out
 
 
-def closed_trades(panel: Panel, signals: StrategySignals, *, fee_rate: float = DEFAULT_FEE_RATE) -> ClosedTrades:
-    """Simulate the strategy on the panel with VectorBT and return its closed trades."""
+def closed_trades(
+    panel: Panel, signals: StrategySignals | LatestSignals, *, fee_rate: float = DEFAULT_FEE_RATE
+) -> ClosedTrades:
+    """Simulate the strategy on the panel (numba kernel, VectorBT's semantics) and return its closed trades."""
+    from alphamoe.strategy.kernels import kernel_inputs, simulate_trades_kernel
+
+    k = kernel_inputs(panel)
+    column, entry_row, exit_row, ret = simulate_trades_kernel(
+        np.asfortranarray(signals.entries), np.asfortranarray(signals.exits), k.open, k.factor, k.traded, fee_rate
+    )
+    return ClosedTrades(column=column, entry_row=entry_row, exit_row=exit_row, ret=ret)
+
+
+def closed_trades_vectorbt(
+    panel: Panel, signals: StrategySignals | LatestSignals, *, fee_rate: float = DEFAULT_FEE_RATE
+) -> ClosedTrades:
+    """Simulate the strategy on the panel with VectorBT and return its closed trades (the reference)."""
     import vectorbt as vbt  # lazy: ~3 s to import, numba compiles on first use
     from vectorbt.portfolio.enums import TradeStatus
 
@@ -133,7 +151,7 @@ def kelly_stats(
 
 def strategy_stats(
     panel: Panel,
-    signals: StrategySignals,
+    signals: StrategySignals | LatestSignals,
     *,
     prior_strength: float = DEFAULT_PRIOR_STRENGTH,
     fee_rate: float = DEFAULT_FEE_RATE,

@@ -32,25 +32,14 @@ Windows with a suspended day give NaN (see `indicators`), and NaN fails every en
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
 from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from alphamoe.market.bars import BoolArray, FloatArray, Panel
-from alphamoe.strategy.base import Strategy, StrategyParams, StrategySignals
-from alphamoe.strategy.indicators import (
-    at_limit_up,
-    lag,
-    pct_change,
-    rolling_max,
-    rolling_mean,
-    rolling_std,
-    rolling_sum,
-    rsi,
-)
+from alphamoe.market.bars import Panel
+from alphamoe.strategy.base import LatestSignals, Strategy, StrategyParams, StrategySignals
+from alphamoe.strategy.indicators import limit_up_hits
 
 FEATURE_KEYS = (
     "ret_1d",
@@ -66,7 +55,7 @@ FEATURE_KEYS = (
     "limit_up_count_5d",
     "gap_open",
 )
-MIN_SCORE_VOLATILITY = 0.005
+LIMIT_COUNT_WINDOW = 5
 
 
 class TrendBreakoutParams(StrategyParams):
@@ -83,104 +72,55 @@ class TrendBreakoutParams(StrategyParams):
 
 
 class TrendBreakout(Strategy):
-    """Trend + breakout with a liquidity filter; see the module docstring for every rule and feature."""
+    """Trend + breakout with a liquidity filter; see the module docstring for every rule and feature.
+
+    One fused numba kernel (`kernels.trend_breakout_kernel`) computes it for the backtest (every row)
+    and for the scan (`latest`: entries and exits of every row, score and features of the last).
+    """
 
     name: ClassVar[str] = "trend_breakout"
     Params: ClassVar[type[StrategyParams]] = TrendBreakoutParams
     params: TrendBreakoutParams
 
     def signals(self, panel: Panel) -> StrategySignals:
-        p = self.params
-        factor = panel.adjustment_factor()
-        close, high = panel.close * factor, panel.high * factor
-        with np.errstate(invalid="ignore", divide="ignore"):
-            volume = panel.volume / factor  # split-adjusted: a 10-for-10 bonus doubles shares, not interest
-        traded = panel.traded
-
-        @cache
-        def ma(window: int) -> FloatArray:
-            return rolling_mean(close, window)
-
-        @cache
-        def prior_high(window: int) -> FloatArray:
-            return lag(rolling_max(high, window))
-
-        @cache
-        def volume_ratio(window: int) -> FloatArray:
-            return _ratio(volume, lag(rolling_mean(volume, window)))
-
-        features = _features(panel, close, ma, prior_high, volume_ratio)
-        with np.errstate(invalid="ignore"):
-            entries = (
-                traded
-                & (close > prior_high(p.breakout_window))
-                & (ma(p.fast_ma) > ma(p.slow_ma))
-                & (rolling_mean(panel.amount, p.liquidity_window) >= p.min_amount)
-                & (volume_ratio(p.liquidity_window) >= p.min_volume_ratio)
-                & (close >= ma(p.exit_ma))
-            )
-            exit_rule = traded & (close < ma(p.exit_ma))
-        exits = _position_exits(entries, exit_rule, traded, p.max_holding_days)
+        entries, exits, score, features = self._run(panel, first_feature_row=0)
         return StrategySignals(
-            entries=entries & ~exits,
+            entries=entries, exits=exits, score=score, features=dict(zip(FEATURE_KEYS, features, strict=True))
+        )
+
+    def latest(self, panel: Panel) -> LatestSignals:
+        entries, exits, score, features = self._run(panel, first_feature_row=len(panel.dates) - 1)
+        return LatestSignals(
+            entries=entries,
             exits=exits,
-            score=_score(features),
-            features=features,
+            score=score[-1],
+            features={key: values[-1] for key, values in zip(FEATURE_KEYS, features, strict=True)},
         )
 
+    def _run(self, panel: Panel, *, first_feature_row: int) -> tuple[np.ndarray, ...]:
+        from alphamoe.strategy.kernels import kernel_inputs, trend_breakout_kernel
 
-def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = np.where(denominator > 0, numerator / denominator, np.nan)
-    return out
-
-
-def _features(
-    panel: Panel,
-    close: FloatArray,
-    ma: Callable[[int], FloatArray],
-    prior_high: Callable[[int], FloatArray],
-    volume_ratio: Callable[[int], FloatArray],
-) -> dict[str, FloatArray]:
-    ret_1d = pct_change(close, 1)
-    limit_up = np.where(panel.traded, at_limit_up(panel), False).astype(np.float64)
-    features = {
-        "ret_1d": ret_1d,
-        "ret_5d": pct_change(close, 5),
-        "ret_20d": pct_change(close, 20),
-        "ma5_over_ma20": _ratio(ma(5), ma(20)) - 1.0,
-        "close_over_ma20": _ratio(close, ma(20)) - 1.0,
-        "breakout_margin": _ratio(close, prior_high(20)) - 1.0,
-        "volume_ratio": volume_ratio(20),
-        "amount_20d": rolling_mean(panel.amount, 20),
-        "volatility_20d": rolling_std(ret_1d, 20),
-        "rsi_14": rsi(close, 14),
-        "limit_up_count_5d": rolling_sum(limit_up, 5),
-        "gap_open": _ratio(panel.open, panel.prev_close) - 1.0,
-    }
-    untraded = ~panel.traded
-    return {key: np.where(untraded, np.nan, features[key]) for key in FEATURE_KEYS}
-
-
-def _score(features: dict[str, FloatArray]) -> FloatArray:
-    sigma = np.fmax(features["volatility_20d"], MIN_SCORE_VOLATILITY)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score: FloatArray = (
-            features["breakout_margin"] / sigma + features["ma5_over_ma20"] / sigma + np.log(features["volume_ratio"])
+        p = self.params
+        k = kernel_inputs(panel)
+        hits = np.asfortranarray(limit_up_hits(panel, first_row=max(first_feature_row - LIMIT_COUNT_WINDOW + 1, 0)))
+        out: tuple[np.ndarray, ...] = trend_breakout_kernel(
+            k.open,
+            k.high,
+            k.close,
+            k.prev_close,
+            k.volume,
+            k.amount,
+            k.factor,
+            k.traded,
+            hits,
+            p.breakout_window,
+            p.fast_ma,
+            p.slow_ma,
+            p.exit_ma,
+            p.liquidity_window,
+            float(p.min_amount),
+            float(p.min_volume_ratio),
+            p.max_holding_days,
+            first_feature_row,
         )
-    return score
-
-
-def _position_exits(entries: BoolArray, exit_rule: BoolArray, traded: BoolArray, max_holding_days: int) -> BoolArray:
-    # Walk the strategy's own long/flat path row by row (vectorised over stocks): an exit fires only while
-    # a position is open, on a traded row, when the exit rule holds or the holding period has run out.
-    exits = np.zeros_like(entries)
-    entered = np.full(entries.shape[1], -1)  # row of the open position's entry signal, -1 = flat
-    for t in range(entries.shape[0]):
-        held = entered >= 0
-        fire = held & traded[t] & (exit_rule[t] | (t - entered >= max_holding_days))
-        exits[t] = fire
-        entered[fire] = -1
-        opened = (entered < 0) & entries[t] & ~fire
-        entered[opened] = t
-    return exits
+        return out

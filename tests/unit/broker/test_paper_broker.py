@@ -1,58 +1,16 @@
-from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-import pandas as pd
 import pytest
+from broker_day import DAY, PREV, SUSPENDED
 
 from alphamoe.broker.paper import PaperBroker
-from alphamoe.broker.protocol import Broker, BrokerOrder, SubmitOrder
+from alphamoe.broker.protocol import Broker, BrokerOrder, BrokerUnavailableError, SubmitOrder
 from alphamoe.market.bars import BarStore
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import OrderStatus, Side
 
-PREV = date(2024, 3, 4)
-DAY = date(2024, 3, 5)
 COMMISSION = CommissionSchedule()
-
-# symbol: (open, high, low, close, prev_close, volume) on DAY
-BARS = {
-    "600000.SH": (10.10, 10.50, 9.80, 10.20, 10.00, 1_000_000),
-    "600001.SH": (11.00, 11.00, 11.00, 11.00, 10.00, 50_000),  # sealed at limit-up all day
-    "600002.SH": (9.00, 9.00, 9.00, 9.00, 10.00, 50_000),  # sealed at limit-down all day
-    "600003.SH": (10.00, 10.30, 9.90, 10.10, 10.00, 1_250),  # thin: 10% of volume is 125 shares
-    "688001.SH": (30.00, 30.50, 29.50, 30.20, 30.00, 2_500),  # thin STAR: cap 250 shares
-}
-SUSPENDED = "600009.SH"  # a bar on PREV only
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> BarStore:
-    rows = [
-        dict(zip(("open", "high", "low", "close", "prev_close", "volume"), values, strict=True), date=DAY, symbol=s)
-        for s, values in BARS.items()
-    ]
-    rows.append(
-        {"date": PREV, "symbol": SUSPENDED, "open": 5, "high": 5, "low": 5, "close": 5, "prev_close": 5, "volume": 1e5}
-    )
-    bars = pd.DataFrame(rows)
-    bars["name"] = bars["symbol"]
-    bars["amount"] = bars["close"] * bars["volume"]
-    bars["st"] = False
-    bars["listing_index"] = 100
-    symbols = sorted(bars["symbol"].unique())
-    instruments = pd.DataFrame(
-        {
-            "symbol": symbols,
-            "name": symbols,
-            "board": ["star" if s.startswith("688") else "main" for s in symbols],
-            "list_date": date(2020, 1, 2),
-            "delist_date": None,
-        }
-    )
-    root: Path = tmp_path_factory.mktemp("bars")
-    return BarStore.write(root, bars, instruments, {"source": "test"})
 
 
 def holding(symbol: str, quantity: int, sellable: int | None = None, price: str = "10.00") -> Position:
@@ -274,3 +232,17 @@ def test_paper_broker_when_account_from_previous_day_then_rolled_and_yesterdays_
     paper = PaperBroker(store, DAY, yesterday, COMMISSION)
     result = paper.submit(order("600000.SH", Side.SELL, 1000, "10.00"))
     assert result.status == OrderStatus.FILLED
+
+
+def test_submit_when_above_the_per_order_maximum_then_rejected_as_the_exchange_does(store: BarStore) -> None:
+    main = broker(store, "100000000").submit(order("600000.SH", Side.BUY, 1_000_100, "10.20"))
+    star = broker(store, "100000000").submit(order("688001.SH", Side.BUY, 100_001, "30.00"))
+    assert (main.status, star.status) == (OrderStatus.REJECTED, OrderStatus.REJECTED)
+    assert "per-order maximum 1000000" in main.reason and "per-order maximum 100000" in star.reason
+
+
+def test_submit_when_session_closed_then_broker_unavailable(store: BarStore) -> None:
+    paper = broker(store)
+    paper.close()
+    with pytest.raises(BrokerUnavailableError):
+        paper.submit(order("600000.SH", Side.BUY, 100, "10.20"))

@@ -80,6 +80,8 @@ def test_import_when_columns_missing_then_exit_2_naming_file_and_columns(tmp_pat
 
 
 def test_import_when_unknown_format_then_exit_2_listing_supported(tmp_path: Path) -> None:
-    result = runner.invoke(data_app, ["import", "--format", "tushare", "--path", str(tmp_path)])
+    result = runner.invoke(data_app, ["import", "--format", "wind", "--path", str(tmp_path)])
     assert result.exit_code == 2
-    assert _flat("--format 'tushare' is not supported (supported: ganlei)") in _flat(result.output)
+    assert _flat("--format 'wind' is not supported (supported: ganlei, akshare, tushare, baostock, qmt)") in _flat(
+        result.output
+    )

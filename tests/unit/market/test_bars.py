@@ -9,7 +9,7 @@ import pytest
 
 from alphamoe.data.synthetic import generate_market
 from alphamoe.errors import DataError
-from alphamoe.market.bars import BarStore
+from alphamoe.market.bars import BarStore, has_bar_store
 
 UNTIL = date(2024, 2, 7)
 
@@ -118,3 +118,60 @@ def test_write_when_instruments_lack_industry_then_written_as_null(tmp_path: Pat
     )
     store = BarStore.write(tmp_path, pd.DataFrame([_bar(date(2024, 6, 3), 10.0, 9.9)]), instruments, meta={})
     assert store.instruments()["industry"].isna().all()
+
+
+def test_write_when_many_sessions_then_row_groups_of_whole_sessions_with_date_statistics(
+    frames: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    import alphamoe.market.bars as bars_module
+
+    monkeypatch.setattr(bars_module, "ROW_GROUP_ROWS", 200)  # 40 stocks: five sessions per group
+    store = BarStore.write(tmp_path, *frames, meta={})
+    meta = pq.ParquetFile(tmp_path / "bars" / "2024.parquet").metadata
+    assert meta.num_row_groups > 5
+    spans = [
+        (g.column(0).statistics.min, g.column(0).statistics.max)
+        for g in map(meta.row_group, range(meta.num_row_groups))
+    ]
+    assert all(a <= b for a, b in spans) and all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1))
+    day = store.sessions()[17]
+    assert store.day(day) == BarStore(tmp_path).day(day)
+    assert {bar.day for bar in store.day(day).values()} == {day}
+    week = store.frame(store.sessions()[3], store.sessions()[12])  # crosses row-group edges
+    assert sorted(set(week["date"])) == store.sessions()[3:13]
+    assert week.equals(week.sort_values(["date", "symbol"], kind="stable"))
+
+
+def test_sessions_when_store_predates_sessions_file_then_read_from_the_bars(
+    store: BarStore, tmp_path: Path, frames: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    old = BarStore.write(tmp_path, *frames, meta={})
+    (tmp_path / "sessions.parquet").unlink()
+    assert BarStore(tmp_path).sessions() == old.sessions() == store.sessions()
+
+
+def test_write_when_rewritten_with_fewer_years_then_old_year_files_go(tmp_path: Path) -> None:
+    instruments = pd.DataFrame(
+        {
+            "symbol": ["000001.SZ"],
+            "name": ["平安银行"],
+            "board": ["main"],
+            "list_date": [date(1991, 4, 3)],
+            "delist_date": [None],
+        }
+    )
+    rows = [_bar(date(2023, 12, 29), 10.0, 9.9), _bar(date(2024, 1, 2), 10.1, 10.0)]
+    assert BarStore.write(tmp_path, pd.DataFrame(rows), instruments, meta={}).years == [2023, 2024]
+    again = BarStore.write(tmp_path, pd.DataFrame(rows[1:]), instruments, meta={})
+    assert again.years == [2024] and not (tmp_path / "bars" / "2023.parquet").exists()
+    assert has_bar_store(tmp_path) and not has_bar_store(tmp_path / "nothing")
+
+
+def test_bar_store_when_given_an_object_store_then_same_reads(store: BarStore) -> None:
+    from alphamoe.storage import open_store
+
+    again = BarStore(open_store(store.root))
+    assert again.root == store.root
+    np.testing.assert_array_equal(again.panel(UNTIL, 20).close, store.panel(UNTIL, 20).close)

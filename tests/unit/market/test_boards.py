@@ -46,13 +46,24 @@ def test_board_of_when_index_or_fund_code_then_data_error(symbol: str) -> None:
         ("600000.SS", "600000.SH"),
         ("bj430047", "430047.BJ"),
         (" 300750.SZ ", "300750.SZ"),
+        ("600000.XSHG", "600000.SH"),
+        ("000001.XSHE", "000001.SZ"),
+        ("SHSE.600000", "600000.SH"),
+        ("szse.300750", "300750.SZ"),
+        ("600000", "600000.SH"),
+        ("688981", "688981.SH"),
+        ("000001", "000001.SZ"),
+        ("300750", "300750.SZ"),
+        ("430047", "430047.BJ"),
+        ("830799", "830799.BJ"),
+        ("920002", "920002.BJ"),
     ],
 )
 def test_normalize_symbol_when_common_layouts_then_canonical(raw: str, canonical: str) -> None:
     assert normalize_symbol(raw) == canonical
 
 
-@pytest.mark.parametrize("raw", ["600000", "sh60000", "AAPL", "600000.HK"])
+@pytest.mark.parametrize("raw", ["sh60000", "AAPL", "600000.HK", "6000000", "hk00700", ""])
 def test_normalize_symbol_when_not_a_code_then_data_error(raw: str) -> None:
     with pytest.raises(DataError):
         normalize_symbol(raw)
@@ -62,3 +73,12 @@ def test_exchange_of_when_canonical_then_exchange() -> None:
     assert exchange_of("300750.SZ") == Exchange.SZ
     with pytest.raises(DataError, match="not canonical"):
         exchange_of("sz300750")
+
+
+@pytest.mark.parametrize("raw", ["300750", "sz300750", "300750.SZ", "SZ300750", "300750.XSHE", "301269"])
+def test_chinext_code_when_any_spelling_then_a_stock_not_an_index(raw: str) -> None:
+    # 30xxxx is the ChiNext board; the ChiNext *index* is 399006.SZ
+    symbol = normalize_symbol(raw)
+    assert board_of(symbol) == Board.CHINEXT
+    assert is_stock(symbol)
+    assert not is_stock(normalize_symbol("399006"))

@@ -15,7 +15,7 @@ from alphamoe.risk.rules import RULES
 from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
 
-WHOLE = RiskLimits(max_position_weight=1.0)  # a small account: let cash be the binding limit
+WHOLE = RiskLimits(max_position_weight=1.0, max_board_weight=1.0)  # a small account: let cash bind
 
 
 def evaluate(
@@ -84,7 +84,7 @@ def test_evaluate_batch_when_buys_add_up_past_cash_then_later_buy_rejected_for_c
     orders = [make_order(s, order_id=f"buy-{i}") for i, s in enumerate(("600000.SH", "600004.SH", "600000.SH"))]
     decisions = evaluate(orders, make_account("30000"), limits=WHOLE)
     assert [type(d) for d in decisions] == [OrderApproved, OrderApproved, OrderRejected]
-    assert codes(decisions[2]) == ["CASH"]
+    assert codes(decisions[2]) == ["CASH", "MAX_BOARD_WEIGHT"]  # 40,600 CNY of main board > 40,000 equity too
     assert "20410.20" in decisions[2].violations[0].message  # type: ignore[union-attr]
 
 
@@ -124,14 +124,26 @@ def test_evaluate_batch_when_daily_cap_reached_in_batch_then_rest_rejected() -> 
     assert [type(d) for d in decisions] == [OrderApproved, OrderApproved, OrderRejected]
 
 
-@pytest.mark.parametrize("state", [TradingState.HALTED, TradingState.REDUCING])
-def test_evaluate_batch_when_kill_switch_set_then_buys_rejected_and_sells_pass(state: TradingState) -> None:
-    decisions = evaluate([make_order(), make_order("600004.SH", Side.SELL, 600, "10.00")], state=state)
+def test_evaluate_batch_when_reducing_then_buys_rejected_and_sells_pass() -> None:
+    decisions = evaluate([make_order(), make_order("600004.SH", Side.SELL, 600, "10.00")], state=TradingState.REDUCING)
     sell, buy = decisions
     assert isinstance(sell, OrderApproved)
     assert codes(buy) == ["KILL_SWITCH"]
     assert isinstance(buy, OrderRejected)
-    assert buy.trading_state == state.value
+    assert buy.trading_state == "REDUCING"
+
+
+def test_evaluate_batch_when_halted_then_every_new_order_rejected_with_reason() -> None:
+    engine = RiskEngine(RiskLimits(), SECRET, CommissionSchedule())
+    orders = [make_order(), make_order("600004.SH", Side.SELL, 600, "10.00")]
+    decisions = engine.evaluate_batch(
+        DAY, orders, make_account(), REFERENCE, TradingState.HALTED, state_reason="operator: broker outage"
+    )
+    for decision in decisions:
+        assert codes(decision) == ["KILL_SWITCH"]
+        assert isinstance(decision, OrderRejected)
+        assert decision.trading_state == "HALTED (operator: broker outage)"
+        assert "operator: broker outage" in decision.violations[0].message
 
 
 def test_evaluate_batch_when_symbol_suspended_then_rejected_not_trading() -> None:

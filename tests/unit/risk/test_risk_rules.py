@@ -218,8 +218,8 @@ def test_check_st_buy_when_selling_st_stock_then_passes() -> None:
         (TradingState.REDUCING, Side.BUY, 100, True),
         (TradingState.REDUCING, Side.SELL, 100, False),
         (TradingState.HALTED, Side.BUY, 100, True),
-        (TradingState.HALTED, Side.SELL, 1000, False),
-        (TradingState.HALTED, Side.SELL, 1100, True),  # more than held: not exposure-reducing
+        (TradingState.REDUCING, Side.SELL, 1100, True),  # more than held: not exposure-reducing
+        (TradingState.HALTED, Side.SELL, 100, True),  # HALTED: cancels only
     ],
 )
 def test_check_kill_switch_when_state_then_only_exposure_reducing_orders_pass(

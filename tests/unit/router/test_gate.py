@@ -6,13 +6,13 @@ from typing import Any
 import pytest
 
 from alphamoe.errors import ConfigurationError
-from alphamoe.events.payloads import SignalGenerated
+from alphamoe.events.payloads import ExpertOpinion, SignalGenerated
 from alphamoe.router.config import GateWeights, RouterConfig
 from alphamoe.router.defaults import default_registry
 from alphamoe.router.experts import Competence, ExpertRegistry
 from alphamoe.router.gate import choose_experts
-from alphamoe.router.llm import LLM_OFF_REASON, LLM_PENDING_REASON
-from alphamoe.types import Board, ExpertKind
+from alphamoe.router.llm import LLM_OFF_REASON
+from alphamoe.types import Board, ExpertKind, Verdict
 
 MakeSignal = Callable[..., SignalGenerated]
 CONFIG = RouterConfig()
@@ -34,13 +34,37 @@ def test_choose_experts_when_llm_off_then_selects_symbolic_and_records_llm_as_of
     assert all(not c.selected and c.weight == 0 and c.why == LLM_OFF_REASON for c in llm.values())
 
 
-def test_choose_experts_when_llm_enabled_before_client_exists_then_still_unavailable(make_signal: MakeSignal) -> None:
-    registry = default_registry(CONFIG, llm_enabled=True)
+class _Situational:
+    """A stub expert that may be unable to judge today, for a reason of its own (no evidence, budget spent)."""
 
-    choices = choose_experts(make_signal(), registry, CONFIG)
+    kind = ExpertKind.LLM
+    can_veto = False
 
-    assert {c.why for c in choices if c.expert in {"fundamental", "sentiment", "sector"}} == {LLM_PENDING_REASON}
-    assert set(_selected(choices)) == {"trend", "liquidity", "risk_skeptic"}
+    def __init__(self, name: str, gap: str | None, *, weight: float) -> None:
+        self.name, self.gap, self.weight, self.competence = name, gap, weight, Competence()
+
+    def situation_gap(self, signal: SignalGenerated) -> str | None:
+        return self.gap
+
+    def judge(self, signal: SignalGenerated) -> ExpertOpinion:
+        return ExpertOpinion(expert=self.name, kind=self.kind, verdict=Verdict.CONFIRM, confidence=0.5, reasoning="x")
+
+
+def test_choose_experts_when_expert_has_situation_gap_then_passed_over_with_reason(make_signal: MakeSignal) -> None:
+    registry = ExpertRegistry(
+        [
+            _Situational("fundamental", "no fundamentals on file", weight=2.0),
+            _Situational("sector", None, weight=1.5),
+            _Situational("trend", None, weight=1.0),
+            _Situational("liquidity", None, weight=0.5),
+        ]
+    )
+
+    choices = choose_experts(make_signal(), registry, RouterConfig(top_k=2))
+
+    assert _selected(choices) == ["sector", "trend"]
+    left_out = {c.expert: c for c in choices if not c.selected}
+    assert left_out["fundamental"].why == "no fundamentals on file" and left_out["fundamental"].weight == 0
 
 
 def test_choose_experts_when_top_k_two_then_heaviest_two_selected_in_rank_order(make_signal: MakeSignal) -> None:

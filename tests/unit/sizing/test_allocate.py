@@ -157,7 +157,7 @@ def test_size_batch_when_stock_held_at_cap_then_no_buy() -> None:
 def test_size_batch_when_new_weights_exceed_total_cap_then_scaled_proportionally(held_value: int) -> None:
     positions = (holding("601988.SH", held_value // 10),) if held_value else ()
     state = account(str(1_000_000 - held_value), *positions)
-    config = SizingConfig(max_position_weight=0.2, max_total_weight=0.5)
+    config = SizingConfig(max_position_weight=0.2, max_total_weight=0.5, max_board_weight=1.0)
     signals = [routed(f"60000{i}.SH", p=0.55 + i / 100) for i in range(8)]
     orders = size(signals, state=state, config=config)
     room = 0.5 - held_value / 1_000_000
@@ -228,7 +228,9 @@ def test_size_batch_when_cash_short_then_cash_after_reserve_and_fees_never_excee
 
 
 def test_size_batch_when_fees_tip_over_cash_then_quantity_reduced_to_fit() -> None:
-    config = SizingConfig(kelly_fraction=1.0, max_position_weight=1.0, max_total_weight=1.0, cash_reserve=0.0)
+    config = SizingConfig(
+        kelly_fraction=1.0, max_position_weight=1.0, max_board_weight=1.0, max_total_weight=1.0, cash_reserve=0.0
+    )
     (order,) = size([routed("830001.BJ", p=1.0, b=1.0, confidence=1.0)], state=account("2000"), config=config)
     # 196 × 10.20 = 1999.20 fits the target but not with the 5 CNY minimum commission
     assert order.quantity == 195

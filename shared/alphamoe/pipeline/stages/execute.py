@@ -1,122 +1,85 @@
-"""The execute stage: approved orders to the broker, broker reports to order.* events."""
+"""The execute stage: order.approved and market.close to the execution service; paper sessions by default."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from alphamoe.broker.ids import client_order_id
+from alphamoe.broker.desk import DeskConfig, OrderDesk
+from alphamoe.broker.journal import Journal, MemoryJournal
 from alphamoe.broker.paper import PaperBroker
-from alphamoe.broker.protocol import BrokerOrder, SubmitOrder
+from alphamoe.broker.protocol import Broker
+from alphamoe.broker.service import BrokerFactory, ExecutionService
 from alphamoe.events.envelope import Envelope
-from alphamoe.events.payloads import (
-    MarketClose,
-    OrderApproved,
-    OrderCancelled,
-    OrderFailed,
-    OrderFilled,
-    OrderRejected,
-    OrderSubmitted,
-    Payload,
-)
+from alphamoe.events.payloads import MarketClose, OrderApproved, OrderRejected
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
-from alphamoe.pipeline.stages.common import Outputs, derive, expect
+from alphamoe.pipeline.stages.common import Outputs, expect
 from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.portfolio import AccountState
-from alphamoe.risk.approval import verify
-from alphamoe.types import OrderStatus
 
 
 class ExecuteStage:
-    """order.approved → order.submitted / filled / failed through the broker; market.close → cancel, snapshot.
+    """order.approved → order.submitted / filled / cancelled / failed; market.close → expire, snapshot.
 
-    Only orders whose approval HMAC verifies reach the broker (DESIGN.md §5).
+    Only orders whose approval HMAC verifies reach the broker (DESIGN.md §5); anything else is parked in
+    the journal and refused. Each trading day has an order desk: journal first, then the broker.
     """
 
     name = "execute"
 
-    def __init__(self, data: MarketData, accounts: AccountBook, secret: bytes, commission: CommissionSchedule) -> None:
+    def __init__(
+        self,
+        data: MarketData,
+        accounts: AccountBook,
+        secret: bytes,
+        commission: CommissionSchedule,
+        *,
+        journal: Journal | None = None,
+        brokers: BrokerFactory | None = None,
+        desk: DeskConfig | None = None,
+        reconcile_every_s: float | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.data, self.accounts, self.secret, self.commission = data, accounts, secret, commission
-        self._brokers: dict[date, PaperBroker] = {}
-        self._updates: list[BrokerOrder] = []
-        self._fills_seen: dict[str, int] = {}
+        self.service = ExecutionService(
+            journal if journal is not None else MemoryJournal(),
+            brokers or self._paper,
+            secret,
+            desk=desk,
+            reconcile_every_s=reconcile_every_s,
+            today=today,
+        )
+        self.journal = self.service.journal
         self.closed: dict[date, AccountState] = {}
 
-    def broker(self, day: date) -> PaperBroker:
-        if day not in self._brokers:
-            broker = PaperBroker(self.data.store, day, self.accounts.opening_state(day), self.commission)
-            broker.subscribe(self._updates.append)
-            broker.connect()
-            self._brokers[day] = broker
-        return self._brokers[day]
+    def _paper(self, day: date) -> Broker:
+        return PaperBroker(self.data.store, day, self.accounts.opening_state(day), self.commission)
+
+    def desk(self, day: date) -> OrderDesk:
+        return self.service.desk(day)
+
+    def broker(self, day: date) -> Broker:
+        return self.service.desk(day).broker
+
+    def start(self) -> None:
+        """Recover after a restart: reconcile every day the journal still has open orders for."""
+        self.service.start()
+
+    def health(self) -> tuple[bool, str]:
+        """Readiness: every open day's session connected and reconciled (the runtime's readiness probe)."""
+        return self.service.health()
+
+    def stop(self) -> None:
+        self.service.stop()
 
     def handle(self, envelope: Envelope[Any]) -> Outputs:
         if isinstance(envelope.payload, MarketClose):
-            return self._close(envelope, envelope.payload)
+            state, outputs = self.service.close_day(envelope, envelope.payload.trading_day)
+            self.accounts.save_close(state)
+            self.closed[envelope.payload.trading_day] = state
+            return outputs
         if isinstance(envelope.payload, OrderRejected):
             return []
-        approved = expect(envelope, OrderApproved)
-        verify(approved, self.secret)
-        order = approved.order
-        broker = self.broker(order.trading_day)
-        broker.submit(
-            SubmitOrder(
-                client_order_id=client_order_id(order.order_id),
-                order_id=order.order_id,
-                account_id=order.account_id,
-                trading_day=order.trading_day,
-                symbol=order.symbol,
-                side=order.side,
-                quantity=order.quantity,
-                limit_price=order.limit_price,
-            )
-        )
-        return self._drain(envelope, order.account_id, order.trading_day, broker.name)
-
-    def _close(self, envelope: Envelope[Any], close: MarketClose) -> Outputs:
-        broker = self.broker(close.trading_day)
-        state = broker.end_of_day()
-        outputs = self._drain(envelope, close.account_id, close.trading_day, broker.name)
-        self.accounts.save_close(state)
-        self.closed[close.trading_day] = state
-        return outputs
-
-    def _drain(self, cause: Envelope[Any], account_id: str, day: date, broker: str) -> Outputs:
-        outputs: Outputs = []
-        updates, self._updates[:] = list(self._updates), []
-        for update in updates:
-            common: dict[str, Any] = {
-                "trading_day": day,
-                "order_id": update.order_id,
-                "client_order_id": update.client_order_id,
-                "account_id": account_id,
-                "symbol": update.symbol,
-                "side": update.side,
-                "status": update.status,
-            }
-            payloads: list[Payload] = []
-            if update.status in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
-                payloads.append(
-                    OrderSubmitted(**common, quantity=update.quantity, limit_price=update.limit_price, broker=broker)
-                )
-            seen = self._fills_seen.get(update.client_order_id, 0)
-            for fill in update.fills[seen:]:
-                payloads.append(
-                    OrderFilled(
-                        **common,
-                        fill_quantity=fill.quantity,
-                        fill_price=fill.price,
-                        fees=fill.fees,
-                        cumulative_quantity=update.filled_quantity,
-                    )
-                )
-            self._fills_seen[update.client_order_id] = len(update.fills)
-            if update.status is OrderStatus.CANCELLED:
-                payloads.append(
-                    OrderCancelled(**common, filled_quantity=update.filled_quantity, reason=update.reason or "day end")
-                )
-            elif update.status is OrderStatus.REJECTED:
-                payloads.append(OrderFailed(**common, reason=update.reason or "rejected by broker"))
-            outputs.extend(derive(cause, p, self.name) for p in payloads)
-        return outputs
+        return self.service.execute(envelope, expect(envelope, OrderApproved))

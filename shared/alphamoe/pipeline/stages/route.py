@@ -1,13 +1,26 @@
-"""The route stage: signal.generated → signal.routed through the mixture of experts."""
+"""The route stage: signal.generated → signal.routed through the mixture of experts.
+
+`handle` routes one event (the function's HTTP path); `route_many` routes a batch in one graph invocation
+so the LLM experts' calls for different signals run concurrently (the in-process day and the benchmark).
+Every verdict's full trail (gate, opinions, summary) goes to the decision record, for `alphamoe explain`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from alphamoe.decisions.record import RouteTrail
+from alphamoe.decisions.store import DecisionStore, open_store
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import SignalGenerated
+from alphamoe.evidence.provider import EvidenceProvider
+from alphamoe.evidence.store import EvidenceStore
+from alphamoe.llm.judge import LlmJudge
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
-from alphamoe.router.graph import Router
+from alphamoe.router.graph import Router, default_router
+from alphamoe.settings import Settings
 
 
 class RouteStage:
@@ -15,9 +28,52 @@ class RouteStage:
 
     name = "route"
 
-    def __init__(self, router: Router) -> None:
+    def __init__(
+        self,
+        router: Router,
+        *,
+        record: DecisionStore | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.router = router
+        self.record = record
+        self.now = now
 
     def handle(self, envelope: Envelope[Any]) -> Outputs:
-        signal = expect(envelope, SignalGenerated)
-        return [derive(envelope, self.router.route(signal), self.name)]
+        return self.route_many([envelope])
+
+    def route_many(self, envelopes: Sequence[Envelope[Any]]) -> Outputs:
+        """Route every signal.generated in `envelopes` at once; outputs follow the input order."""
+        signals = [expect(e, SignalGenerated) for e in envelopes]
+        if not signals:
+            return []
+        routed = self.router.route_batch(signals)
+        # route_batch sorts by signal_id, stable among equal ids: undo that sort to pair verdicts with causes
+        order = sorted(range(len(signals)), key=lambda i: signals[i].signal_id)
+        by_input: list[Any] = [None] * len(signals)
+        for position, index in enumerate(order):
+            by_input[index] = routed[position]
+        outputs: Outputs = []
+        for envelope, verdict in zip(envelopes, by_input, strict=True):
+            if self.record is not None:
+                self.record.put_route(RouteTrail(run_id=envelope.run_id, routed=verdict, recorded_at=self.now()))
+            outputs.append(derive(envelope, verdict, self.name))
+        return outputs
+
+
+def decision_store(settings: Settings) -> DecisionStore:
+    """Open ALPHAMOE_DECISIONS, by default <runs>/decisions beside the day reports."""
+    return open_store(settings.llm.decisions or settings.runs_dir / "decisions")
+
+
+def build_route_stage(settings: Settings) -> RouteStage:
+    """Build the route stage: symbolic experts always, LLM experts when a model is configured or replayed."""
+    llm = settings.llm
+    store = decision_store(settings)
+    if not llm.enabled:
+        return RouteStage(default_router(llm_enabled=False), record=store)
+    evidence = EvidenceProvider(
+        EvidenceStore.load(llm.evidence) if llm.evidence is not None else None, max_items=llm.max_evidence_items
+    )
+    router = default_router(llm_enabled=True, judge=LlmJudge(llm, store), evidence=evidence)
+    return RouteStage(router, record=store)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from alphamoe.events.envelope import Envelope
@@ -23,9 +25,17 @@ class ScanStage:
     def handle(self, envelope: Envelope[Any]) -> Outputs:
         opened = expect(envelope, MarketOpen)
         previous = self.data.require_trading_day(opened.trading_day)
-        panel = self.data.store.panel(until=previous, lookback=self.lookback)
-        reference = self.data.reference(opened.trading_day)
+        panel, reference = self._inputs(opened.trading_day, previous)
         result = scan_day(panel, opened.trading_day, reference, self.strategy, max_signals=self.max_signals)
         outputs: Outputs = [derive(envelope, s, self.name) for s in result.signals]
         outputs.append(derive(envelope, result.completed, self.name))
         return outputs
+
+    def _inputs(self, day: date, previous: date) -> tuple[Any, Any]:
+        root = self.data.store.root
+        if isinstance(root, Path):  # a local store: the scan's compact one-pass read (cold-start budget)
+            from alphamoe.scan.load import load_scan_inputs
+
+            inputs = load_scan_inputs(root, day, self.lookback)
+            return inputs.panel, inputs.reference
+        return self.data.store.panel(until=previous, lookback=self.lookback), self.data.reference(day)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
 from typing import Any
 
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import ScanCompleted, SignalRouted
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
+from alphamoe.pipeline.barrier import BarrierStore, MemoryBarrier
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
 from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.risk.facts import FactsSource
 from alphamoe.sizing.allocate import size_batch
 from alphamoe.sizing.config import SizingConfig
-
-
-@dataclass
-class _SizingBatch:
-    completed: Envelope[ScanCompleted] | None = None
-    routed: dict[str, Envelope[SignalRouted]] = field(default_factory=dict)
-    done: bool = False
 
 
 class SizeStage:
@@ -31,22 +26,61 @@ class SizeStage:
     name = "size"
 
     def __init__(
-        self, data: MarketData, accounts: AccountBook, config: SizingConfig, commission: CommissionSchedule
+        self,
+        data: MarketData,
+        accounts: AccountBook,
+        config: SizingConfig,
+        commission: CommissionSchedule,
+        *,
+        barrier: BarrierStore | None = None,
+        timeout_s: float = 300.0,
+        facts: FactsSource | None = None,
     ) -> None:
         self.data, self.accounts, self.config, self.commission = data, accounts, config, commission
-        self._batches: dict[str, _SizingBatch] = {}
+        self.facts = facts if facts is not None else FactsSource(data.store, data.reference)
+        self.barrier: BarrierStore = barrier if barrier is not None else MemoryBarrier()
+        self.timeout_s = timeout_s
 
     def handle(self, envelope: Envelope[Any]) -> Outputs:
-        batch = self._batches.setdefault(envelope.run_id, _SizingBatch())
+        key = f"size:{envelope.run_id}"
         if isinstance(envelope.payload, ScanCompleted):
-            batch.completed = envelope
+            self.barrier.add(key, "completed", envelope)
         else:
             routed = expect(envelope, SignalRouted)
-            batch.routed[routed.signal.signal_id] = envelope
-        if batch.done or batch.completed is None or len(batch.routed) < batch.completed.payload.candidates:
+            self.barrier.add(key, f"routed:{routed.signal.signal_id}", envelope)
+        members = self.barrier.members(key)
+        completed = members.get("completed")
+        routed_in = [e.payload for k, e in sorted(members.items()) if k.startswith("routed:")]
+        if completed is None or len(routed_in) < completed.payload.candidates:
             return []
-        batch.done = True
-        return self._propose(batch.completed, [e.payload for e in batch.routed.values()])
+        if self.barrier.close(key, envelope.id) != envelope.id:
+            return []  # another event closed this batch: its handler proposed the orders
+        return self._propose(completed, routed_in)
+
+    def expire(self, now: float | None = None) -> Outputs:
+        """Propose with the signals at hand for batches whose barrier waited past the timeout (DESIGN.md §4).
+
+        The orders say so in their reasons. A batch without scan.completed cannot be sized and stays open.
+        """
+        outputs: Outputs = []
+        now = time.time() if now is None else now
+        for key, opened in self.barrier.opened().items():
+            if not key.startswith("size:") or now - opened < self.timeout_s:
+                continue
+            members = self.barrier.members(key)
+            completed = members.get("completed")
+            if completed is None or self.barrier.close(key, f"timeout:{key}") != f"timeout:{key}":
+                continue
+            routed_in = [e.payload for k, e in sorted(members.items()) if k.startswith("routed:")]
+            note = (
+                f"batch barrier timed out after {self.timeout_s:g} s with {len(routed_in)} of "
+                f"{completed.payload.candidates} routed signals"
+            )
+            for proposal in self._propose(completed, routed_in):
+                order = proposal.payload
+                payload = type(order)(**{**order.model_dump(), "reasons": (*order.reasons, note)})
+                outputs.append(derive(completed, payload, self.name))
+        return outputs
 
     def _propose(self, completed: Envelope[ScanCompleted], routed: list[SignalRouted]) -> Outputs:
         day = completed.payload.trading_day
@@ -58,5 +92,6 @@ class SizeStage:
             self.data.reference(day),
             self.config,
             self.commission,
+            facts=self.facts.facts(day),
         )
         return [derive(completed, order, self.name) for order in orders]

@@ -1,0 +1,298 @@
+"""Time a 10-year bulk backtest of 5,500 stocks: alphamoe (rules on) vs plain VectorBT (rules off) vs Backtrader.
+
+Each measurement runs in a fresh child process (`--child NAME`), which reports its own peak memory
+(`resource.getrusage(RUSAGE_SELF).ru_maxrss`). The market is the deterministic synthetic generator over
+ten years (2016–2025, seed 7), generated once and cached under `.alphamoe/bench-backtest-market`.
+
+- alphamoe: `backtest.engine.prepare` (load the panel, the strategy's signals once, point-in-time Kelly
+  statistics) then `simulate` (the session loop with T+1, lots, sealed limits, suspensions, dated fees,
+  the live `size_batch` and `RiskEngine`); "warm" reruns signals, statistics and the loop in the same
+  process with the panel in memory (as VectorBT's warm call has its arrays).
+- vectorbt: the same signals, then plain `Portfolio.from_signals` (rules off: next-open fills, a flat
+  fee, no lots/limits/T+1 accounting, one portfolio per column); first call (numba compile) and warm.
+- backtrader: the same decisions through Backtrader with the A-share broker, one stock per run for a
+  sample of stocks (each run: that stock's signals, statistics and the Backtrader run); the mean
+  per-stock time is extrapolated to the universe (said so in the table).
+CPU seconds are printed beside wall seconds: on a shared 2-core machine the wall clock mostly measures
+the neighbours.
+
+    python benchmarks/bench_backtest.py [--data DIR] [--sample 8] [--only alphamoe,vectorbt,backtrader]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO / ".alphamoe" / "bench-backtest-market"
+START, END = date(2016, 1, 4), date(2025, 12, 31)
+SYMBOLS, SEED = 5500, 7
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_alphamoe(data: Path, sample: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from alphamoe.backtest.config import BacktestConfig
+    from alphamoe.backtest.engine import prepare, simulate
+    from alphamoe.backtest.kelly import kelly_schedule
+    from alphamoe.market.bars import BarStore
+    from alphamoe.strategy.trend_breakout import TrendBreakout
+
+    imported = time.perf_counter()
+    config, strategy = BacktestConfig(warmup=0), TrendBreakout()
+    cpu = time.process_time()
+    prepared = prepare(BarStore(data), START, END, strategy, config)
+    result = simulate(prepared)
+    first = {**result.timings, "cpu_s": time.process_time() - cpu}
+    # warm: the panel stays in memory (as VectorBT's arrays do); signals, statistics and the loop run again
+    cpu, start = time.process_time(), time.perf_counter()
+    panel = prepared.market.panel
+    prepared.signals = strategy.signals(panel)
+    signalled = time.perf_counter()
+    prepared.kelly = kelly_schedule(
+        panel,
+        prepared.signals,
+        first_decision_row=max(prepared.market.first_row - 1, 0),
+        lookback=config.stats_lookback,
+        refresh=config.stats_refresh,
+        prior_strength=config.prior_strength,
+    )
+    stats = time.perf_counter()
+    prepared.timings = {}
+    again = simulate(prepared)
+    warm = {
+        "signals_s": signalled - start,
+        "stats_s": stats - signalled,
+        "loop_s": again.timings["loop_s"],
+        "total_s": time.perf_counter() - start,
+        "cpu_s": time.process_time() - cpu,
+    }
+    assert again.trades == result.trades, "a warm rerun must give the same trades"
+    return {
+        "import_s": imported - t0,
+        "first": {**first, "total_s": sum(v for k, v in result.timings.items())},
+        "warm": warm,
+        "fills": result.metrics.fills,
+        "cagr": result.metrics.cagr,
+        "stocks": result.universe,
+        "sessions": result.sessions,
+        "unfilled": result.unfilled,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _child_vectorbt(data: Path, sample: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import numpy as np
+    import vectorbt as vbt
+
+    from alphamoe.backtest.universe import load_range
+    from alphamoe.market.bars import BarStore
+    from alphamoe.strategy.stats import next_session_orders
+    from alphamoe.strategy.trend_breakout import TrendBreakout
+
+    imported = time.perf_counter()
+    panel, _ = load_range(BarStore(data), START, END, 0)
+    loaded = time.perf_counter()
+    signals = TrendBreakout().signals(panel)
+    signalled = time.perf_counter()
+    factor = panel.adjustment_factor()
+    close = np.ascontiguousarray(np.nan_to_num(panel.close * factor))
+    price = np.ascontiguousarray(panel.open * factor)
+    entries = np.ascontiguousarray(next_session_orders(signals.entries, panel.traded))
+    exits = np.ascontiguousarray(next_session_orders(signals.exits, panel.traded))
+
+    def once() -> tuple[float, float, int]:
+        start, cpu = time.perf_counter(), time.process_time()
+        pf = vbt.Portfolio.from_signals(
+            close=close, entries=entries, exits=exits, price=price, fees=0.0005, init_cash=1_000_000.0, freq="1D"
+        )
+        fills = int(pf.orders.count().sum())
+        return time.perf_counter() - start, time.process_time() - cpu, fills
+
+    first, _, fills = once()
+    warm, warm_cpu, _ = once()
+    return {
+        "import_s": imported - t0,
+        "load_s": loaded - imported,
+        "signals_s": signalled - loaded,
+        "first_s": first,
+        "warm_s": warm,
+        "warm_cpu_s": warm_cpu,
+        "fills": fills,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _child_backtrader(data: Path, sample: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from alphamoe.backtest.bt_engine import run_backtrader
+    from alphamoe.backtest.config import BacktestConfig
+    from alphamoe.backtest.engine import prepare_panel, store_industries
+    from alphamoe.backtest.universe import load_range, restrict
+    from alphamoe.market.bars import BarStore
+    from alphamoe.strategy.trend_breakout import TrendBreakout
+
+    imported = time.perf_counter()
+    store = BarStore(data)
+    panel, first_row = load_range(store, START, END, 0)
+    industries = store_industries(store)
+    symbols = panel.symbols
+    picks = symbols[:: max(len(symbols) // sample, 1)][:sample]
+    per_stock: list[float] = []
+    fills = 0
+    for symbol in picks:  # one stock per Backtrader run, as a per-stock backtest is usually written
+        start = time.perf_counter()
+        prepared = prepare_panel(
+            restrict(panel, (symbol,)), first_row, TrendBreakout(), BacktestConfig(warmup=0), industries
+        )
+        fills += run_backtrader(prepared).metrics.fills
+        per_stock.append(time.perf_counter() - start)
+    mean = sum(per_stock) / len(per_stock)
+    return {
+        "import_s": imported - t0,
+        "sample": list(picks),
+        "per_stock_s": per_stock,
+        "mean_per_stock_s": mean,
+        "extrapolated_s": mean * len(symbols),
+        "stocks": len(symbols),
+        "fills": fills,
+        "peak_mb": _peak_mb(),
+    }
+
+
+CHILDREN = {"alphamoe": _child_alphamoe, "vectorbt": _child_vectorbt, "backtrader": _child_backtrader}
+
+
+def _spawn(name: str, data: Path, sample: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--data", str(data), "--sample", str(sample)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"child {name} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_s"] = time.perf_counter() - start
+    return result
+
+
+def _ensure_market(data: Path) -> None:
+    if (data / "bars").is_dir():
+        return
+    from alphamoe.data.synthetic import write_market
+
+    print(f"generating the 10-year {SYMBOLS:,}-stock market in {data} (once, ~1 min) …", flush=True)
+    write_market(data, symbols=SYMBOLS, start=START, end=END, seed=SEED)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sample", type=int, default=8, help="stocks timed one by one through Backtrader")
+    parser.add_argument("--child", choices=sorted(CHILDREN))
+    parser.add_argument(
+        "--only", default="", help="rerun only these children (comma-separated); the others come from the last results"
+    )
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(CHILDREN[args.child](args.data, args.sample)))
+        return
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    _ensure_market(args.data)
+    out = REPO / "benchmarks" / "results" / "backtest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    only = [n for n in args.only.split(",") if n] or list(CHILDREN)
+    previous = json.loads(out.read_text())["results"] if out.exists() and args.only else {}
+    results: dict[str, dict[str, Any]] = {k: v for k, v in previous.items() if k not in only}
+    with Progress() as progress:
+        task = progress.add_task("benchmarks", total=len(only))
+        for name in ("vectorbt", "alphamoe", "backtrader"):
+            if name not in only:
+                continue
+            progress.update(task, description=name)
+            results[name] = {**_spawn(name, args.data, args.sample), "measured": time.strftime("%Y-%m-%d %H:%M")}
+            out.write_text(json.dumps({"date": str(date.today()), "results": results}, indent=2))  # keep partials
+            progress.advance(task)
+    ours, vb, bt = results["alphamoe"], results["vectorbt"], results["backtrader"]
+    shape = f"{ours['stocks']:,} stocks × {ours['sessions']:,} sessions"
+    table = Table(title=f"10-year bulk backtest, {shape} (2-core machine, same run)")
+    for col in (
+        "engine",
+        "rules",
+        "import s",
+        "load s",
+        "signals s",
+        "stats s",
+        "backtest s",
+        "cold total s",
+        "warm s",
+        "fills",
+        "peak MB",
+    ):
+        table.add_column(col, justify="left" if col in ("engine", "rules") else "right")
+    f, w = ours["first"], ours["warm"]
+    table.add_row(
+        "plain VectorBT from_signals (baseline)",
+        "off",
+        f"{vb['import_s']:.2f}",
+        f"{vb['load_s']:.2f}",
+        f"{vb['signals_s']:.2f}",
+        "-",
+        f"{vb['first_s']:.2f}",
+        f"{vb['import_s'] + vb['load_s'] + vb['signals_s'] + vb['first_s']:.2f}",
+        f"{vb['warm_s']:.2f} (from_signals only; CPU {vb['warm_cpu_s']:.1f})",
+        f"{vb['fills']:,}",
+        f"{vb['peak_mb']:,.0f}",
+    )
+    table.add_row(
+        "alphamoe engine",
+        "on: T+1, lots, sealed limits, suspensions, dated fees, live size+risk",
+        f"{ours['import_s']:.2f}",
+        f"{f['load_s']:.2f}",
+        f"{f['signals_s']:.2f}",
+        f"{f['stats_s']:.2f}",
+        f"{f['loop_s']:.2f}",
+        f"{ours['import_s'] + f['total_s']:.2f} (CPU {f['cpu_s']:.1f})",
+        f"{w['total_s']:.2f} (load {w['load_s']:.1f} + signals {w['signals_s']:.1f} "
+        f"+ stats {w['stats_s']:.1f} + loop {w['loop_s']:.1f})",
+        f"{f['fills']:,}",
+        f"{ours['peak_mb']:,.0f}",
+    )
+    table.add_row(
+        f"Backtrader, A-share broker, per stock (mean of {len(bt['sample'])}, × {bt['stocks']:,} extrapolated)",
+        "on",
+        f"{bt['import_s']:.2f}",
+        "-",
+        "-",
+        "-",
+        f"{bt['mean_per_stock_s']:.2f} / stock",
+        f"≈ {bt['extrapolated_s']:,.0f} (extrapolated)",
+        "-",
+        f"{bt['fills']:,} (sample)",
+        f"{bt['peak_mb']:,.0f}",
+    )
+    Console(width=200).print(table)
+    out.write_text(json.dumps({"date": str(date.today()), "market": shape, "results": results}, indent=2))
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()

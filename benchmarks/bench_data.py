@@ -1,0 +1,160 @@
+"""Time the market-data layer: import of the real folder, a day's cross-section from local Parquet and S3.
+
+- import: `alphamoe data import --format ganlei` of ../shared/data/ashare/daily (114 stocks, ~366k rows),
+  rows/s, beside a bare `pandas.read_csv` of the same files (the floor any importer pays);
+- load: one day's scan input, the panel of 5,500 stocks × 250 sessions (`BarStore.panel`), and the day's
+  bars (`BarStore.day`), from a fresh BarStore on local Parquet and on a local S3 server (moto, its own
+  process, through boto3), beside reading the whole year file and filtering it (no pruning);
+- size: Parquet bytes per million bars.
+
+Goals: panel ≤ 0.5 s local, ≤ 2 s from S3. Written to benchmarks/results/data.json.
+
+    python benchmarks/bench_data.py [--symbols 5500] [--sessions 250] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DAILY = REPO.parent / "shared" / "data" / "ashare" / "daily"
+GOALS = {"panel_local_s": 0.5, "panel_s3_s": 2.0}
+
+
+CPU: dict[str, float] = {}  # CPU seconds of the last _best call: less distorted than wall time on a busy machine
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    times, cpu = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    CPU["last"] = statistics.median(cpu)
+    return statistics.median(times)
+
+
+def bench_import(work: Path) -> dict[str, Any]:
+    from alphamoe.data.ganlei import csv_files
+    from alphamoe.data.sources import write_source
+
+    if not REAL_DAILY.is_dir():
+        return {"skipped": f"{REAL_DAILY} absent"}
+    t0 = time.perf_counter()
+    store = write_source("ganlei", REAL_DAILY, work / "real")
+    spent = time.perf_counter() - t0
+    rows = int(store.meta()["rows"])
+    t0 = time.perf_counter()
+    bare = sum(len(pd.read_csv(f, skiprows=1, encoding="utf-8-sig")) for f in csv_files(REAL_DAILY))
+    bare_s = time.perf_counter() - t0
+    return {"rows": rows, "import_s": spent, "rows_per_s": rows / spent, "read_csv_s": bare_s,
+            "read_csv_rows_per_s": bare / bare_s}  # fmt: skip
+
+
+def _market(symbols: int, sessions: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from alphamoe.data.synthetic import generate_market
+    from alphamoe.market.calendar import TradingCalendar
+
+    days = TradingCalendar().sessions(date(2025, 1, 2), date(2026, 12, 31))[:sessions]
+    return generate_market(symbols, days[0], days[-1], 7)
+
+
+def _whole_file(read: Callable[[], bytes], day: date) -> pd.DataFrame:
+    frame = pd.read_parquet(io.BytesIO(read()))
+    return frame[frame["date"] == day]
+
+
+def bench_load(work: Path, symbols: int, sessions: int, repeat: int) -> dict[str, Any]:
+    from alphamoe.market.bars import BarStore
+    from alphamoe.storage.local_s3 import LocalS3
+    from alphamoe.storage.location import S3Location
+    from alphamoe.storage.s3 import S3Store
+
+    bars, instruments = _market(symbols, sessions)
+    local = BarStore.write(work / "market", bars, instruments, {"bench": True})
+    last = local.sessions()[-1]
+    files = sorted((work / "market" / "bars").glob("*.parquet"))
+    size = sum(f.stat().st_size for f in files)
+    out: dict[str, Any] = {"bars": len(bars), "parquet_bytes": size, "mb_per_million_bars": size / len(bars)}
+    out["row_groups"] = sum(pq.ParquetFile(f).num_row_groups for f in files)
+    out["panel_local_s"] = _best(lambda: BarStore(work / "market").panel(last, sessions), repeat)
+    out["panel_local_cpu_s"] = CPU["last"]
+    out["day_local_s"] = _best(lambda: BarStore(work / "market").day(last), repeat)
+    year_file = work / "market" / "bars" / f"{last.year}.parquet"
+    out["day_local_whole_file_s"] = _best(lambda: _whole_file(year_file.read_bytes, last), repeat)
+    server = LocalS3(work / "s3").start()
+    try:
+        server.create_bucket("bench")
+        objects = S3Store(S3Location("bench", "market"), server.client())
+        t0 = time.perf_counter()
+        BarStore.write(objects, bars, instruments, {"bench": True})
+        out["write_s3_s"] = time.perf_counter() - t0
+        panel = BarStore(objects).panel(last, sessions)
+        assert panel.close.shape == local.panel(last, sessions).close.shape
+        out["panel_s3_s"] = _best(lambda: BarStore(objects).panel(last, sessions), repeat)
+        out["panel_s3_cpu_s"] = CPU["last"]  # client side only: the server is another process
+        out["day_s3_s"] = _best(lambda: BarStore(objects).day(last), repeat)
+        key = f"bars/{last.year}.parquet"
+        out["day_s3_whole_file_s"] = _best(lambda: _whole_file(lambda: objects.get_bytes(key), last), repeat)
+    finally:
+        server.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--symbols", type=int, default=5500)
+    parser.add_argument("--sessions", type=int, default=250)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="alphamoe-bench-data-") as tmp:
+        work = Path(tmp)
+        console.print("importing the real folder …")
+        imported = bench_import(work)
+        console.print(f"generating {args.symbols:,} stocks × {args.sessions} sessions …")
+        loaded = bench_load(work, args.symbols, args.sessions, args.repeat)
+    load = os.getloadavg()[0]
+    title = f"market data (median of {args.repeat}; load average {load:.1f} on {os.cpu_count()} cores: indicative)"
+    table = Table(title=title, title_justify="left")
+    for column in ("measure", "alphamoe", "baseline", "goal"):
+        table.add_column(column, justify="right" if column != "measure" else "left")
+    if "rows" in imported:
+        table.add_row("import real folder (rows/s)", f"{imported['rows_per_s']:,.0f}",
+                      f"{imported['read_csv_rows_per_s']:,.0f} bare read_csv", "")  # fmt: skip
+    n = f"{args.symbols:,}×{args.sessions}"
+    for where in ("local", "s3"):
+        goal = GOALS[f"panel_{where}_s"]
+        mark = "✓" if loaded[f"panel_{where}_s"] <= goal else "✗"
+        cpu = f"{loaded[f'panel_{where}_cpu_s']:.3f} s CPU"
+        table.add_row(f"panel {n} from {where} (s)", f"{loaded[f'panel_{where}_s']:.3f}", cpu, f"≤ {goal} {mark}")
+        table.add_row(f"day() cross-section from {where} (s)", f"{loaded[f'day_{where}_s']:.3f}",
+                      f"{loaded[f'day_{where}_whole_file_s']:.3f} whole year file", "")  # fmt: skip
+    table.add_row("Parquet MB per million bars", f"{loaded['mb_per_million_bars']:.1f}", "", "")
+    console.print(table)
+    result = {"date": date.today().isoformat(), "symbols": args.symbols, "sessions": args.sessions,
+              "load_average": os.getloadavg()[0], "import": imported, "load": loaded, "goals": GOALS}  # fmt: skip
+    path = REPO / "benchmarks" / "results" / "data.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    console.print(f"→ {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Time the event fabric on loopback with real Redis: bridge throughput and hop latency, per-function cold
+start, and a whole day through the local cluster beside the in-process run of the same day.
+
+Goals (issue 5): ≥ 2,000 events/s through the bridge to a trivial function, p99 hop ≤ 10 ms, every cold start
+≤ 3 s (scan included), the local-cluster day ≤ 2× the in-process day. Printed side by side, written to
+benchmarks/results/fabric.json. Timings on a loaded machine are indicative.
+
+    python benchmarks/bench_fabric.py [--data DIR] [--events 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO / ".alphamoe" / "bench-fabric-market"
+SECRET = "bench-fabric-approval-secret"
+ECHO = """
+import json, time, asyncio, hypercorn.asyncio, hypercorn.config
+from func_python.cloudevent import ASGIApplication
+RECEIVED = {}
+class Echo:
+    async def handle(self, scope, receive, send):
+        send = getattr(send, "http", send)
+        RECEIVED[scope["event"].get_attributes()["id"]] = time.time()
+        await send({"type": "http.response.start", "status": 202, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+app = ASGIApplication(Echo())
+async def stats(scope, receive, send):
+    if scope["type"] == "http" and scope["path"] == "/stats":
+        body = json.dumps(RECEIVED).encode()
+        headers = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body}); return
+    await app(scope, receive, send)
+config = hypercorn.config.Config(); config.bind = ["127.0.0.1:%d"]; config.accesslog = None
+asyncio.run(hypercorn.asyncio.serve(stats, config))
+"""
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+def bench_bridge(workdir: Path, events: int) -> dict[str, Any]:
+    """Events/s through the bridge (a burst) and hop latency publish → function (paced, 500/s)."""
+    from alphamoe.bridge.subscriptions import write_subscriptions
+    from alphamoe.bus.progress import wait_quiet
+    from alphamoe.bus.redis import RedisBus, stream_of
+    from alphamoe.events import build_event, event_type_of
+    from alphamoe.events.payloads import MarketOpen
+    from alphamoe.kv.server import LocalRedis, free_port
+
+    redis_server = LocalRedis(workdir / "redis-bridge").start()
+    port = free_port()
+    echo = subprocess.Popen([sys.executable, "-c", ECHO % port], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    open_type = event_type_of(MarketOpen)
+    subs = write_subscriptions(workdir / "subs.yaml", {"scan": (open_type,)}, {"scan": url})
+    bus = RedisBus.from_url(redis_server.url)
+    bus.ensure_groups([(stream_of(open_type), "scan")])
+    env = {**os.environ, "ALPHAMOE_REDIS_URL": redis_server.url, "ALPHAMOE_FABRIC__CONCURRENCY": "64"}
+    bridge = subprocess.Popen(
+        [sys.executable, "-m", "alphamoe.cli", "bridge", "--subscriptions", str(subs), "--consumer", "bench"],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_http(url)
+
+        def batch(prefix: str, n: int) -> list[Any]:
+            return [
+                build_event(MarketOpen(trading_day=date(2025, 3, 31)), run_id=f"{prefix}{i}", source="/b")
+                for i in range(n)
+            ]
+
+        bus.publish_all(batch("warm", 200))
+        wait_quiet(bus.client, timeout_s=60)
+        burst = batch("burst", events)
+        start = time.perf_counter()
+        for i in range(0, events, 500):
+            bus.publish_all(burst[i : i + 500])
+        wait_quiet(bus.client, timeout_s=300, poll_s=0.01)
+        rate = events / (time.perf_counter() - start)
+        paced = batch("paced", 1000)
+        published: dict[str, float] = {}
+        for event in paced:
+            published[event.id] = time.time()
+            bus.publish(event)
+            time.sleep(0.002)
+        wait_quiet(bus.client, timeout_s=60)
+        received = httpx.get(f"{url}/stats", timeout=30).json()
+        hops = sorted((received[i] - t) * 1000 for i, t in published.items() if i in received)
+        return {
+            "events": events,
+            "events_per_s": rate,
+            "hop_p50_ms": statistics.median(hops),
+            "hop_p99_ms": hops[int(len(hops) * 0.99) - 1],
+            "delivered_paced": len(hops),
+        }
+    finally:
+        bridge.terminate()
+        echo.terminate()
+        bridge.wait(10)
+        echo.wait(10)
+        redis_server.stop()
+
+
+def _reference(data: Path, day: date, runs: Path) -> list[Any]:
+    from alphamoe.pipeline.run import run_day
+    from alphamoe.settings import Settings
+
+    return list(run_day(Settings(data=data, runs=runs, approval_secret=SECRET), day).events)
+
+
+def bench_cold_starts(workdir: Path, data: Path, day: date) -> dict[str, float]:
+    """Process start → first event answered, per function, each with Redis as in the cluster."""
+    from alphamoe.events import event_type_of, to_http
+    from alphamoe.events import payloads as ev
+    from alphamoe.kv.server import LocalRedis, free_port
+
+    events = _reference(data, day, workdir / "cold-ref")
+    first = {
+        "scan": ev.MarketOpen,
+        "route": ev.SignalGenerated,
+        "size": ev.ScanCompleted,
+        "risk": ev.OrderProposed,
+        "execute": ev.OrderApproved,
+    }
+    redis_server = LocalRedis(workdir / "redis-cold").start()
+    env = {
+        **os.environ,
+        "ALPHAMOE_DATA": str(data),
+        "ALPHAMOE_RUNS": str(workdir / "cold-runs"),
+        "ALPHAMOE_REDIS_URL": redis_server.url,
+        "ALPHAMOE_APPROVAL_SECRET": SECRET,
+    }
+    results: dict[str, float] = {}
+    try:
+        for name, model in first.items():
+            event = next(e for e in events if e.type == event_type_of(model))
+            headers, body = to_http(event)
+            port = free_port()
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "alphamoe.cli", "serve", name, "--port", str(port)],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                while True:
+                    try:
+                        response = httpx.post(f"http://127.0.0.1:{port}", headers=headers, content=body, timeout=120)
+                        if response.status_code < 300:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    time.sleep(0.01)
+                results[name] = time.perf_counter() - started
+            finally:
+                proc.terminate()
+                proc.wait(20)
+    finally:
+        redis_server.stop()
+    return results
+
+
+def bench_day(workdir: Path, data: Path, warm_day: date, day: date) -> dict[str, Any]:
+    """The same day in process (warm) and through the local cluster (warm), same orders required."""
+    from alphamoe.cluster.day import run_day_on_fabric
+    from alphamoe.cluster.supervisor import LocalCluster
+    from alphamoe.settings import Settings
+
+    _reference(data, warm_day, workdir / "inproc-warm")
+    start = time.perf_counter()
+    reference = _reference(data, day, workdir / "inproc")
+    in_process = time.perf_counter() - start
+    settings = Settings(data=data, runs=workdir / "cluster-runs", approval_secret=SECRET)
+    cluster = LocalCluster(workdir / "cluster", settings).up(timeout_s=180)
+    try:
+        fabric_settings = Settings(
+            data=data, runs=settings.runs_dir, redis_url=cluster.redis_url, approval_secret=SECRET
+        )
+        run_day_on_fabric(fabric_settings, warm_day, timeout_s=300)
+        result = run_day_on_fabric(fabric_settings, day, timeout_s=300)
+    finally:
+        cluster.down()
+    kinds = ("order.proposed", "order.approved", "order.rejected", "order.filled")
+
+    def orders(found: list[Any]) -> list[str]:
+        return sorted(e.payload.model_dump_json() for e in found if e.type.removeprefix("com.alphamoe.") in kinds)
+
+    if orders(result.events) != orders(reference):
+        print("cluster only:", sorted(set(orders(result.events)) - set(orders(reference)))[:3])
+        print("in-process only:", sorted(set(orders(reference)) - set(orders(result.events)))[:3])
+
+    return {
+        "day": str(day),
+        "in_process_s": in_process,
+        "cluster_s": result.seconds,
+        "ratio": result.seconds / in_process,
+        "same_orders": orders(result.events) == orders(reference),
+        "orders": len(orders(reference)),
+    }
+
+
+def _market(data: Path) -> Path:
+    from alphamoe.data.synthetic import write_market
+
+    if not (data / "bars").is_dir():
+        print(f"generating a 600-stock market in {data} …")
+        write_market(data, symbols=600, start=date(2024, 1, 2), end=date(2025, 3, 31), seed=11)
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--parts", default="bridge,cold,day", help="which measures to run (comma-separated)")
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    from alphamoe.market.bars import BarStore
+
+    data = _market(args.data)
+    sessions = BarStore(data).sessions()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        bridge = bench_bridge(workdir, args.events) if "bridge" in parts else {}
+        cold = bench_cold_starts(workdir, data, sessions[-1]) if "cold" in parts else {}
+        day = bench_day(workdir, data, sessions[-1], sessions[-2]) if "day" in parts else {}
+    table = Table(title="event fabric on loopback, real Redis (indicative on a loaded machine)")
+    for column in ("measure", "alphamoe", "goal", "baseline"):
+        table.add_column(column)
+    if bridge:
+        table.add_row("bridge events/s", f"{bridge['events_per_s']:,.0f}", "≥ 2,000", "")
+        table.add_row("hop p50 / p99 ms", f"{bridge['hop_p50_ms']:.2f} / {bridge['hop_p99_ms']:.2f}", "p99 ≤ 10", "")
+    for name, seconds in cold.items():
+        table.add_row(f"cold start {name}", f"{seconds:.2f} s", "≤ 3 s", "")
+    if day:
+        table.add_row(
+            f"day {day['day']} ({day['orders']} order events)",
+            f"cluster {day['cluster_s']:.2f} s ({day['ratio']:.2f}×)",
+            "≤ 2×",
+            f"in-process {day['in_process_s']:.2f} s",
+        )
+        table.add_row("same orders as in process", str(day["same_orders"]), "True", "")
+    Console().print(table)
+    out = REPO / "benchmarks" / "results" / "fabric.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"bridge": bridge, "cold_start_s": cold, "day": day}, indent=2))
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""An A-share broker for Backtrader: dated fees with the minimum commission, lots, T+1, sealed boards.
+
+It applies the scalar rules of `alphamoe.market` to Backtrader's own order matching (a limit order placed
+at the open fills at the open when it is at or better than the limit, else at the limit if the bar reaches
+it) so a backtest in Backtrader checks the vectorised engine against independent code:
+- fees: `market.fees.trade_fees` on the fill's notional, dated by the bar (stamp duty on sells only);
+- lots: an order that breaks the board's lot rule is rejected at submission;
+- T+1: a sell may not exceed the shares held before the session's own buys;
+- a bar sealed at limit-up all day fills no buy, one sealed at limit-down fills no sell (bands from
+  `market.limits.limit_prices` on the bar's previous close, ST flag and listing day);
+- a suspended day (no bar: `traded` line 0) fills nothing;
+- a buy needs cash for quantity × limit + fees; an order left open freezes that much until it expires,
+  as `broker.paper` does; a fill takes at most `volume_cap` of the day's volume in whole lots.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import backtrader as bt
+
+from alphamoe.errors import DataError
+from alphamoe.market.fees import CommissionSchedule, trade_fees
+from alphamoe.market.limits import limit_prices
+from alphamoe.market.lots import buy_quantity_error, round_buy_quantity, round_sell_quantity, sell_quantity_error
+from alphamoe.market.ticks import to_price
+from alphamoe.types import Side
+
+
+class AShareCommission(bt.CommInfoBase):  # type: ignore[misc]
+    """Commission + stamp duty + transfer fee of `market.fees`, exact to the fen, dated by the data's bar."""
+
+    params = (
+        ("stocklike", True),
+        ("commtype", bt.CommInfoBase.COMM_FIXED),
+        ("percabs", True),
+        ("symbol", ""),
+        ("schedule", CommissionSchedule()),
+        ("feed", None),
+    )
+
+    def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
+        side = Side.BUY if size > 0 else Side.SELL
+        notional = int(abs(size)) * to_price(price)
+        day: date = self.p.feed.datetime.date(0)
+        return float(trade_fees(self.p.symbol, side, notional, day, self.p.schedule))
+
+
+class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
+    """Backtrader's BackBroker with the A-share rules of the module docstring."""
+
+    params = (("volume_cap", 0.1), ("schedule", CommissionSchedule()))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bought: Counter[Any] = Counter()  # shares bought today per data (T+1)
+        self._filled: Counter[Any] = Counter()  # shares filled today per data (volume cap)
+        self._frozen = 0.0  # cash of open buy remainders
+        self.unfilled: Counter[str] = Counter()
+        self.set_checksubmit(False)
+        self.set_filler(self._volume_filler)
+
+    def submit(self, order: bt.Order, check: bool = True) -> bt.Order:
+        symbol = order.data._name
+        quantity = int(abs(order.size))
+        try:
+            if order.isbuy():
+                error = buy_quantity_error(symbol, quantity)
+            else:
+                error = sell_quantity_error(symbol, quantity, int(self.getposition(order.data).size))
+        except DataError as exc:
+            error = str(exc)
+        if error is not None:
+            order.reject(self)
+            self.notify(order)
+            self.unfilled["lot"] += 1
+            return order
+        return super().submit(order, check)
+
+    def next(self) -> None:
+        # called once per session (every feed carries every session): T+1 unlocks yesterday's buys,
+        # the volume caps and the cash frozen for open orders start afresh
+        self._bought.clear()
+        self._filled.clear()
+        self._frozen = 0.0
+        super().next()
+
+    def _try_exec(self, order: bt.Order) -> None:
+        data = order.data
+        if not data.traded[0]:
+            self.unfilled["suspended"] += 1
+            return
+        symbol, quantity = data._name, int(abs(order.executed.remsize))
+        band = limit_prices(
+            symbol,
+            to_price(data.prev_close[0]),
+            data.datetime.date(0),
+            st=bool(data.st[0]),
+            listing_day_index=int(data.listing[0]),
+        )
+        high, low = to_price(data.high[0]), to_price(data.low[0])
+        limit = Decimal(str(order.created.price))
+        if order.isbuy():
+            cost = self._cost(symbol, Side.BUY, quantity, limit, data)
+            if cost > self.cash - self._frozen + 1e-9:
+                self.unfilled["cash"] += 1
+                order.margin()
+                self.notify(order)
+                return
+            if high == low == band.up:
+                self.unfilled["sealed_limit_up"] += 1
+            else:
+                super()._try_exec(order)
+            remainder = int(abs(order.executed.remsize))
+            if order.alive() and remainder:
+                self._frozen += self._cost(symbol, Side.BUY, remainder, limit, data)
+            return
+        sellable = int(self.getposition(data).size) - self._bought[data]
+        if quantity > sellable:
+            self.unfilled["t_plus_one"] += 1
+            order.reject(self)
+            self.notify(order)
+            return
+        if high == low == band.down:
+            self.unfilled["sealed_limit_down"] += 1
+            return
+        super()._try_exec(order)
+
+    def _volume_filler(self, order: bt.Order, price: float, ago: int) -> int:
+        data = order.data
+        wanted = int(abs(order.executed.remsize))
+        room = max(int(self.p.volume_cap * data.volume[ago]) - self._filled[data], 0)
+        quantity = wanted
+        if room < wanted:
+            held = int(self.getposition(data).size)
+            quantity = (
+                round_buy_quantity(data._name, room) if order.isbuy() else round_sell_quantity(data._name, room, held)
+            )
+        self._filled[data] += quantity
+        if order.isbuy():
+            self._bought[data] += quantity
+        return quantity
+
+    def _cost(self, symbol: str, side: Side, quantity: int, price: Decimal, data: Any) -> float:
+        notional = quantity * price
+        return float(notional + trade_fees(symbol, side, notional, data.datetime.date(0), self.p.schedule))

@@ -1,0 +1,307 @@
+"""The rules-on backtest: signals once over the panel, then one loop over sessions with live size and risk.
+
+Per session d: the live decisions (`decisions.DayDecider`: scan candidates of row d−1 → size_batch →
+RiskEngine), then every approved order is matched against d's raw bar as the paper broker matches it
+(sealed boards and suspended stocks do not fill, fills capped at a share of the day's volume, dated fees
+with the minimum commission), then holdings are marked at d's close.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from alphamoe.backtest.config import BacktestConfig
+from alphamoe.backtest.decisions import DayDecider, fen_price
+from alphamoe.backtest.fills import fill_price_fen, volume_room
+from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
+from alphamoe.backtest.ledger import Ledger
+from alphamoe.backtest.market import BacktestMarket, build_market
+from alphamoe.backtest.metrics import compute_metrics
+from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
+from alphamoe.backtest.trusted import trusted
+from alphamoe.backtest.universe import load_range, restrict
+from alphamoe.events.payloads import OrderProposed
+from alphamoe.market.bars import BarStore, Panel
+from alphamoe.market.fees import trade_fees
+from alphamoe.market.lots import round_buy_quantity, round_sell_quantity
+from alphamoe.strategy.base import Strategy, StrategySignals
+from alphamoe.types import Side
+
+Progress = Callable[[int, int], None]
+"""Called as progress(sessions done, sessions in all) after every session."""
+
+
+@dataclass
+class Prepared:
+    """What both engines share: the market arrays, the strategy's signals and the Kelly statistics."""
+
+    market: BacktestMarket
+    signals: StrategySignals
+    kelly: KellySchedule
+    strategy: Strategy
+    config: BacktestConfig
+    industries: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> range:
+        return range(self.market.first_row, self.market.panel.close.shape[0])
+
+    def day(self, row: int) -> date:
+        return pd.Timestamp(self.market.panel.dates[row]).date()
+
+    def decider(self) -> DayDecider:
+        return DayDecider(self.market, self.signals, self.kelly, self.strategy.name, self.config, self.industries)
+
+
+def prepare(
+    store: BarStore,
+    start: date,
+    end: date,
+    strategy: Strategy,
+    config: BacktestConfig,
+    universe: Sequence[str] | None = None,
+) -> Prepared:
+    """Load the panel (with `config.warmup` sessions before `start`), compute signals and Kelly statistics."""
+    t0 = time.perf_counter()
+    panel, first_row = load_range(store, start, end, config.warmup)
+    if universe is not None:
+        panel = restrict(panel, universe)
+    prepared = prepare_panel(panel, first_row, strategy, config, store_industries(store))
+    prepared.timings = {"load_s": time.perf_counter() - t0 - sum(prepared.timings.values()), **prepared.timings}
+    return prepared
+
+
+def prepare_panel(
+    panel: Panel, first_row: int, strategy: Strategy, config: BacktestConfig, industries: dict[str, str]
+) -> Prepared:
+    """Compute the market arrays, signals and Kelly statistics of a loaded panel (sessions from `first_row`)."""
+    t0 = time.perf_counter()
+    market = build_market(panel, first_row, min_listing_days=config.min_listing_days)
+    t1 = time.perf_counter()
+    signals = strategy.signals(panel)
+    t2 = time.perf_counter()
+    kelly = kelly_schedule(
+        panel,
+        signals,
+        first_decision_row=max(first_row - 1, 0),
+        lookback=config.stats_lookback,
+        refresh=config.stats_refresh,
+        prior_strength=config.prior_strength,
+    )
+    t3 = time.perf_counter()
+    timings = {"market_s": t1 - t0, "signals_s": t2 - t1, "stats_s": t3 - t2}
+    return Prepared(market, signals, kelly, strategy, config, industries, timings)
+
+
+def store_industries(store: BarStore) -> dict[str, str]:
+    """Return each stock's industry from the instrument table (stocks without one are left out)."""
+    frame = store.instruments()
+    return {str(s): str(i) for s, i in zip(frame["symbol"], frame["industry"], strict=True) if isinstance(i, str)}
+
+
+@dataclass
+class Session:
+    """One session's matching state: shares filled per symbol (volume cap) and cash frozen for open buys."""
+
+    row: int
+    day: date
+    filled: Counter[str] = field(default_factory=Counter)
+    bought: Counter[str] = field(default_factory=Counter)  # shares filled per buy order id
+    frozen: Decimal = Decimal("0")  # cash held for the open remainders of today's buys, as a broker does
+
+
+def simulate(prepared: Prepared, *, progress: Progress | None = None) -> BacktestResult:
+    """Run the session loop over prepared signals and return trades, equity and metrics."""
+    t0 = time.perf_counter()
+    config, market = prepared.config, prepared.market
+    decider = prepared.decider()
+    ledger = Ledger(config.account_id, config.initial_cash)
+    cols = {s: i for i, s in enumerate(market.panel.symbols)}
+    trades: list[TradeRecord] = []
+    equity: list[EquityPoint] = []
+    unfilled: Counter[str] = Counter()
+    rows = prepared.rows
+    for n, row in enumerate(rows, start=1):
+        session = Session(row, prepared.day(row))
+        for order in decider.decide(row, ledger.opening(session.day)):
+            reason = fill_order(order, session, cols[order.symbol], market, ledger, config, trades)
+            if reason is not None:
+                unfilled[reason] += 1
+        for symbol in ledger.holdings:
+            i = cols[symbol]
+            if market.traded[row, i]:  # a suspended stock keeps its last price
+                ledger.mark(symbol, fen_price(market.close[row, i]))
+        value = ledger.market_value
+        total = ledger.cash + value
+        equity.append(
+            EquityPoint(
+                day=session.day,
+                equity=float(total),
+                cash=float(ledger.cash),
+                exposure=float(value / total) if total > 0 else 0.0,
+            )
+        )
+        if progress is not None:
+            progress(n, len(rows))
+    return build_result(
+        prepared,
+        "alphamoe",
+        trades,
+        equity,
+        rejected=decider.rejected,
+        unfilled=unfilled,
+        loop_s=time.perf_counter() - t0,
+        notes=["matching: the paper broker's rule on each session's bar, in exact fen"],
+    )
+
+
+def build_result(
+    prepared: Prepared,
+    engine: str,
+    trades: list[TradeRecord],
+    equity: list[EquityPoint],
+    *,
+    rejected: Counter[str],
+    unfilled: Counter[str],
+    loop_s: float,
+    notes: list[str],
+) -> BacktestResult:
+    """Return one engine's run as a BacktestResult, with the metrics and the notes both engines share."""
+    config, rows = prepared.config, prepared.rows
+    return BacktestResult(
+        engine=engine,
+        strategy=prepared.strategy.name,
+        params=prepared.strategy.params.model_dump(mode="json"),
+        start=prepared.day(rows[0]),
+        end=prepared.day(rows[-1]),
+        sessions=len(rows),
+        universe=len(prepared.market.panel.symbols),
+        initial_cash=config.initial_cash,
+        final_equity=equity[-1].equity,
+        metrics=compute_metrics(equity, trades, float(config.initial_cash)),
+        trades=trades,
+        equity=equity,
+        rejected=dict(sorted(rejected.items())),
+        unfilled=dict(sorted(unfilled.items())),
+        timings={**prepared.timings, "loop_s": loop_s},
+        notes=[
+            *notes,
+            "router not run: every candidate confirmed at the configured confidence (quant-only backtest)",
+            f"Kelly p/b refreshed every {config.stats_refresh} sessions from the strategy's own trades closed "
+            f"in the prior {config.stats_lookback} sessions (point in time)",
+            "trading state ACTIVE throughout: the kill switch's drawdown and daily-loss triggers are not modelled",
+        ],
+    )
+
+
+def fill_order(
+    order: OrderProposed,
+    session: Session,
+    i: int,
+    market: BacktestMarket,
+    ledger: Ledger,
+    config: BacktestConfig,
+    trades: list[TradeRecord],
+) -> str | None:
+    """Match one approved day order against the session's bar as the paper broker does; return why not, or None."""
+    row, symbol, side = session.row, order.symbol, order.side
+    if not market.traded[row, i]:
+        return "suspended"
+    limit = int(order.limit_price * 100)
+    if side == Side.BUY:
+        if _cost(order, order.quantity, session.day, config) > ledger.cash - session.frozen:
+            return "cash"
+    elif order.quantity > ledger.sellable(symbol):
+        return "t_plus_one"
+    reason = _match(order, session, i, market, ledger, config, trades, limit)
+    if side == Side.BUY:
+        remainder = order.quantity - (session.bought.get(order.order_id, 0))
+        if remainder > 0:  # the open remainder keeps its cash frozen until the day order expires
+            session.frozen += _cost(order, remainder, session.day, config)
+    return reason
+
+
+def _cost(order: OrderProposed, quantity: int, day: date, config: BacktestConfig) -> Decimal:
+    notional = quantity * order.limit_price
+    return notional + trade_fees(order.symbol, order.side, notional, day, config.commission)
+
+
+def _match(
+    order: OrderProposed,
+    session: Session,
+    i: int,
+    market: BacktestMarket,
+    ledger: Ledger,
+    config: BacktestConfig,
+    trades: list[TradeRecord],
+    limit: int,
+) -> str | None:
+    row, symbol, side = session.row, order.symbol, order.side
+    price_fen = fill_price_fen(
+        side,
+        limit,
+        int(market.open[row, i]),
+        int(market.high[row, i]),
+        int(market.low[row, i]),
+        int(market.up[row, i]),
+        int(market.down[row, i]),
+    )
+    if price_fen is None:
+        sealed = market.buy_sealed(row, i) if side == Side.BUY else market.sell_sealed(row, i)
+        if not sealed:
+            return "limit_not_reached"
+        return "sealed_limit_up" if side == Side.BUY else "sealed_limit_down"
+    room = volume_room(float(market.panel.volume[row, i]), config.volume_cap, session.filled[symbol])
+    quantity = order.quantity
+    if room < quantity:
+        quantity = (
+            round_buy_quantity(symbol, room)
+            if side == Side.BUY
+            else round_sell_quantity(symbol, room, ledger.held(symbol))
+        )
+        if quantity <= 0:
+            return "volume_cap"
+    price = fen_price(price_fen)
+    fees = trade_fees(symbol, side, quantity * price, session.day, config.commission)
+    if side == Side.BUY:
+        ledger.buy(symbol, quantity, price, fees)
+    else:
+        ledger.sell(symbol, quantity, price, fees)
+    session.filled[symbol] += quantity
+    session.bought[order.order_id] += quantity if side == Side.BUY else 0
+    trades.append(
+        trusted(
+            TradeRecord,
+            symbol=symbol,
+            side=side,
+            day=session.day,
+            quantity=quantity,
+            price=price,
+            fees=fees,
+            order_id=order.order_id,
+        )
+    )
+    return None
+
+
+def run_backtest(
+    store: BarStore,
+    start: date,
+    end: date,
+    strategy: Strategy,
+    config: BacktestConfig | None = None,
+    *,
+    universe: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Backtest `strategy` over sessions [start, end] of `store` with the A-share rules and live size/risk."""
+    prepared = prepare(store, start, end, strategy, config or BacktestConfig(), universe)
+    return simulate(prepared, progress=progress)

@@ -1,0 +1,83 @@
+"""The backtest account: exact cash and holdings, with the T+1 sellable quantity A-shares settle by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from alphamoe.backtest.trusted import trusted
+from alphamoe.market.fees import FEN
+from alphamoe.portfolio import AccountState, Position
+
+
+@dataclass
+class Holding:
+    quantity: int
+    sellable: int  # excludes today's buys (T+1)
+    cost: Decimal
+    last_price: Decimal
+
+
+class Ledger:
+    """Cash and holdings between fills; `opening(day)` is the AccountState the live stages would see."""
+
+    def __init__(self, account_id: str, cash: Decimal) -> None:
+        self.account_id = account_id
+        self.cash = cash
+        self.holdings: dict[str, Holding] = {}
+
+    def opening(self, day: date) -> AccountState:
+        """Roll to `day`'s open (every share held is now sellable) and return the account as live sees it."""
+        for h in self.holdings.values():
+            h.sellable = h.quantity
+        # trusted: built from exact values every session; validation would dominate the loop
+        return trusted(
+            AccountState,
+            account_id=self.account_id,
+            trading_day=day,
+            cash=self.cash,
+            positions=tuple(
+                trusted(
+                    Position, symbol=s, quantity=h.quantity, sellable=h.sellable, cost=h.cost, last_price=h.last_price
+                )
+                for s, h in sorted(self.holdings.items())
+            ),
+        )
+
+    def held(self, symbol: str) -> int:
+        h = self.holdings.get(symbol)
+        return 0 if h is None else h.quantity
+
+    def sellable(self, symbol: str) -> int:
+        h = self.holdings.get(symbol)
+        return 0 if h is None else h.sellable
+
+    def buy(self, symbol: str, quantity: int, price: Decimal, fees: Decimal) -> None:
+        paid = quantity * price + fees
+        self.cash -= paid
+        h = self.holdings.get(symbol)
+        if h is None:
+            self.holdings[symbol] = Holding(quantity, 0, paid, price)
+        else:
+            h.quantity += quantity
+            h.cost += paid
+
+    def sell(self, symbol: str, quantity: int, price: Decimal, fees: Decimal) -> None:
+        h = self.holdings[symbol]
+        if quantity > h.sellable:
+            raise ValueError(f"T+1: SELL {quantity} of {symbol} exceeds the {h.sellable} sellable shares")
+        self.cash += quantity * price - fees
+        remaining = h.quantity - quantity
+        if remaining == 0:
+            del self.holdings[symbol]
+            return
+        h.cost = (h.cost * remaining / h.quantity).quantize(FEN)
+        h.quantity, h.sellable = remaining, h.sellable - quantity
+
+    def mark(self, symbol: str, price: Decimal) -> None:
+        self.holdings[symbol].last_price = price
+
+    @property
+    def market_value(self) -> Decimal:
+        return sum((h.quantity * h.last_price for h in self.holdings.values()), Decimal("0"))

@@ -1,0 +1,289 @@
+"""The RTO drill: SIGKILL the execute process at random points of a trading day with orders in flight,
+restart it, and time it back to reconciled-and-ready; then check that no order was lost or sent twice.
+
+The broker outlives execute, as a real one does: a paper broker behind the TAL gateway in its own
+process. Approved orders wait in a Redis stream read by a consumer group, as the bridge delivers them:
+at least once, so a restarted execute re-reads what it had not acknowledged, and only its journal stands
+between a redelivery and a second order.
+
+    python -m alphamoe.broker.drill worker …   # the execute process (started by `run_drill`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+STREAM = "alphamoe:drill:approved"
+GROUP = "execute"
+CONSUMER = "execute-0"
+READY = "alphamoe:drill:ready"
+DONE = "alphamoe:drill:done"
+ACCOUNT = "drill"
+
+
+# -- the execute process ---------------------------------------------------------------------------
+def worker(redis_url: str, gateway: str, token: str, secret: bytes, day: date, pace_s: float) -> None:
+    """Recover, announce readiness, then execute approved orders from the stream until it is drained."""
+    from alphamoe.broker.desk import DeskConfig
+    from alphamoe.broker.journal import RedisJournal
+    from alphamoe.broker.protocol import BrokerUnavailableError
+    from alphamoe.broker.remote import RemoteBroker
+    from alphamoe.broker.service import ExecutionService
+    from alphamoe.events.envelope import build_event
+    from alphamoe.events.payloads import OrderApproved
+    from alphamoe.kv.client import connect
+
+    client = connect(redis_url)
+    service = ExecutionService(
+        RedisJournal(client, ACCOUNT), lambda d: RemoteBroker(gateway, token, d), secret, desk=DeskConfig(wait_s=5)
+    )
+    service.start()
+    service.desk(day)
+    while not service.health()[0]:
+        time.sleep(0.02)
+    client.hset(READY, str(os.getpid()), repr(time.time()))
+    with contextlib.suppress(redis.ResponseError):  # the group exists: a restart
+        client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    rng = random.Random(os.getpid())
+    backlog = True  # first our own unacknowledged entries (redelivery), then new ones
+    while True:
+        answer: Any = client.xreadgroup(GROUP, CONSUMER, {STREAM: "0" if backlog else ">"}, count=1, block=200)
+        entries: list[tuple[str, dict[str, str]]] = answer[0][1] if answer else []
+        if not entries:
+            if backlog:
+                backlog = False
+                continue
+            client.set(DONE, repr(time.time()))
+            return
+        entry_id, fields = entries[0]
+        approved = OrderApproved.model_validate_json(fields["data"])
+        envelope = build_event(approved, run_id="drill", source="/alphamoe/risk")
+        try:
+            service.execute(envelope, approved)
+        except BrokerUnavailableError as exc:
+            logging.warning("order %s waits: %s", approved.order.order_id, exc)
+            time.sleep(0.1)  # not acknowledged: it is pending, read again from the backlog
+            backlog = True
+            continue
+        client.xack(STREAM, GROUP, entry_id)
+        time.sleep(rng.uniform(0, pace_s))
+
+
+# -- the drill -------------------------------------------------------------------------------------
+@dataclass
+class DrillResult:
+    kills: int
+    orders: int
+    rto_s: list[float] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    doubled: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    states: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.rto_s)
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.rto_s)
+        return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "kills": self.kills,
+            "orders": self.orders,
+            "rto_p50_s": round(self.p50, 3),
+            "rto_p99_s": round(self.p99, 3),
+            "rto_max_s": round(max(self.rto_s), 3),
+            "lost": len(self.lost),
+            "sent_twice": len(self.doubled),
+            "journal_vs_broker_mismatches": len(self.mismatched),
+            "final_states": self.states,
+        }
+
+
+def _approvals(data: Path, day: date, count: int, secret: bytes) -> list[str]:
+    from alphamoe.events.payloads import OrderApproved, OrderProposed
+    from alphamoe.market.bars import BarStore
+    from alphamoe.market.boards import board_of
+    from alphamoe.risk.approval import sign
+    from alphamoe.types import Board, Side
+
+    bars = BarStore(data).day(day)
+    symbols = sorted(s for s in bars if board_of(s) is Board.MAIN)
+    out = []
+    for i in range(count):
+        symbol = symbols[i % len(symbols)]
+        prev = Decimal(str(bars[symbol].prev_close)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        order = OrderProposed(
+            trading_day=day,
+            order_id=f"{day}:{ACCOUNT}:{symbol}:BUY:drill-{i}",
+            account_id=ACCOUNT,
+            symbol=symbol,
+            side=Side.BUY,
+            quantity=100,
+            limit_price=prev,  # at the previous close: some fill at the open, some rest (in flight)
+            reference_price=prev,
+            target_weight=0.001,
+            kelly_fraction=0.01,
+        )
+        out.append(OrderApproved(trading_day=day, order=order, checks=("drill",), signature=sign(order, secret)))
+    return [a.model_dump_json() for a in out]
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not within {timeout} s")
+        time.sleep(0.02)
+
+
+def run_drill(
+    data: Path, workdir: Path, *, kills: int, orders: int, seed: int = 7, pace_s: float = 0.02, max_run_s: float = 1.0
+) -> DrillResult:
+    """Run the drill on the last session of the bar store at `data`; every process is stopped at the end."""
+    from alphamoe.broker.ids import client_order_id
+    from alphamoe.kv.server import LocalRedis, free_port
+    from alphamoe.market.bars import BarStore
+
+    rng = random.Random(seed)
+    day = BarStore(data).sessions()[-1]
+    token, secret = "drill-token", b"drill-approval-secret"
+    server = LocalRedis(workdir / "redis").start()
+    gateway_port = free_port()
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    env = {
+        **os.environ,
+        "ALPHAMOE_BROKER__TOKEN": token,
+        "ALPHAMOE_RUNS": str(workdir / "runs"),
+        "ALPHAMOE_ACCOUNT_ID": ACCOUNT,
+        "ALPHAMOE_DATA": str(data),
+    }
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "alphamoe.cli", "gateway", "--data", str(data), "--port", str(gateway_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "gateway.log").open("wb"),
+        start_new_session=True,
+    )
+    worker_args = [
+        sys.executable, "-m", "alphamoe.broker.drill", "worker",
+        "--redis", server.url, "--gateway", gateway_url, "--token", token,
+        "--secret", secret.decode(), "--day", day.isoformat(), "--pace", str(pace_s),
+    ]  # fmt: skip
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    result = DrillResult(kills=kills, orders=orders)
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        _wait(lambda: _healthy(gateway_url), 120, "gateway health")
+        for raw in _approvals(data, day, orders, secret):
+            client.xadd(STREAM, {"data": raw})
+        log = (workdir / "worker.log").open("ab")
+        for attempt in range(kills + 1):
+            spawned = time.time()
+            process = subprocess.Popen(worker_args, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            pid = str(process.pid)
+            _wait(lambda: client.hexists(READY, pid) or process.poll() is not None, 120, "worker readiness")  # noqa: B023
+            if process.poll() is not None and not client.hexists(READY, pid):
+                raise RuntimeError(f"execute worker exited with {process.returncode}; see {workdir / 'worker.log'}")
+            if attempt > 0:  # a restart after a kill: its time back to ready is the RTO
+                result.rto_s.append(float(client.hget(READY, pid) or 0) - spawned)
+            if attempt == kills:
+                break
+            time.sleep(rng.uniform(0, max_run_s))
+            if client.exists(DONE):
+                raise RuntimeError(f"all {orders} orders done after {attempt + 1} kills; give the drill more orders")
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        _wait(lambda: bool(client.exists(DONE)), 120, "the last worker draining the stream")
+        if process is not None:
+            process.wait(timeout=30)
+        _verify(result, client, gateway_url, token, day, [client_order_id(_order_id(raw)) for raw in _raw(client)])
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+        gateway.terminate()
+        gateway.wait(timeout=20)
+        client.close()
+        server.stop()
+    return result
+
+
+def _raw(client: redis.Redis) -> list[str]:
+    entries: Any = client.xrange(STREAM)
+    return [str(fields["data"]) for _, fields in entries]
+
+
+def _order_id(raw: str) -> str:
+    from alphamoe.events.payloads import OrderApproved
+
+    return OrderApproved.model_validate_json(raw).order.order_id
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _verify(result: DrillResult, client: redis.Redis, url: str, token: str, day: date, cids: list[str]) -> None:
+    from alphamoe.broker.journal import RedisJournal
+    from alphamoe.broker.protocol import BrokerOrder
+
+    headers = {"authorization": f"Bearer {token}"}
+    submits: dict[str, int] = httpx.get(f"{url}/v1/stats", headers=headers, timeout=10).json()["submits"]
+    truth = {
+        o.client_order_id: o
+        for o in (
+            BrokerOrder.model_validate(raw)
+            for raw in httpx.get(f"{url}/v1/{day}/orders", headers=headers, timeout=30).json()
+        )
+    }
+    journal = {r.client_order_id: r for r in RedisJournal(client, ACCOUNT).records(day)}
+    result.lost = [c for c in cids if c not in truth or c not in journal]
+    result.doubled = [c for c, n in submits.items() if n > 1]
+    for cid, record in journal.items():
+        broker = truth.get(cid)
+        if broker is None or (broker.status, broker.filled_quantity) != (record.status, record.filled_quantity):
+            result.mismatched.append(cid)
+        result.states[record.status.value] = result.states.get(record.status.value, 0) + 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m alphamoe.broker.drill")
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("worker")
+    w.add_argument("--redis", required=True)
+    w.add_argument("--gateway", required=True)
+    w.add_argument("--token", required=True)
+    w.add_argument("--secret", required=True)
+    w.add_argument("--day", required=True)
+    w.add_argument("--pace", type=float, default=0.02)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    worker(args.redis, args.gateway, args.token, args.secret.encode(), date.fromisoformat(args.day), args.pace)
+
+
+if __name__ == "__main__":
+    main()

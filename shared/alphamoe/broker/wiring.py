@@ -1,0 +1,69 @@
+"""Execute's broker and journal from settings: the one place the adapter choice is made."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alphamoe.broker.config import BrokerSettings
+from alphamoe.broker.desk import DeskConfig
+from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
+from alphamoe.broker.protocol import Broker
+from alphamoe.errors import ConfigurationError
+from alphamoe.market.fees import CommissionSchedule
+
+
+def journal_for(redis_url: str | None, account_id: str) -> Journal:
+    """Return the Redis journal when Redis is configured, else the in-process one (embedded run)."""
+    if redis_url is None:
+        return MemoryJournal()
+    from alphamoe.kv.client import connect
+
+    return RedisJournal(connect(redis_url), account_id)
+
+
+def broker_factory(settings: BrokerSettings, account_id: str, commission: CommissionSchedule) -> Any:
+    """Return (day → Broker) for a live adapter, or None for the paper default (the stage builds it)."""
+    if settings.adapter == "paper":
+        return None
+    if settings.adapter == "remote":
+        if not settings.url or settings.token is None:
+            raise ConfigurationError("ALPHAMOE_BROKER__ADAPTER=remote needs ALPHAMOE_BROKER__URL and __TOKEN")
+        url, token, verify = settings.url, settings.token.get_secret_value(), settings.tls_verify
+
+        def remote(day: date) -> Broker:
+            from alphamoe.broker.remote import RemoteBroker
+
+            return RemoteBroker(url, token, day, verify=verify)
+
+        return remote
+    if not settings.qmt_path or not settings.qmt_account:
+        raise ConfigurationError("ALPHAMOE_BROKER__ADAPTER=miniqmt needs ALPHAMOE_BROKER__QMT_PATH and __QMT_ACCOUNT")
+    path, account = settings.qmt_path, settings.qmt_account
+
+    def miniqmt(day: date) -> Broker:
+        from alphamoe.broker.miniqmt import MiniQmtBroker
+
+        return MiniQmtBroker(path, account, day, commission=commission)
+
+    return miniqmt
+
+
+def execute_options(
+    settings: BrokerSettings, redis_url: str | None, account_id: str, commission: CommissionSchedule
+) -> dict[str, Any]:
+    """Keyword arguments of ExecuteStage for these settings."""
+    live = settings.adapter != "paper"
+    return {
+        "journal": journal_for(redis_url, account_id),
+        "brokers": broker_factory(settings, account_id, commission),
+        "desk": DeskConfig(wait_s=settings.wait_s),
+        "reconcile_every_s": settings.reconcile_interval_s if live else None,
+        "today": shanghai_today if live else None,
+    }
+
+
+def shanghai_today() -> date:
+    """The trading day by the exchange's clock (Asia/Shanghai), whatever the host's time zone."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

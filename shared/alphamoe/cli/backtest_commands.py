@@ -1,0 +1,136 @@
+"""CLI verb `alphamoe backtest`: the whole universe over years, with the A-share rules and live size/risk."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from alphamoe.cli.common import console, err_console, friendly_errors, load_settings
+from alphamoe.errors import ConfigurationError, DataError
+
+ENGINES = ("vectorbt", "backtrader")
+
+
+def _day(flag: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"{flag} {text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def backtest(
+    start: Annotated[str, typer.Option("--start", help="first session YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last session YYYY-MM-DD")],
+    strategy: Annotated[str, typer.Option("--strategy", help="strategy name (default: the baseline)")] = "",
+    params: Annotated[
+        str, typer.Option("--params", help='strategy parameters as JSON, e.g. {"breakout_window": 30}')
+    ] = "",
+    data: Annotated[Path | None, typer.Option("--data", help="bar store folder (default $ALPHAMOE_DATA)")] = None,
+    universe: Annotated[
+        str | None, typer.Option("--universe", help="symbols: 600000.SH,000001.SZ or a file of them (default: all)")
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="vectorbt: alphamoe's engine (signals vectorised once over the panel, then a session loop "
+            "with the A-share rules and live size/risk); backtrader: the same decisions replayed through "
+            "Backtrader with an A-share broker (slow; for validation)",
+        ),
+    ] = "vectorbt",
+    report: Annotated[Path | None, typer.Option("--report", help="write report.html and equity.png here")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write metrics and every trade as JSON")] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            "--index", help="CSI300 CSV, or a folder with sh000300.csv, for the report (default: universe average)"
+        ),
+    ] = None,
+    cash: Annotated[float | None, typer.Option("--cash", help="initial cash, CNY (default: settings)")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+) -> None:
+    """Backtest a strategy from --start to --end with T+1, lots, limits, suspensions and dated fees."""
+    from decimal import Decimal
+
+    with friendly_errors():
+        if engine not in ENGINES:
+            raise ConfigurationError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+        first, last = _day("--start", start), _day("--end", end)
+        from alphamoe.backtest.config import BacktestConfig
+        from alphamoe.backtest.engine import prepare, simulate
+        from alphamoe.backtest.strategies import DEFAULT_STRATEGY, build_strategy
+        from alphamoe.backtest.universe import parse_universe
+        from alphamoe.market.bars import BarStore
+
+        chosen = build_strategy(strategy or DEFAULT_STRATEGY, params or None)
+        settings = load_settings(data)
+        config = BacktestConfig(
+            initial_cash=Decimal(str(cash)) if cash is not None else settings.initial_cash,
+            sizing=settings.sizing,
+            risk=settings.risk,
+            commission=settings.commission,
+            warmup=settings.lookback,
+            stats_lookback=settings.lookback,
+        )
+        store = BarStore(settings.data)
+        started = time.perf_counter()
+        prepared = prepare(store, first, last, chosen, config, parse_universe(universe))
+        if engine == "backtrader":
+            from alphamoe.backtest.bt_engine import run_backtrader
+
+            result = run_backtrader(prepared)
+        else:
+            from alphamoe.backtest.progress import session_progress
+
+            with session_progress(err_console, "backtest", enabled=progress and err_console.is_terminal) as bar:
+                result = simulate(prepared, progress=bar)
+        elapsed = time.perf_counter() - started
+        _print(result, elapsed)
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(result.model_dump_json(indent=1), encoding="utf-8")
+            console.print(f"json: {json_out}")
+        if report is not None:
+            from alphamoe.backtest.benchmark import index_curve, universe_average
+            from alphamoe.backtest.report import write_html, write_png
+
+            bench = (
+                index_curve(index, result.start, result.end)
+                if index is not None
+                else universe_average(prepared.market.panel, prepared.market.first_row)
+            )
+            html_path = write_html(result, report / "report.html", bench)
+            png_path = write_png(result, report / "equity.png", bench)
+            console.print(f"report: {html_path} · {png_path}")
+
+
+def _print(result: object, elapsed: float) -> None:
+    from alphamoe.backtest.result import BacktestResult
+
+    assert isinstance(result, BacktestResult)
+    m = result.metrics
+    table = Table(title=f"{result.strategy} · {result.engine} · {result.start} … {result.end}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = {
+        "stocks × sessions": f"{result.universe} × {result.sessions}",
+        "final equity": f"{result.final_equity:,.2f}",
+        "CAGR": f"{m.cagr:.2%}",
+        "Sharpe": f"{m.sharpe:.2f}",
+        "max drawdown": f"{m.max_drawdown:.2%}",
+        "turnover (annual)": f"{m.turnover:.2f}",
+        "win rate": "n/a" if m.win_rate is None else f"{m.win_rate:.1%} ({m.round_trips} round trips)",
+        "exposure": f"{m.exposure:.1%}",
+        "fills / fees": f"{m.fills} / {m.fees:,.2f}",
+        "not filled": ", ".join(f"{k} {v}" for k, v in result.unfilled.items()) or "-",
+        "risk rejections": ", ".join(f"{k} {v}" for k, v in result.rejected.items()) or "-",
+        "time": f"{elapsed:.1f} s (" + ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items()) + ")",
+    }
+    for key, value in rows.items():
+        table.add_row(key, value)
+    console.print(table)

@@ -1,0 +1,160 @@
+"""CLI verbs of the trading day's clock and its report: `alphamoe schedule …` and `alphamoe report`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from alphamoe.cli.common import console, err_console, friendly_errors
+from alphamoe.cli.fabric_commands import fabric_settings
+from alphamoe.clock.schedule import TickKind, next_tick
+from alphamoe.errors import ConfigurationError, DataError
+
+if TYPE_CHECKING:
+    from alphamoe.clock.ledger import ClockRecord
+
+schedule_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Fire market.open / market.close once per XSHG session (foreground), or one tick, or serve PingSource.",
+)
+
+TICKS = {"market-open": TickKind.MARKET_OPEN, "market-close": TickKind.MARKET_CLOSE}
+DataOption = Annotated[Path | None, typer.Option("--data", help="bar store folder (default $ALPHAMOE_DATA)")]
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"--date {text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _tick(name: str) -> TickKind:
+    if name not in TICKS:
+        raise ConfigurationError(f"unknown tick {name!r}; expected one of {', '.join(TICKS)}")
+    return TICKS[name]
+
+
+def _say(record: ClockRecord) -> None:
+    colour = {"claimed": "green", "duplicate": "yellow"}.get(record.status.value, "red")
+    console.print(
+        f"[{colour}]{record.event.value} {record.trading_day} {record.status.value}[/{colour}]"
+        f"{f' run {record.run_id}' if record.run_id else ''}: {record.note}"
+    )
+
+
+def _warn(exc: Exception) -> None:
+    err_console.print(f"[bold red]clock:[/bold red] {exc} (retrying at the next wake-up)")
+
+
+@schedule_app.callback()
+def schedule(ctx: typer.Context, data: DataOption = None) -> None:
+    """Run the clock in the foreground: catch up on a missed tick, then fire each tick at its time."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import time
+
+    from alphamoe.clock.runner import run_schedule
+    from alphamoe.clock.wiring import build_clock
+
+    with friendly_errors():
+        settings = fabric_settings(data)
+        clock = build_clock(settings)
+        cfg = settings.clock
+        console.print(
+            f"clock: market.open {cfg.market_open:%H:%M}, market.close {cfg.market_close:%H:%M} {cfg.timezone} "
+            f"on XSHG sessions; next {next_tick(clock.now(), cfg).at:%Y-%m-%d %H:%M} (Ctrl-C to stop)"
+        )
+        try:
+            run_schedule(clock, sleep=time.sleep, on_record=_say, on_error=_warn)
+        except KeyboardInterrupt:
+            console.print("clock stopped")
+
+
+@schedule_app.command("fire")
+def fire(
+    tick: Annotated[str, typer.Argument(help="market-open | market-close")],
+    day: Annotated[
+        str | None, typer.Option("--date", help="trading day YYYY-MM-DD (default: today in Shanghai)")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="run again even if the day was claimed: a new run id")] = False,
+    trigger: Annotated[str, typer.Option(help="who fires, for the record (cronjob, manual…)")] = "manual",
+    report: Annotated[
+        bool,
+        typer.Option(
+            help="after market.close, wait for the fabric and write the day's report (needs execute's runs folder)"
+        ),
+    ] = True,
+    data: DataOption = None,
+) -> None:
+    """Fire one tick now through the once-per-session claim (the CronJob's command; by hand with --force)."""
+    from alphamoe.clock.wiring import build_clock
+
+    with friendly_errors():
+        clock = build_clock(fabric_settings(data), report=report)
+        _say(clock.fire(_tick(tick), day=_day(day), trigger=trigger, force=force))
+
+
+@schedule_app.command("catch-up")
+def catch_up(data: DataOption = None) -> None:
+    """Handle today's due ticks that nobody claimed (what a returning cluster does)."""
+    from alphamoe.clock.wiring import build_clock
+
+    with friendly_errors():
+        for record in build_clock(fabric_settings(data)).catch_up():
+            _say(record)
+
+
+@schedule_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+) -> None:
+    """Serve the PingSource receiver over HTTP (the clock's container entry point in Knative)."""
+    from alphamoe.clock.serve import serve_receiver
+
+    serve_receiver(host, port)
+
+
+def report(
+    day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    run: Annotated[
+        bool, typer.Option("--run", help="run the day in process first (alphamoe run) and report it")
+    ] = False,
+    build: Annotated[bool, typer.Option("--build", help="rebuild from Redis Streams (ALPHAMOE_REDIS_URL)")] = False,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="a given run of the day (default: the latest)")] = None,
+    data: DataOption = None,
+) -> None:
+    """Print the day's end-of-day report (equity vs benchmark, verdicts and reasons, rejections, cost, latency)."""
+    from alphamoe.clock.wiring import report_location
+    from alphamoe.report.page import print_end_of_day
+    from alphamoe.report.store import ReportStore
+
+    with friendly_errors():
+        settings = fabric_settings(data)
+        the_day = _day(day)
+        assert the_day is not None
+        store = ReportStore.open(report_location(settings))
+        if run:
+            from alphamoe.pipeline.run import run_day
+            from alphamoe.report.assemble import from_day_run
+
+            store.save(from_day_run(settings, run_day(settings, the_day)))
+        elif build:
+            from alphamoe.report.assemble import rebuild_from_redis
+
+            store.save(rebuild_from_redis(settings, the_day, run_id))
+        eod = store.load(the_day, run_id)
+        if as_json:
+            typer.echo(json.dumps(eod.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            return
+        print_end_of_day(eod, console)
+        console.print(f"report: {store.where(the_day)}")

@@ -1,0 +1,367 @@
+"""CLI verbs of the event fabric: bridge, cluster up|down|status, trigger, status, replay, export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from alphamoe.cli.common import console, friendly_errors, load_settings
+from alphamoe.errors import ConfigurationError, DataError
+from alphamoe.events.payloads import PREFIX
+from alphamoe.settings import Settings
+
+cluster_app = typer.Typer(no_args_is_help=True, help="The local cluster: Redis, five functions, the bridge.")
+trigger_app = typer.Typer(no_args_is_help=True, help="Publish the events that start and end a trading day.")
+
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="bar store folder (default: the cluster's, else $ALPHAMOE_DATA)")
+]
+DirOption = Annotated[Path | None, typer.Option("--dir", help="cluster folder (default <runs>/cluster)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"--date {text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def cluster_dir(settings: Settings, directory: Path | None) -> Path:
+    return directory if directory is not None else settings.runs_dir / "cluster"
+
+
+def fabric_settings(data: Path | None = None, directory: Path | None = None) -> Settings:
+    """Settings for talking to the fabric: Redis and data from the environment, else from the running cluster."""
+    from alphamoe.cluster.supervisor import read_state
+
+    settings = load_settings(data)
+    state_path = cluster_dir(settings, directory) / "state.json"
+    if settings.redis_url and data is not None:
+        return settings
+    if state_path.exists():
+        state = read_state(state_path.parent)
+        return load_settings(
+            data or (None if "ALPHAMOE_DATA" in os.environ else Path(state["data"])),
+            redis_url=settings.redis_url or state["redis_url"],
+            runs=settings.runs or Path(state["runs"]),
+        )
+    return settings
+
+
+def bridge(
+    subscriptions: Annotated[Path, typer.Option(help="subscriptions file (knative/subscriptions.yaml)")],
+    consumer: Annotated[str, typer.Option(help="consumer name; stable per replica")] = socket.gethostname(),
+    url: Annotated[list[str] | None, typer.Option(help="override a function's URL: name=http://…")] = None,
+) -> None:
+    """Deliver Redis Streams entries to the functions as HTTP CloudEvents, at least once (XACK after 2xx)."""
+    from alphamoe.bridge.subscriptions import load_subscriptions
+    from alphamoe.bridge.worker import run_bridge
+    from alphamoe.functions.telemetry import configure_logging
+
+    with friendly_errors():
+        settings = load_settings()
+        if not settings.redis_url:
+            raise ConfigurationError("the bridge needs ALPHAMOE_REDIS_URL")
+        overrides = dict(u.split("=", 1) for u in url or [])
+        subs = load_subscriptions(subscriptions, overrides)
+        configure_logging("bridge")
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await run_bridge(str(settings.redis_url), subs, settings.fabric, consumer=consumer, stop=stop)
+
+        asyncio.run(main())
+
+
+@cluster_app.command("up")
+def cluster_up(
+    data: DataOption = None,
+    directory: DirOption = None,
+    foreground: Annotated[bool, typer.Option(help="supervise in this process until Ctrl-C")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for every function to be ready")] = 180.0,
+) -> None:
+    """Start Redis (or use ALPHAMOE_REDIS_URL), the five functions and the bridge on 127.0.0.1."""
+    from alphamoe.cluster.supervisor import LocalCluster, read_state
+
+    with friendly_errors():
+        settings = load_settings(data)
+        folder = cluster_dir(settings, directory)
+        if foreground:
+            cluster = LocalCluster(folder, settings).up(timeout_s=timeout)
+            stop = {"now": False}
+            signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+            try:
+                while not stop["now"]:
+                    time.sleep(0.2)
+            except KeyboardInterrupt:
+                pass
+            cluster.down()
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "state.json").unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "alphamoe.cli", "cluster", "up", "--foreground", "--dir", str(folder)]
+        argv += ["--data", str(settings.data), "--timeout", str(timeout)]
+        with (folder / "supervisor.log").open("ab") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout + 10
+        while not (folder / "state.json").exists() or not read_state(folder).get("ready"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = (folder / "supervisor.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise ConfigurationError(f"the local cluster did not start; {folder / 'supervisor.log'}:\n{tail}")
+            time.sleep(0.2)
+        _print_cluster(cluster_status(folder), as_json=False)
+
+
+@cluster_app.command("down")
+def cluster_down(directory: DirOption = None) -> None:
+    """Stop the local cluster's supervisor, which stops the bridge, the functions and Redis."""
+    from alphamoe.cluster.supervisor import read_state
+
+    with friendly_errors():
+        folder = cluster_dir(load_settings(), directory)
+        pid = int(read_state(folder)["supervisor_pid"])
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            console.print(f"supervisor {pid} was not running")
+            return
+        deadline = time.monotonic() + 60
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        console.print(f"local cluster in {folder} stopped")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of this process counts as gone
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def cluster_status(folder: Path) -> dict[str, Any]:
+    """Return the cluster's state with each process's liveness and each function's readiness."""
+    from alphamoe.cluster.supervisor import read_state, ready
+
+    state = read_state(folder)
+    for child in state["children"].values():
+        child["alive"] = child["pid"] is not None and _alive(int(child["pid"]))
+        child["ready"] = child["alive"] and ready(child["url"])
+    state["supervisor_alive"] = _alive(int(state["supervisor_pid"]))
+    return state
+
+
+def _print_cluster(state: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(state, indent=2))
+        return
+    table = Table(title=f"local cluster · Redis {state['redis_url']}")
+    for column in ("process", "url", "pid", "alive", "ready", "restarts"):
+        table.add_column(column)
+    for name, child in state["children"].items():
+        table.add_row(
+            name,
+            child["url"] or "",
+            str(child["pid"]),
+            str(child["alive"]),
+            str(child["ready"]),
+            str(child["restarts"]),
+        )
+    console.print(table)
+
+
+@cluster_app.command("status")
+def cluster_status_command(directory: DirOption = None, as_json: JsonOption = False) -> None:
+    """List each function's URL, pid and health, and the bridge's."""
+    with friendly_errors():
+        state = cluster_status(cluster_dir(load_settings(), directory))
+        _print_cluster(state, as_json=as_json)
+        if not all(c["ready"] for c in state["children"].values()):
+            raise typer.Exit(1)
+
+
+@trigger_app.command("market-open")
+def trigger_market_open(
+    day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
+    data: DataOption = None,
+    directory: DirOption = None,
+    force: Annotated[bool, typer.Option(help="start a new run even if the day already ran")] = False,
+    run_id: Annotated[str | None, typer.Option(help="run id (default: the day's deterministic id)")] = None,
+) -> None:
+    """Publish market.open for a day into Redis: the scan function wakes and the day runs."""
+    from alphamoe.bus.triggers import publish_market_open
+
+    with friendly_errors():
+        settings = fabric_settings(data, directory)
+        event, new = publish_market_open(settings, _day(day), force=force, run_id=run_id)
+        state = "published" if new else "already published (same day, same run: nothing to do; --force for a new run)"
+        console.print(f"market.open {event.trading_day} run {event.run_id}: {state}")
+
+
+@trigger_app.command("market-close")
+def trigger_market_close(
+    day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
+    run_id: Annotated[str, typer.Option(help="the run to close")],
+    data: DataOption = None,
+    directory: DirOption = None,
+) -> None:
+    """Publish market.close for a run: execute cancels what is open and snapshots the account."""
+    from alphamoe.bus.triggers import publish_market_close
+
+    with friendly_errors():
+        event, new = publish_market_close(fabric_settings(data, directory), _day(day), run_id=run_id)
+        console.print(
+            f"market.close {event.trading_day} run {event.run_id}: {'published' if new else 'already published'}"
+        )
+
+
+@trigger_app.command("day")
+def trigger_day(
+    day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
+    data: DataOption = None,
+    directory: DirOption = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each phase")] = 300.0,
+) -> None:
+    """Run a whole day on the fabric: market.open, wait until quiet, market.close, wait; print the orders."""
+    from alphamoe.cluster.day import run_day_on_fabric
+
+    with friendly_errors():
+        result = run_day_on_fabric(fabric_settings(data, directory), _day(day), timeout_s=timeout)
+        console.print(f"run {result.run_id}: {len(result.events)} events in {result.seconds:.2f} s")
+        _print_orders(result.events)
+
+
+def _print_orders(events: list[Any]) -> None:
+    table = Table(title="orders")
+    for column in ("event", "run", "symbol", "side", "qty", "price / status"):
+        table.add_column(column)
+    for e in events:
+        p = e.payload
+        kind = e.type.removeprefix(PREFIX)
+        if kind == "order.proposed":
+            table.add_row(kind, e.run_id, p.symbol, p.side, str(p.quantity), str(p.limit_price))
+        elif kind in ("order.approved", "order.rejected"):
+            table.add_row(kind, e.run_id, p.order.symbol, p.order.side, str(p.order.quantity), "")
+        elif kind.startswith("order."):
+            table.add_row(kind, e.run_id, p.symbol, p.side, "", str(p.status))
+    console.print(table)
+
+
+def status(
+    as_json: JsonOption = False,
+    data: DataOption = None,
+    directory: DirOption = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="whose orders to list (default: the latest run's day)")
+    ] = None,
+) -> None:
+    """Show streams, lag, pending, dead letters and the day's orders."""
+    from alphamoe.bus.progress import progress
+    from alphamoe.bus.triggers import fabric_bus
+
+    with friendly_errors():
+        bus = fabric_bus(fabric_settings(data, directory))
+        groups = progress(bus.client)
+        runs = bus.runs()
+        wanted = day or (max(runs.values()) if runs else None)
+        orders = [
+            e
+            for run_id, d in sorted(runs.items())
+            if d == wanted
+            for e in bus.run_events(run_id)
+            if e.type.startswith(PREFIX + "order.")
+        ]
+        letters = bus.dead_letters()
+        if as_json:
+            document = {
+                "groups": [g.__dict__ for g in groups],
+                "dead_letters": [{"id": d.entry_id, "reason": d.reason, "source": d.source} for d in letters],
+                "day": wanted,
+                "runs": {r: d for r, d in runs.items() if d == wanted},
+                "orders": [
+                    {"type": e.type, "id": e.id, "run_id": e.run_id, **e.payload.model_dump(mode="json")}
+                    for e in orders
+                ],
+            }
+            print(json.dumps(document, indent=2, default=str))
+            return
+        table = Table(title="streams")
+        for column in ("stream", "group", "length", "lag", "pending"):
+            table.add_column(column)
+        for g in groups:
+            table.add_row(
+                g.stream.removeprefix("alphamoe:" + PREFIX), g.group, str(g.length), str(g.lag), str(g.pending)
+            )
+        console.print(table)
+        console.print(
+            f"dead letters: {len(letters)}"
+            + "".join(f"\n  {d.entry_id} [{d.source}] {d.reason[:160]}" for d in letters[-10:])
+        )
+        console.print(f"day {wanted}: {len(orders)} order events")
+        _print_orders(orders)
+
+
+def export(
+    run_id: Annotated[str, typer.Option(help="the run to export")],
+    out: Annotated[Path | None, typer.Option(help="JSONL file (default <runs>/exports/<run>.jsonl)")] = None,
+    data: DataOption = None,
+    directory: DirOption = None,
+) -> None:
+    """Write a recorded run's CloudEvents from Redis as JSONL (structured mode, publication order)."""
+    from alphamoe.bus.replay import export_run
+    from alphamoe.bus.triggers import fabric_bus
+
+    with friendly_errors():
+        settings = fabric_settings(data, directory)
+        path = out or settings.runs_dir / "exports" / f"{run_id}.jsonl"
+        count = export_run(fabric_bus(settings), run_id, path)
+        console.print(f"{count} events of run {run_id} → {path}")
+
+
+def replay(
+    run_id: Annotated[str | None, typer.Option(help="replay this recorded run from Redis")] = None,
+    file: Annotated[Path | None, typer.Option(help="replay an exported JSONL file")] = None,
+    until: Annotated[str | None, typer.Option(help="stop once the replay produced this event type")] = None,
+    speed: Annotated[str, typer.Option(help="'max', or a factor applied to the recorded gaps")] = "max",
+    new_run_id: Annotated[
+        str | None, typer.Option(help="run id of the replay (default <original>-replay-<ms>)")
+    ] = None,
+    data: DataOption = None,
+    directory: DirOption = None,
+) -> None:
+    """Re-publish a recorded run's CloudEvents under a new run id, through the same functions."""
+    from alphamoe.bus.replay import read_export, recorded
+    from alphamoe.bus.replay import replay as replay_run
+    from alphamoe.bus.triggers import fabric_bus
+
+    with friendly_errors():
+        if (run_id is None) == (file is None):
+            raise DataError("give exactly one of --run-id and --file")
+        bus = fabric_bus(fabric_settings(data, directory))
+        record = recorded(bus, run_id) if run_id else read_export(file)  # type: ignore[arg-type]
+        original = str(record[0].get("runid", "run"))
+        target = new_run_id or f"{original}-replay-{time.time_ns() // 1_000_000}"
+        factor = None if speed == "max" else float(speed)
+        events = replay_run(bus, record, target, until=until, speed=factor)
+        console.print(f"replayed {original} as {target}: {len(events)} events")
+        _print_orders([e for e in events if e.type.startswith(PREFIX + "order.")])

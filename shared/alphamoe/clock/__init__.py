@@ -1,0 +1,1 @@
+"""The trading day's clock: market.open and market.close once per XSHG session, caught up when missed."""

@@ -1,0 +1,112 @@
+"""HTTP receiver for Knative PingSource: a ping names a tick, the clock claims it and publishes it.
+
+PingSource sends a CloudEvent (`dev.knative.sources.ping`, binary mode) whose data is the `spec.data` of
+the manifest, e.g. `{"tick": "market.open"}`; `{"tick": "catch-up"}` is the sweep that catches up a missed
+tick when the cluster returns; `{"tick": "report"}` writes the day's end-of-day report after the close.
+Duplicates answer 200: acknowledged, so PingSource does not retry them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import redis
+
+from alphamoe.clock.ledger import CalendarCoverageError, ClockRecord
+from alphamoe.clock.schedule import TickKind, local_day
+from alphamoe.clock.trigger import Clock
+from alphamoe.errors import AlphamoeError, ConfigurationError, DataError
+from alphamoe.functions.guard import Receive, Scope, Send, read_body, send_json
+
+log = logging.getLogger("alphamoe.clock")
+CATCH_UP = "catch-up"
+REPORT = "report"
+TICKS = (*(k.value for k in TickKind), CATCH_UP, REPORT)
+WriteReport = Callable[[date], str]
+
+
+def _ping_data(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    document = json.loads(body or b"{}")
+    if headers.get("content-type", "").startswith("application/cloudevents"):
+        document = document.get("data") or {}  # structured mode: the ping's data sits under "data"
+    if not isinstance(document, dict):
+        raise ValueError('ping data must be a JSON object like {"tick": "market.open"}')
+    return document
+
+
+class ClockReceiver:
+    """ASGI app: POST a ping → the clock's records as JSON; GET /health/* for the probes."""
+
+    def __init__(
+        self, clock: Callable[[], Clock], *, trigger: str = "pingsource", write_report: WriteReport | None = None
+    ) -> None:
+        # built lazily: Redis may come up after the pod
+        self._clock, self.trigger, self.write_report = clock, trigger, write_report
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": message["type"] + ".complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if str(scope.get("path", "")).startswith("/health"):
+            await send_json(send, 200, {"status": "OK"})
+            return
+        if scope.get("method") != "POST":
+            await send_json(send, 405, {"error": 'POST a ping: {"tick": "market.open"}'})
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        try:
+            data = _ping_data(headers, await read_body(receive))
+            tick = str(data.get("tick", ""))
+            force = bool(data.get("force", False))
+            if tick not in TICKS:
+                raise ValueError(f"unknown tick {tick!r}; expected one of {', '.join(TICKS)}")
+        except ValueError as exc:
+            await send_json(send, 400, {"error": str(exc)})
+            return
+        try:
+            if tick == REPORT:
+                await send_json(send, 200, await asyncio.to_thread(self._report))
+                return
+            records = await asyncio.to_thread(self._handle, tick, force)
+        except (
+            CalendarCoverageError,
+            DataError,
+        ) as exc:  # refused loudly: nothing to run or report, or an operator must act
+            log.error("clock refused %s: %s", tick, exc)
+            await send_json(send, 422, {"error": str(exc)})
+            return
+        except (
+            AlphamoeError,
+            redis.RedisError,
+        ) as exc:  # Redis or the bus unavailable: let PingSource's delivery retry
+            log.error("clock could not handle %s: %s", tick, exc)
+            await send_json(send, 503, {"error": str(exc)})
+            return
+        for record in records:
+            log.info("clock %s %s: %s", record.event.value, record.status.value, record.note)
+        await send_json(send, 200, {"records": [r.model_dump(mode="json") for r in records]})
+
+    def _report(self) -> dict[str, Any]:
+        clock = self._clock()
+        day = local_day(clock.now(), clock.cfg)
+        clock.ledger.require_covered(day)
+        if not clock.ledger.calendar.is_session(day):
+            return {"report": None, "note": f"{day.isoformat()} is not an XSHG session: no report"}
+        if self.write_report is None:
+            raise ConfigurationError("this receiver writes no reports (no runs folder); use `alphamoe report --build`")
+        where = self.write_report(day)
+        log.info("clock wrote the end-of-day report of %s: %s", day, where)
+        return {"report": where}
+
+    def _handle(self, tick: str, force: bool) -> list[ClockRecord]:
+        clock = self._clock()
+        if tick == CATCH_UP:
+            return clock.catch_up()
+        return [clock.fire(TickKind(tick), trigger=self.trigger, force=force)]

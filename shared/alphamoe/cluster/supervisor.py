@@ -1,0 +1,208 @@
+"""Run the local cluster: Redis, one process per function, the bridge; restart what dies, as Knative would.
+
+State (URLs, pids, restarts) is kept in `<dir>/state.json` so `alphamoe cluster status` can read it from
+another process; logs go to `<dir>/logs/<name>.log` (JSON lines).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from alphamoe.bridge.subscriptions import write_subscriptions
+from alphamoe.bus.redis import RedisBus, stream_of
+from alphamoe.errors import ConfigurationError
+from alphamoe.kv.server import LocalRedis, free_port
+from alphamoe.pipeline.factory import STAGE_NAMES
+from alphamoe.pipeline.run import SUBSCRIPTIONS
+from alphamoe.settings import Settings
+
+log = logging.getLogger("alphamoe.cluster")
+BRIDGE_CONSUMER = "bridge-local"
+
+
+@dataclass
+class Child:
+    """One supervised process; `url` is set for functions (health at <url>/health/readiness)."""
+
+    name: str
+    argv: list[str]
+    log_path: Path
+    url: str | None = None
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+
+    def spawn(self, env: Mapping[str, str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as out:
+            self.process = subprocess.Popen(self.argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+        self.started_at = time.time()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+
+@dataclass
+class LocalCluster:
+    """The local cluster of DESIGN.md §2 (mode 2), in this process's control."""
+
+    directory: Path
+    settings: Settings
+    functions: Sequence[str] = STAGE_NAMES
+    env: Mapping[str, str] = field(default_factory=dict)
+    redis: LocalRedis | None = None
+    redis_url: str = ""
+    children: dict[str, Child] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _watcher: threading.Thread | None = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def up(self, *, timeout_s: float = 120.0) -> LocalCluster:
+        """Start Redis (unless settings name one), the functions and the bridge; return when all are ready."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.settings.redis_url:
+            self.redis_url = self.settings.redis_url
+        else:
+            self.redis = LocalRedis(self.directory / "redis").start()
+            self.redis_url = self.redis.url
+        env = self._child_env()
+        python = [sys.executable, "-m", "alphamoe.cli"]
+        logs = self.directory / "logs"
+        for name in self.functions:
+            port = free_port()
+            child = Child(name, [*python, "serve", name, "--port", str(port)], logs / f"{name}.log")
+            child.url = f"http://127.0.0.1:{port}"
+            self.children[name] = child
+            child.spawn(env)
+        self._wait_ready(timeout_s)
+        table = {name: SUBSCRIPTIONS[name] for name in self.functions}
+        urls = {name: str(self.children[name].url) for name in self.functions}
+        subscriptions = write_subscriptions(self.directory / "subscriptions.yaml", table, urls)
+        RedisBus.from_url(self.redis_url, self.settings.fabric).ensure_groups(
+            (stream_of(t), name) for name, types in table.items() for t in types
+        )
+        argv = [*python, "bridge", "--subscriptions", str(subscriptions), "--consumer", BRIDGE_CONSUMER]
+        self.children["bridge"] = Child("bridge", argv, logs / "bridge.log")
+        self.children["bridge"].spawn(env)
+        self._watcher = threading.Thread(target=self._watch, args=(env,), name="cluster-watch", daemon=True)
+        self._watcher.start()
+        self.write_state(ready=True)
+        return self
+
+    def down(self) -> None:
+        """Stop the bridge first (nothing half-delivered is acked), then the functions, then Redis."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        order = ["bridge", *[n for n in self.children if n != "bridge"]]
+        for name in order:
+            child = self.children.get(name)
+            if child and child.process and child.process.poll() is None:
+                child.process.terminate()
+        for child in self.children.values():
+            if child.process is not None:
+                try:
+                    child.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait(timeout=5)
+        if self.redis is not None:
+            self.redis.stop()
+        self.write_state(ready=False)
+
+    def _child_env(self) -> dict[str, str]:
+        secret = self.settings.approval_secret
+        if secret is not None:
+            key = secret.get_secret_value()
+        else:  # one key for risk and execute, kept with the cluster (0600), never printed
+            path = self.directory / "approval.secret"
+            if not path.exists():
+                path.write_text(secrets.token_hex(32), encoding="utf-8")
+                path.chmod(0o600)
+            key = path.read_text(encoding="utf-8").strip()
+        return {
+            **os.environ,
+            **self.env,
+            "ALPHAMOE_DATA": str(self.settings.data),
+            "ALPHAMOE_RUNS": str(self.settings.runs_dir),
+            "ALPHAMOE_REDIS_URL": self.redis_url,
+            "ALPHAMOE_APPROVAL_SECRET": key,
+        }
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for child in self.children.values():
+            while not ready(child.url):
+                if child.process is not None and child.process.poll() is not None:
+                    tail = child.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+                    self.down()
+                    raise ConfigurationError(f"function {child.name} exited at start:\n{tail}")
+                if time.monotonic() > deadline:
+                    self.down()
+                    raise ConfigurationError(f"function {child.name} not ready within {timeout_s:g} s")
+                time.sleep(0.1)
+
+    def _watch(self, env: Mapping[str, str]) -> None:
+        while not self._stopping.wait(0.1):
+            for child in list(self.children.values()):
+                if child.process is not None and child.process.poll() is not None and not self._stopping.is_set():
+                    log.warning(
+                        "%s (pid %s) exited with %s: restarting", child.name, child.pid, child.process.returncode
+                    )
+                    child.restarts += 1
+                    child.spawn(env)
+                    self.write_state(ready=True)
+
+    def write_state(self, *, ready: bool) -> None:
+        state = {
+            "ready": ready,
+            "supervisor_pid": os.getpid(),
+            "redis_url": self.redis_url,
+            "redis_pid": self.redis.process.pid if self.redis and self.redis.process else None,
+            "data": str(self.settings.data),
+            "runs": str(self.settings.runs_dir),
+            "children": {
+                c.name: {"url": c.url, "pid": c.pid, "restarts": c.restarts, "log": str(c.log_path)}
+                for c in self.children.values()
+            },
+        }
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        tmp.replace(self.state_path)
+
+
+def ready(url: str | None) -> bool:
+    """True if the function at `url` answers its readiness probe with 200 (no URL: a process without HTTP)."""
+    if url is None:
+        return True
+    try:
+        return httpx.get(f"{url}/health/readiness", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def read_state(directory: Path) -> dict[str, Any]:
+    """Return the cluster state written by its supervisor (raises ConfigurationError when there is none)."""
+    path = directory / "state.json"
+    try:
+        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"no local cluster state at {path} (start one with `alphamoe cluster up`)") from exc
+    return state

@@ -1,0 +1,1 @@
+"""The LLM client behind the LLM experts: settings, capability table, budget, retries, verdict parsing."""
