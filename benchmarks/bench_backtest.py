@@ -204,6 +204,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--sample", type=int, default=8, help="stocks timed one by one through Backtrader")
     parser.add_argument("--child", choices=sorted(CHILDREN))
+    parser.add_argument("--table", action="store_true", help="print the last results again without running")
     parser.add_argument(
         "--only", default="", help="rerun only these children (comma-separated); the others come from the last results"
     )
@@ -219,8 +220,8 @@ def main() -> None:
     _ensure_market(args.data)
     out = REPO / "benchmarks" / "results" / "backtest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    only = [n for n in args.only.split(",") if n] or list(CHILDREN)
-    previous = json.loads(out.read_text())["results"] if out.exists() and args.only else {}
+    only = [] if args.table else [n for n in args.only.split(",") if n] or list(CHILDREN)
+    previous = json.loads(out.read_text())["results"] if out.exists() and (args.only or args.table) else {}
     results: dict[str, dict[str, Any]] = {k: v for k, v in previous.items() if k not in only}
     with Progress() as progress:
         task = progress.add_task("benchmarks", total=len(only))
@@ -239,6 +240,7 @@ def main() -> None:
         "rules",
         "import s",
         "load s",
+        "bands s",
         "signals s",
         "stats s",
         "backtest s",
@@ -254,6 +256,7 @@ def main() -> None:
         "off",
         f"{vb['import_s']:.2f}",
         f"{vb['load_s']:.2f}",
+        "-",
         f"{vb['signals_s']:.2f}",
         "-",
         f"{vb['first_s']:.2f}",
@@ -267,19 +270,21 @@ def main() -> None:
         "on: T+1, lots, sealed limits, suspensions, dated fees, live size+risk",
         f"{ours['import_s']:.2f}",
         f"{f['load_s']:.2f}",
+        f"{f.get('market_s', 0.0):.2f}",
         f"{f['signals_s']:.2f}",
         f"{f['stats_s']:.2f}",
         f"{f['loop_s']:.2f}",
         f"{ours['import_s'] + f['total_s']:.2f} (CPU {f['cpu_s']:.1f})",
-        f"{w['total_s']:.2f} (load {w['load_s']:.1f} + signals {w['signals_s']:.1f} "
-        f"+ stats {w['stats_s']:.1f} + loop {w['loop_s']:.1f})",
-        f"{f['fills']:,}",
+        f"{w['total_s']:.2f} (signals {w['signals_s']:.1f} + stats {w['stats_s']:.1f} + loop {w['loop_s']:.1f}; "
+        f"CPU {w['cpu_s']:.1f})",
+        f"{ours['fills']:,}",
         f"{ours['peak_mb']:,.0f}",
     )
     table.add_row(
         f"Backtrader, A-share broker, per stock (mean of {len(bt['sample'])}, × {bt['stocks']:,} extrapolated)",
         "on",
         f"{bt['import_s']:.2f}",
+        "-",
         "-",
         "-",
         "-",

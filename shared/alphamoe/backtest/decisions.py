@@ -84,9 +84,12 @@ class DayDecider:
         day = self.days[row]
         stats = self.kelly.at(t)
         routed = [self._routed(day, t, symbols[i], i, rank, stats) for rank, i in enumerate(picks)]
+        # D's pre-open reference for every stock sizing may look at: the candidates and every holding
+        # (exits, and trims of holdings over a cap); a stock without a bar on D has none, as live
+        held = [(p.symbol, self._col(p.symbol)) for p in account.positions]
         reference = {
             s: self._reference(day, row, i)
-            for s, i in [(symbols[i], i) for i in picks] + [(s, self._col(s)) for s in exits]
+            for s, i in [(symbols[i], i) for i in picks] + held
             if self.market.traded[row, i]
         }
         orders = size_batch(

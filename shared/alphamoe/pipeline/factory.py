@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING, TypeAlias
 
-from alphamoe.broker.wiring import execute_options
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.barrier import BarrierStore, barrier_store
-from alphamoe.pipeline.stages import ExecuteStage, MarketData, RiskStage, RouteStage, ScanStage, SizeStage
-from alphamoe.pipeline.stages.route import build_route_stage
+from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.risk.state import TradingState
-from alphamoe.risk.wiring import build_risk_engine
 from alphamoe.settings import Settings
-from alphamoe.strategy.registry import strategy_by_name
+
+if TYPE_CHECKING:
+    from alphamoe.pipeline.stages.execute import ExecuteStage
+    from alphamoe.pipeline.stages.risk import RiskStage
+    from alphamoe.pipeline.stages.route import RouteStage
+    from alphamoe.pipeline.stages.scan import ScanStage
+    from alphamoe.pipeline.stages.size import SizeStage
 
 STAGE_NAMES = ("scan", "route", "size", "risk", "execute")
-AnyStage = ScanStage | RouteStage | SizeStage | RiskStage | ExecuteStage
+AnyStage: TypeAlias = "ScanStage | RouteStage | SizeStage | RiskStage | ExecuteStage"
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,27 @@ def _barrier(settings: Settings) -> BarrierStore:
 
 
 def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketData | None = None) -> AnyStage:
-    """Build one stage, as a function process needs; `data` shares one market view between stages."""
+    """Build one stage, as a function process needs; `data` shares one market view between stages.
+
+    Each branch imports its own stage, so a function process loads only the code its stage runs.
+    """
     if name not in STAGE_NAMES:
         raise ConfigurationError(f"unknown function {name!r}; expected one of {', '.join(STAGE_NAMES)}")
     if name == "route":
+        from alphamoe.pipeline.stages.route import build_route_stage
+
         return build_route_stage(settings)
     data = data or MarketData(BarStore(settings.data))
     accounts = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
     if name == "scan":
+        from alphamoe.pipeline.stages.scan import ScanStage
+        from alphamoe.strategy.registry import strategy_by_name
+
         strategy = strategy_by_name(settings.scan.strategy, settings.scan.params)
         return ScanStage(data, strategy, lookback=settings.lookback, max_signals=settings.scan.max_signals)
     if name == "size":
+        from alphamoe.pipeline.stages.size import SizeStage
+
         return SizeStage(
             data,
             accounts,
@@ -65,10 +79,16 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
             timeout_s=settings.fabric.barrier_timeout_s,
         )
     if name == "risk":
+        from alphamoe.pipeline.stages.risk import RiskStage
+        from alphamoe.risk.wiring import build_risk_engine
+
         engine = build_risk_engine(settings, secret)
         return RiskStage(
             data, accounts, engine, partial(_fixed_state, settings.trading_state), barrier=_barrier(settings)
         )
+    from alphamoe.broker.wiring import execute_options
+    from alphamoe.pipeline.stages.execute import ExecuteStage
+
     options = execute_options(settings.broker, settings.redis_url, settings.account_id, settings.commission)
     return ExecuteStage(data, accounts, secret, settings.commission, **options)
 

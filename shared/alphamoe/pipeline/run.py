@@ -6,13 +6,13 @@ import hashlib
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from alphamoe.bus.memory import Handler, InMemoryBus
+from alphamoe.bus.memory import InMemoryBus
 from alphamoe.events import payloads as ev
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen, event_type_of
@@ -21,6 +21,8 @@ from alphamoe.pipeline.factory import Stages, build_stages
 from alphamoe.report.day import DayReport, build_report
 from alphamoe.report.render import write_html
 from alphamoe.settings import Settings
+
+T = TypeVar("T")
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "scan": (event_type_of(ev.MarketOpen),),
@@ -46,11 +48,15 @@ def default_run_id(day: date, settings: Settings, store: BarStore) -> str:
     return f"{day:%Y%m%d}-{hashlib.sha256(basis.encode()).hexdigest()[:8]}"
 
 
-def _timed(handler: Handler, name: str, spent: dict[str, float]) -> Handler:
-    def run(envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
+def _timed(
+    handler: Callable[[T], Sequence[Envelope[Any]]], name: str, spent: dict[str, float]
+) -> Callable[[T], Sequence[Envelope[Any]]]:
+    """Wrap a stage handler (one event, or a batch) so its wall time adds up in `spent[name]`."""
+
+    def run(arg: T) -> Sequence[Envelope[Any]]:
         start = time.perf_counter()
         try:
-            return handler(envelope)
+            return handler(arg)
         finally:
             spent[name] += (time.perf_counter() - start) * 1000
 
@@ -67,6 +73,9 @@ def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages:
     bus = InMemoryBus()
     spent: dict[str, float] = defaultdict(float)
     for name, types in SUBSCRIPTIONS.items():
+        if name == "route":  # the day's signals go to the experts together: LLM calls run concurrently
+            bus.subscribe_batch(types[0], _timed(stages.route.route_many, name, spent))
+            continue
         for event_type in types:
             bus.subscribe(event_type, _timed(stages.by_name(name).handle, name, spent))
     bus.publish(

@@ -91,9 +91,17 @@ class RiskContext:
     holdings: Holdings | None = field(default=None, init=False)  # derived from `account` and `facts`
     fee_memo: dict[tuple[str, Side, Decimal], Decimal] = field(default_factory=dict)  # cash rule and claims share it
 
+    ceilings: tuple[Decimal, Decimal, Decimal] = field(init=False)  # stock, board, industry caps in CNY
+
     def __post_init__(self) -> None:
         if self.holdings is None:
             self.holdings = Holdings.of(self.account, self.facts)
+        equity, limits = self.holdings.equity, self.limits
+        self.ceilings = (
+            equity * as_decimal(limits.max_position_weight),
+            equity * as_decimal(limits.max_board_weight),
+            equity * as_decimal(limits.max_industry_weight),
+        )
 
     @property
     def book(self) -> Holdings:
@@ -336,8 +344,8 @@ def as_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def _over_cap(after: Decimal, equity: Decimal, cap: float) -> bool:
-    return equity <= 0 or after > equity * as_decimal(cap)
+def _over_cap(after: Decimal, equity: Decimal, ceiling: Decimal) -> bool:
+    return equity <= 0 or after > ceiling
 
 
 def _weight(after: Decimal, equity: Decimal) -> str:
@@ -349,7 +357,7 @@ def check_max_position_weight(order: OrderProposed, ctx: RiskContext) -> RuleVio
         return None
     equity, cap = ctx.book.equity, ctx.limits.max_position_weight
     after = ctx.book.value(order.symbol) + ctx.buy_notional.get(order.symbol, ZERO) + notional(order)
-    if _over_cap(after, equity, cap):
+    if _over_cap(after, equity, ctx.ceilings[0]):
         return _violation(
             "MAX_POSITION_WEIGHT",
             f"{order.symbol} would be {after} CNY = {_weight(after, equity)} of equity {equity} after the fill; "
@@ -363,7 +371,7 @@ def check_max_board_weight(order: OrderProposed, ctx: RiskContext) -> RuleViolat
         return None
     board, equity, cap = board_key(order.symbol), ctx.book.equity, ctx.limits.max_board_weight
     after = ctx.book.by_board.get(board, ZERO) + ctx.board_notional.get(board, ZERO) + notional(order)
-    if _over_cap(after, equity, cap):
+    if _over_cap(after, equity, ctx.ceilings[1]):
         return _violation(
             "MAX_BOARD_WEIGHT",
             f"board {board} would hold {after} CNY = {_weight(after, equity)} of equity {equity} after buying "
@@ -378,7 +386,7 @@ def check_max_industry_weight(order: OrderProposed, ctx: RiskContext) -> RuleVio
         return None
     equity, cap = ctx.book.equity, ctx.limits.max_industry_weight
     after = ctx.book.by_industry.get(industry, ZERO) + ctx.industry_notional.get(industry, ZERO) + notional(order)
-    if _over_cap(after, equity, cap):
+    if _over_cap(after, equity, ctx.ceilings[2]):
         return _violation(
             "MAX_INDUSTRY_WEIGHT",
             f"industry {industry} would hold {after} CNY = {_weight(after, equity)} of equity {equity} after "

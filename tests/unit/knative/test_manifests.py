@@ -8,6 +8,7 @@ kubernetes-validate in strict mode.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.metadata
 import inspect
 from pathlib import Path
@@ -59,8 +60,9 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
+@functools.cache
 def _crd_schema(file: str, version: str) -> dict[str, Any]:
-    crd = yaml.safe_load((SCHEMAS / file).read_text())
+    crd = yaml.load((SCHEMAS / file).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = copy.deepcopy(served["schema"]["openAPIV3Schema"])
     schema["properties"]["metadata"] = {"type": "object"}

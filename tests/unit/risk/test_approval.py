@@ -62,3 +62,11 @@ def test_verify_when_signature_missing_then_approval_error() -> None:
 def test_sign_when_secret_empty_then_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         sign(make_order(), b"")
+
+
+def test_canonical_order_when_json_round_trip_with_chinese_reasons_then_same_bytes() -> None:
+    order = make_order(reasons=("止损 ×0.5", "kelly f*=1.234e-05")).model_copy(update={"kelly_fraction": 0.00001234})
+    again = type(order).model_validate_json(order.model_dump_json())
+    assert canonical_order(again) == canonical_order(order)
+    assert "止损".encode() in canonical_order(order)
+    assert json.loads(canonical_order(order)) == order.model_dump(mode="json")

@@ -27,7 +27,7 @@ def test_facts_source_when_read_from_synthetic_market_then_matches_bars_of_the_d
     industries = source.industries()
     assert len(industries) > 100 and all(isinstance(v, str) and v for v in industries.values())
     seen_locked = 0
-    for day, previous in zip(sessions[-40:], sessions[-41:-1], strict=True):
+    for day, previous in zip(sessions[-12:], sessions[-13:-1], strict=True):
         facts = source.facts(day)
         today = store.day(day)
         assert facts.delisting == {s for s, bar in today.items() if is_delisting_name(bar.name)}

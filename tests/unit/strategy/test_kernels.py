@@ -3,8 +3,6 @@ indicators (to rounding), VectorBT's trades (record for record), on synthetic an
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -146,6 +144,6 @@ def test_kernel_inputs_when_panel_is_c_ordered_then_column_major_copies_with_equ
     assert kernel_inputs(synthetic) is k  # the scan asks twice per panel: built once
 
 
-def test_real_panel_when_built_then_spans_years_and_boards(real: Panel, tmp_path: Path) -> None:
+def test_real_panel_when_built_then_spans_years_and_boards(real: Panel) -> None:
     assert len(real.dates) >= 500
     assert {s[-2:] for s in real.symbols} == {"SH", "SZ", "BJ"}
