@@ -4,7 +4,8 @@
   rows/s, beside a bare `pandas.read_csv` of the same files (the floor any importer pays);
 - load: one day's scan input, the panel of 5,500 stocks × 250 sessions (`BarStore.panel`), and the day's
   bars (`BarStore.day`), from a fresh BarStore on local Parquet and on a local S3 server (moto, its own
-  process, through boto3), beside reading the whole year file and filtering it (no pruning);
+  process, through boto3), beside reading the whole year file and filtering it (no pruning); the scan's
+  whole read (`scan.load.load_scan_inputs`: the panel until D−1 column-major plus D's pre-open reference);
 - size: Parquet bytes per million bars.
 
 Goals: panel ≤ 0.5 s local, ≤ 2 s from S3. Written to benchmarks/results/data.json.
@@ -82,6 +83,7 @@ def _whole_file(read: Callable[[], bytes], day: date) -> pd.DataFrame:
 
 def bench_load(work: Path, symbols: int, sessions: int, repeat: int) -> dict[str, Any]:
     from alphamoe.market.bars import BarStore
+    from alphamoe.scan.load import load_scan_inputs
     from alphamoe.storage.local_s3 import LocalS3
     from alphamoe.storage.location import S3Location
     from alphamoe.storage.s3 import S3Store
@@ -96,6 +98,8 @@ def bench_load(work: Path, symbols: int, sessions: int, repeat: int) -> dict[str
     out["panel_local_s"] = _best(lambda: BarStore(work / "market").panel(last, sessions), repeat)
     out["panel_local_cpu_s"] = CPU["last"]
     out["day_local_s"] = _best(lambda: BarStore(work / "market").day(last), repeat)
+    out["scan_inputs_local_s"] = _best(lambda: load_scan_inputs(work / "market", last, sessions), repeat)
+    out["scan_inputs_local_cpu_s"] = CPU["last"]
     year_file = work / "market" / "bars" / f"{last.year}.parquet"
     out["day_local_whole_file_s"] = _best(lambda: _whole_file(year_file.read_bytes, last), repeat)
     server = LocalS3(work / "s3").start()
@@ -146,6 +150,9 @@ def main() -> None:
         table.add_row(f"panel {n} from {where} (s)", f"{loaded[f'panel_{where}_s']:.3f}", cpu, f"≤ {goal} {mark}")
         table.add_row(f"day() cross-section from {where} (s)", f"{loaded[f'day_{where}_s']:.3f}",
                       f"{loaded[f'day_{where}_whole_file_s']:.3f} whole year file", "")  # fmt: skip
+        if where == "local":
+            table.add_row("scan inputs: panel until D−1 + D's reference (s)", f"{loaded['scan_inputs_local_s']:.3f}",
+                          f"{loaded['scan_inputs_local_cpu_s']:.3f} s CPU", "")  # fmt: skip
     table.add_row("Parquet MB per million bars", f"{loaded['mb_per_million_bars']:.1f}", "", "")
     console.print(table)
     result = {"date": date.today().isoformat(), "symbols": args.symbols, "sessions": args.sessions,

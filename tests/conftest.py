@@ -13,8 +13,7 @@ import redis
 if TYPE_CHECKING:
     from alphamoe.kv.server import LocalRedis
 
-REPO = Path(__file__).resolve().parents[1]
-REAL_DATA = REPO.parent / "shared" / "data" / "ashare"
+from support.paths import REAL_DATA
 
 SMALL_MARKET = {"symbols": 600, "start": date(2024, 1, 2), "end": date(2025, 3, 31), "seed": 11}
 

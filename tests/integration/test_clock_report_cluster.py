@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from clock_helpers import FakeTime, shanghai
-from conftest import REAL_DATA
+from support.paths import REAL_DATA
 from typer.testing import CliRunner
 
 from alphamoe.bus.progress import wait_quiet

@@ -51,7 +51,8 @@ def servers(market_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     for name in FUNCTIONS:
         port = _free_port()
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "alphamoe.cli", "serve", name, "--port", str(port)],
+            # The lean entry point (no CLI import); the local cluster's test covers `alphamoe serve`.
+            [sys.executable, "-m", "alphamoe.functions.serve", name, "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -204,7 +204,7 @@ def test_risk_stage_when_halted_between_events_then_next_batch_rejected_and_resu
 ) -> None:
     from alphamoe.events.envelope import build_event
     from alphamoe.pipeline.factory import build_stage
-    from alphamoe.pipeline.stages import RiskStage
+    from alphamoe.pipeline.stages.risk import RiskStage
     from alphamoe.settings import Settings
 
     settings = Settings(data=market_dir, runs=tmp_path, redis_url=redis_url, account_id="acc")

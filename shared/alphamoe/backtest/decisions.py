@@ -14,21 +14,18 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.kelly import KellySchedule
-from alphamoe.backtest.market import BacktestMarket
+from alphamoe.backtest.market import BacktestMarket, fen_price
+from alphamoe.backtest.reference import SessionReference
 from alphamoe.backtest.trusted import trusted
 from alphamoe.events.payloads import OrderApproved, OrderProposed, SignalGenerated, SignalRouted
-from alphamoe.market.bands import NO_LIMIT_FEN
 from alphamoe.market.boards import board_of
-from alphamoe.market.limits import NO_LIMIT_UP, PriceBand
-from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState
 from alphamoe.risk.engine import RiskEngine
 from alphamoe.risk.facts import MarketFacts
@@ -39,12 +36,7 @@ from alphamoe.strategy.stats import KellyStats
 from alphamoe.types import Verdict
 
 BACKTEST_SECRET = b"alphamoe-backtest"  # approvals are signed as live; the key only has to be non-empty
-
-
-@lru_cache(maxsize=1 << 16)
-def fen_price(fen: int) -> Decimal:
-    """Return whole fen as the exact CNY Decimal (cached: the same prices recur every session)."""
-    return Decimal(int(fen)).scaleb(-2)
+_board_of = cache(board_of)  # a pure function of the code, asked for every signal of every session
 
 
 @dataclass
@@ -83,15 +75,11 @@ class DayDecider:
             return []
         day = self.days[row]
         stats = self.kelly.at(t)
-        routed = [self._routed(day, t, symbols[i], i, rank, stats) for rank, i in enumerate(picks)]
+        routed = self._routed(day, t, picks, stats)
         # D's pre-open reference for every stock sizing may look at: the candidates and every holding
         # (exits, and trims of holdings over a cap); a stock without a bar on D has none, as live
         held = [(p.symbol, self._col(p.symbol)) for p in account.positions]
-        reference = {
-            s: self._reference(day, row, i)
-            for s, i in [(symbols[i], i) for i in picks] + held
-            if self.market.traded[row, i]
-        }
+        reference = SessionReference(self.market, day, row, [(symbols[i], i) for i in picks] + held)
         orders = size_batch(
             day, routed, exits, account, reference, self.config.sizing, self.config.commission, facts=self.facts
         )
@@ -117,23 +105,55 @@ class DayDecider:
         order = np.lexsort((cols, -self.signals.score[t, cols]))
         return [int(i) for i in cols[order][: self.config.max_signals]]
 
-    def _routed(self, day: date, t: int, symbol: str, i: int, rank: int, stats: KellyStats) -> SignalRouted:
+    def _routed(self, day: date, t: int, picks: list[int], stats: KellyStats) -> list[SignalRouted]:
+        # each column the day's picks read, taken at once from the arrays (the same values, as Python scalars)
+        cols = np.asarray(picks, dtype=np.int64)
+        symbols = self.market.panel.symbols
+        prefix = f"{day.isoformat()}:{self.strategy}:"
+        columns = zip(
+            picks,
+            self.signals.score[t, cols].tolist(),
+            self.market.close[t, cols].tolist(),
+            self.market.prev_close[t + 1, cols].tolist(),
+            stats.p_win[cols].tolist(),
+            stats.payoff[cols].tolist(),
+            stats.n_trades[cols].tolist(),
+            strict=True,
+        )
+        return [
+            self._signal(day, prefix, symbols[i], rank, score, close, prev, p, b, n)
+            for rank, (i, score, close, prev, p, b, n) in enumerate(columns)
+        ]
+
+    def _signal(
+        self,
+        day: date,
+        prefix: str,
+        symbol: str,
+        rank: int,
+        score: float,
+        close: int,
+        prev_close: int,
+        p_win: float,
+        payoff: float,
+        n_trades: int,
+    ) -> SignalRouted:
         # trusted: the values come from validated arrays, and validating ~100 signals a day for ten
         # years would cost more than the whole rest of the loop
         signal = trusted(
             SignalGenerated,
             trading_day=day,
-            signal_id=f"{day.isoformat()}:{self.strategy}:{symbol}",
+            signal_id=prefix + symbol,
             symbol=symbol,
-            board=board_of(symbol),
+            board=_board_of(symbol),
             strategy=self.strategy,
             rank=rank,
-            score=float(self.signals.score[t, i]),
-            reference_price=fen_price(self.market.close[t, i]),
-            prev_close=fen_price(self.market.prev_close[t + 1, i]),
-            p_win=float(stats.p_win[i]),
-            payoff=float(stats.payoff[i]),
-            n_trades=int(stats.n_trades[i]),
+            score=score,
+            reference_price=fen_price(close),
+            prev_close=fen_price(prev_close),
+            p_win=p_win,
+            payoff=payoff,
+            n_trades=n_trades,
             features={},
             st=False,
         )
@@ -146,16 +166,4 @@ class DayDecider:
             gate=(),
             opinions=(),
             reasoning_summary="backtest: quant-only, confirmed",
-        )
-
-    def _reference(self, day: date, row: int, i: int) -> ReferenceData:
-        m = self.market
-        up = int(m.up[row, i])
-        return ReferenceData(
-            symbol=m.panel.symbols[i],
-            day=day,
-            prev_close=fen_price(m.prev_close[row, i]),
-            st=bool(m.panel.st[row, i]),
-            listing_index=int(m.panel.listing_index[row, i]),
-            band=PriceBand(fen_price(m.down[row, i]), NO_LIMIT_UP if up >= NO_LIMIT_FEN else fen_price(up)),
         )

@@ -18,11 +18,11 @@ from decimal import Decimal
 import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
-from alphamoe.backtest.decisions import DayDecider, fen_price
+from alphamoe.backtest.decisions import DayDecider
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
 from alphamoe.backtest.ledger import Ledger
-from alphamoe.backtest.market import BacktestMarket, build_market
+from alphamoe.backtest.market import BacktestMarket, build_market, fen_price
 from alphamoe.backtest.metrics import compute_metrics
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
 from alphamoe.backtest.trusted import trusted

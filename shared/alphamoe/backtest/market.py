@@ -7,6 +7,8 @@ fen (int64) so fills, limits and fees are exact: a float bar price on the tick c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +19,12 @@ from alphamoe.market.bars import BoolArray, Panel
 from alphamoe.market.boards import board_of
 
 FenArray = npt.NDArray[np.int64]
+
+
+@lru_cache(maxsize=1 << 16)
+def fen_price(fen: int) -> Decimal:
+    """Return whole fen as the exact CNY Decimal (cached: the same prices recur every session)."""
+    return Decimal(int(fen)).scaleb(-2)
 
 
 @dataclass(frozen=True)

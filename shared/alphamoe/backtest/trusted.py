@@ -28,8 +28,8 @@ def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
 def trusted(cls: type[M], **values: Any) -> M:
     """Return an instance of `cls` holding `values` over its defaults, unvalidated (see the module docstring)."""
     model = cls.__new__(cls)
-    fields = _defaults(cls) | values
-    object.__setattr__(model, "__dict__", fields)
+    defaults = _defaults(cls)
+    object.__setattr__(model, "__dict__", defaults | values if defaults else values)  # `values` is ours
     object.__setattr__(model, "__pydantic_fields_set__", set(values))
     object.__setattr__(model, "__pydantic_extra__", None)
     object.__setattr__(model, "__pydantic_private__", None)

@@ -48,7 +48,8 @@ class PostClient:
         reused = bool(self._idle[key])
         conn = self._idle[key].pop() if reused else await self._connect(key)
         try:
-            answer, keep = await asyncio.wait_for(self._exchange(conn, request), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no extra task per request, unlike wait_for
+                answer, keep = await self._exchange(conn, request)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             conn[1].close()
             if reused:  # the server had closed this idle connection: send again on another one

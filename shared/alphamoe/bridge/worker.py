@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from alphamoe.functions.telemetry import bound
 log = logging.getLogger("alphamoe.bridge")
 PERMANENT = frozenset({400, 403, 404, 405, 410, 413, 415, 422})
 """Statuses that retrying cannot change: the event itself is refused."""
+ACK_WINDOW_S = 0.002
+"""How long answered entries gather before one XACK settles them all: far below any claim idle time."""
 Entry3 = tuple[str, str, dict[str, str]]
 """(stream, entry id, fields) of one stream entry."""
 
@@ -40,11 +43,33 @@ class BridgeStats:
     delivered: int = 0
     retried: int = 0
     dead_lettered: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+
+
+class _Acks:
+    """Entries delivered with a 2xx, waiting for one batched XACK per stream (one round trip per batch)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, list[str]] = defaultdict(list)
+        self.ready = asyncio.Event()
+
+    def add(self, stream: str, entry_id: str) -> None:
+        self.ids[stream].append(entry_id)
+        self.ready.set()
+
+    def take(self) -> dict[str, list[str]]:
+        taken, self.ids = self.ids, defaultdict(list)
+        self.ready.clear()
+        return taken
 
 
 class Bridge:
-    """Deliver every subscription's stream entries to its function; one consumer name per replica."""
+    """Deliver every subscription's stream entries to its function; one consumer name per replica.
+
+    Per subscription, a reader feeds a bounded queue from XREADGROUP (COUNT batches), `concurrency` workers
+    POST over keep-alive connections (one worker, hence stream order, for ORDERED functions), and an acker
+    XACKs what was answered 2xx in batches, so no delivery waits on its own ack round trip.
+    """
 
     def __init__(
         self,
@@ -60,15 +85,26 @@ class Bridge:
         self._in_flight: set[tuple[str, str, str]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run every subscription's loop until `stop` is set."""
-        loops = [asyncio.create_task(self._loop(sub, stop)) for sub in self.subscriptions]
+        """Run every subscription's loop until `stop` is set; acks of answered entries are written before return."""
+        acks = {sub.group: _Acks() for sub in self.subscriptions}
+        tasks: list[asyncio.Task[None]] = []
+        for sub in self.subscriptions:
+            queue: asyncio.Queue[Entry3] = asyncio.Queue(maxsize=self._width(sub))
+            tasks.append(asyncio.create_task(self._loop(sub, stop, queue, acks[sub.group])))
+            tasks += [asyncio.create_task(self._worker(sub, queue, acks[sub.group])) for _ in range(self._width(sub))]
+        ackers = [asyncio.create_task(self._acker(sub, acks[sub.group])) for sub in self.subscriptions]
         try:
             await stop.wait()
         finally:
-            for task in loops:
+            for task in tasks + ackers:
                 task.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
+            await asyncio.gather(*tasks, *ackers, return_exceptions=True)
+            for sub in self.subscriptions:  # what was answered 2xx must not be redelivered needlessly
+                await self._flush(sub, acks[sub.group])
             await self.http.aclose()
+
+    def _width(self, sub: Subscription) -> int:
+        return 1 if sub.function in ORDERED else self.settings.concurrency
 
     async def ensure_groups(self) -> None:
         for sub in self.subscriptions:
@@ -79,14 +115,15 @@ class Bridge:
                     if "BUSYGROUP" not in str(exc):
                         raise
 
-    async def _loop(self, sub: Subscription, stop: asyncio.Event) -> None:
-        limit = asyncio.Semaphore(1 if sub.function in ORDERED else self.settings.concurrency)
+    async def _loop(self, sub: Subscription, stop: asyncio.Event, queue: asyncio.Queue[Entry3], acks: _Acks) -> None:
         streams = [stream_of(t) for t in sub.types]
         pending_first, next_claim, delay = True, 0.0, self.settings.backoff_s
         while not stop.is_set():
             try:
                 if pending_first:  # our own entries a previous run of this consumer left unacked
                     await self.ensure_groups()
+                    await queue.join()  # re-reading "0" must not return entries still being delivered or acked
+                    await self._flush(sub, acks)
                     batch = await self._read(sub, streams, "0", block=None)
                     pending_first = bool(batch)
                 elif time.monotonic() >= next_claim:
@@ -94,7 +131,12 @@ class Bridge:
                     next_claim = time.monotonic() + self.settings.claim_idle_ms / 2000
                 else:
                     batch = await self._read(sub, streams, ">", block=500)
-                await self._deliver_all(sub, batch, limit)
+                for stream, entry_id, fields in batch:
+                    key = (sub.group, stream, entry_id)
+                    if key in self._in_flight:
+                        continue  # claimed back while this replica is still delivering it
+                    self._in_flight.add(key)
+                    await queue.put((stream, entry_id, fields))
                 delay = self.settings.backoff_s
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 log.warning("Redis unavailable for %s, retrying in %.2f s: %s", sub.function, delay, exc)
@@ -104,6 +146,47 @@ class Bridge:
                 if "NOGROUP" not in str(exc):
                     raise
                 pending_first = True  # the group vanished (a Redis without its AOF): create it again
+
+    async def _worker(self, sub: Subscription, queue: asyncio.Queue[Entry3], acks: _Acks) -> None:
+        while True:
+            stream, entry_id, fields = await queue.get()
+            delivered = False
+            try:
+                delivered = await self._deliver(sub, stream, entry_id, fields)
+            finally:
+                if delivered:  # still "in flight" until its XACK is written: XAUTOCLAIM must not take it back
+                    acks.add(stream, entry_id)
+                else:
+                    self._in_flight.discard((sub.group, stream, entry_id))
+                queue.task_done()
+
+    async def _acker(self, sub: Subscription, acks: _Acks) -> None:
+        while True:
+            await acks.ready.wait()
+            await asyncio.sleep(ACK_WINDOW_S)  # let the answers arriving meanwhile share this XACK
+            await self._flush(sub, acks)
+
+    async def _flush(self, sub: Subscription, acks: _Acks) -> None:
+        taken = acks.take()
+        if not taken:
+            return
+
+        async def write() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for stream, ids in taken.items():
+                pipe.xack(stream, sub.group, *ids)
+            result: list[Any] = await pipe.execute()
+            return result
+
+        try:
+            await self._settle(write)
+        except asyncio.CancelledError:  # stopping mid-write: the final flush in `run` writes them again
+            for stream, ids in taken.items():
+                acks.ids[stream].extend(ids)
+            raise
+        for stream, ids in taken.items():
+            self._in_flight.difference_update((sub.group, stream, entry_id) for entry_id in ids)
+            self.stats.delivered += len(ids)
 
     async def _read(self, sub: Subscription, streams: list[str], start: str, *, block: int | None) -> list[Entry3]:
         # RESP2 (the default protocol) answers a list of [stream, [(id, fields), ...]].
@@ -121,25 +204,8 @@ class Bridge:
             claimed.extend((stream, entry_id, fields) for entry_id, fields in reply[1] if fields)
         return claimed
 
-    async def _deliver_all(self, sub: Subscription, batch: list[Entry3], limit: asyncio.Semaphore) -> None:
-        async def one(stream: str, entry_id: str, fields: dict[str, str]) -> None:
-            key = (sub.group, stream, entry_id)
-            if key in self._in_flight:
-                return  # claimed back while this replica is still delivering it
-            self._in_flight.add(key)
-            try:
-                async with limit:
-                    await self._deliver(sub, stream, entry_id, fields)
-            finally:
-                self._in_flight.discard(key)
-
-        if sub.function in ORDERED:
-            for stream, entry_id, fields in batch:
-                await one(stream, entry_id, fields)
-        else:
-            await asyncio.gather(*(one(*entry) for entry in batch))
-
-    async def _deliver(self, sub: Subscription, stream: str, entry_id: str, fields: dict[str, str]) -> None:
+    async def _deliver(self, sub: Subscription, stream: str, entry_id: str, fields: dict[str, str]) -> bool:
+        """Deliver one entry; True when answered 2xx (the caller acks it), False when it was dead-lettered."""
         with bound(
             event_id=fields.get("id", ""),
             run_id=fields.get("runid", ""),
@@ -167,9 +233,7 @@ class Bridge:
                     attempt += 1
                     if 200 <= response.status < 300:
                         self.stats.latencies_ms.append((time.perf_counter() - started) * 1000)
-                        await self._settle(lambda: self.client.xack(stream, sub.group, entry_id))
-                        self.stats.delivered += 1
-                        return
+                        return True
                     text = response.body[:500].decode("utf-8", "replace")
                     reason = f"{sub.function} answered {response.status}: {text}"
                     if response.status in PERMANENT:
@@ -182,6 +246,7 @@ class Bridge:
             log.error("dead-lettered: %s", reason)
             await self._settle(lambda: self._dead_letter(sub, stream, entry_id, fields, reason))
             self.stats.dead_lettered += 1
+            return False
 
     async def _dead_letter(
         self, sub: Subscription, stream: str, entry_id: str, fields: dict[str, str], reason: str

@@ -12,15 +12,19 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from alphamoe.cli.common import console, friendly_errors, load_settings
-from alphamoe.errors import ConfigurationError, DataError
+from alphamoe.clock.schedule import TickKind
+from alphamoe.errors import ConfigurationError, DataError, NoTradingDayError
 from alphamoe.events.payloads import PREFIX
 from alphamoe.settings import Settings
+
+if TYPE_CHECKING:
+    from alphamoe.clock.ledger import ClockRecord
 
 cluster_app = typer.Typer(no_args_is_help=True, help="The local cluster: Redis, five functions, the bridge.")
 trigger_app = typer.Typer(no_args_is_help=True, help="Publish the events that start and end a trading day.")
@@ -95,6 +99,12 @@ def cluster_up(
     directory: DirOption = None,
     foreground: Annotated[bool, typer.Option(help="supervise in this process until Ctrl-C")] = False,
     timeout: Annotated[float, typer.Option(help="seconds to wait for every function to be ready")] = 180.0,
+    schedule: Annotated[
+        bool,
+        typer.Option(
+            "--schedule", help="also run the clock: market.open / market.close on XSHG sessions, missed open caught up"
+        ),
+    ] = False,
 ) -> None:
     """Start Redis (or use ALPHAMOE_REDIS_URL), the five functions and the bridge on 127.0.0.1."""
     from alphamoe.cluster.supervisor import LocalCluster, read_state
@@ -103,7 +113,12 @@ def cluster_up(
         settings = load_settings(data)
         folder = cluster_dir(settings, directory)
         if foreground:
-            cluster = LocalCluster(folder, settings).up(timeout_s=timeout)
+            import logging
+
+            # supervisor.log: restarts and, with --schedule, every decision of the clock
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # not every readiness probe
+            cluster = LocalCluster(folder, settings, schedule=schedule).up(timeout_s=timeout)
             stop = {"now": False}
             signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
             try:
@@ -116,7 +131,7 @@ def cluster_up(
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "state.json").unlink(missing_ok=True)
         argv = [sys.executable, "-m", "alphamoe.cli", "cluster", "up", "--foreground", "--dir", str(folder)]
-        argv += ["--data", str(settings.data), "--timeout", str(timeout)]
+        argv += ["--data", str(settings.data), "--timeout", str(timeout)] + (["--schedule"] if schedule else [])
         with (folder / "supervisor.log").open("ab") as out:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout + 10
@@ -188,6 +203,10 @@ def _print_cluster(state: dict[str, Any], *, as_json: bool) -> None:
             str(child["restarts"]),
         )
     console.print(table)
+    clock = state.get("schedule")
+    if clock:
+        alive = "running" if clock.get("alive") else "not running"
+        console.print(f"clock: {alive}, {clock['restarts']} restarts; last: {clock['last'] or '(no tick yet)'}")
 
 
 @cluster_app.command("status")
@@ -200,6 +219,34 @@ def cluster_status_command(directory: DirOption = None, as_json: JsonOption = Fa
             raise typer.Exit(1)
 
 
+def _fire_by_hand(
+    settings: Settings,
+    kind: TickKind,
+    day: date,
+    *,
+    force: bool = False,
+    run_id: str | None = None,
+    report: bool = False,
+) -> ClockRecord:
+    """Fire a tick for a named day through the clock: XSHG calendar, once-per-session claim, then the bus.
+
+    A day the exchange is shut (holiday, make-up weekend) is refused with exit 2; a second unforced tick of
+    the day is acknowledged and ignored; `--force` starts a new run id (the ledger's `-rerunN`).
+    """
+    from alphamoe.clock.ledger import ClaimStatus
+    from alphamoe.clock.wiring import build_clock
+
+    clock = build_clock(settings, report=report)
+    record = clock.fire(kind, day=day, trigger="manual", force=force, on_demand=True, run_id=run_id)
+    if record.status is ClaimStatus.NOT_A_SESSION:
+        raise NoTradingDayError(record.note)
+    if record.status is ClaimStatus.CLAIMED:
+        console.print(f"{kind.value} {day} run {record.run_id}: published ({record.note})")
+    else:
+        console.print(f"{kind.value} {day}: not published: {record.note}")
+    return record
+
+
 @trigger_app.command("market-open")
 def trigger_market_open(
     day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
@@ -208,31 +255,30 @@ def trigger_market_open(
     force: Annotated[bool, typer.Option(help="start a new run even if the day already ran")] = False,
     run_id: Annotated[str | None, typer.Option(help="run id (default: the day's deterministic id)")] = None,
 ) -> None:
-    """Publish market.open for a day into Redis: the scan function wakes and the day runs."""
-    from alphamoe.bus.triggers import publish_market_open
-
+    """Start a day through the clock: checked against the XSHG calendar and claimed once per day in Redis."""
     with friendly_errors():
-        settings = fabric_settings(data, directory)
-        event, new = publish_market_open(settings, _day(day), force=force, run_id=run_id)
-        state = "published" if new else "already published (same day, same run: nothing to do; --force for a new run)"
-        console.print(f"market.open {event.trading_day} run {event.run_id}: {state}")
+        _fire_by_hand(fabric_settings(data, directory), TickKind.MARKET_OPEN, _day(day), force=force, run_id=run_id)
 
 
 @trigger_app.command("market-close")
 def trigger_market_close(
     day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
-    run_id: Annotated[str, typer.Option(help="the run to close")],
+    run_id: Annotated[str | None, typer.Option(help="the run to close (default: the day's latest market.open)")] = None,
     data: DataOption = None,
     directory: DirOption = None,
+    force: Annotated[bool, typer.Option(help="send market.close again even if this run's close was sent")] = False,
+    report: Annotated[
+        bool, typer.Option(help="wait for the fabric to finish, then write the day's report (as the clock does)")
+    ] = False,
 ) -> None:
-    """Publish market.close for a run: execute cancels what is open and snapshots the account."""
-    from alphamoe.bus.triggers import publish_market_close
+    """End a day through the clock: execute cancels what is open and snapshots the account; once per run."""
+    from alphamoe.clock.ledger import ClaimStatus
 
     with friendly_errors():
-        event, new = publish_market_close(fabric_settings(data, directory), _day(day), run_id=run_id)
-        console.print(
-            f"market.close {event.trading_day} run {event.run_id}: {'published' if new else 'already published'}"
-        )
+        settings = fabric_settings(data, directory)
+        record = _fire_by_hand(settings, TickKind.MARKET_CLOSE, _day(day), force=force, run_id=run_id, report=report)
+        if record.status is ClaimStatus.CLAIMED and not report:
+            console.print(f"report: `alphamoe report --date {day} --build` once the fabric is quiet")
 
 
 @trigger_app.command("day")

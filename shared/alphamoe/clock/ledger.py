@@ -102,11 +102,26 @@ class SessionLedger:
         """Return every decision taken for `day`, in the order taken."""
         return [ClockRecord.model_validate_json(str(r)) for r in self.client.lrange(log_key(day), 0, -1)]
 
-    def decide(self, tick: Tick, now: datetime, *, trigger: str, force: bool = False) -> ClockRecord:
-        """Decide `tick` handled at `now`: claim it, or say why it is ignored. Never fires anything itself."""
+    def decide(
+        self,
+        tick: Tick,
+        now: datetime,
+        *,
+        trigger: str,
+        force: bool = False,
+        on_demand: bool = False,
+        run_id: str | None = None,
+    ) -> ClockRecord:
+        """Decide `tick` handled at `now`: claim it, or say why it is ignored. Never fires anything itself.
+
+        `on_demand` is a trader naming the day (`alphamoe trigger market-open --date D`): the calendar and the
+        once-per-day claim still hold, but it is not a late scheduled tick, so it is neither "caught up" nor
+        "missed" after the close (a local cluster runs past days from the bar store that way).
+        """
         self.require_covered(tick.day)
         late = (now - tick.at).total_seconds()
-        caught_up = late > self.cfg.grace_seconds and not force  # a forced run is a decision, not a catch-up
+        # a forced or on-demand run is a decision, not a catch-up
+        caught_up = late > self.cfg.grace_seconds and not force and not on_demand
         when = self._when(now, tick.day)
         common: dict[str, Any] = {
             "event": tick.kind,
@@ -124,18 +139,23 @@ class SessionLedger:
             )
             return self._log(ClockRecord(**common, status=ClaimStatus.NOT_A_SESSION, run_id=None, note=note))
         holder = None if force else self.claimed(tick.day, tick.kind)
-        if holder is not None:
+        reclaim = holder is not None and self._close_of_an_older_run(holder)
+        if holder is not None and not reclaim:
             return self._log(self._duplicate(holder, common, caught_up))
         closed = session_end_at(tick.day, self.cfg)
-        if tick.kind is TickKind.MARKET_OPEN and now >= closed and not force:
+        if tick.kind is TickKind.MARKET_OPEN and now >= closed and not force and not on_demand:
             note = (
                 f"market.open tick of {tick.at:%H:%M} missed; not caught up at {when} because the session "
                 f"closed at {closed:%H:%M} (use --force to run the day anyway)"
             )
             return self._log(ClockRecord(**common, status=ClaimStatus.MISSED, run_id=None, caught_up=False, note=note))
-        run_id = self._run_id(tick, force)
+        run_id = run_id or self._run_id(tick, force)
         if force:
             note = f"forced by {trigger} at {when}: run {run_id}"
+        elif reclaim:
+            note = f"{tick.kind.value} of run {run_id} by {trigger} at {when} (the earlier close was of another run)"
+        elif on_demand:
+            note = f"{tick.kind.value} on demand by {trigger} at {when} (scheduled {tick.at:%H:%M})"
         elif caught_up:
             note = f"{tick.kind.value} tick of {tick.at:%H:%M} missed; caught up at {when}"
             if tick.kind is TickKind.MARKET_OPEN:
@@ -144,7 +164,8 @@ class SessionLedger:
             note = f"{tick.kind.value} on time ({late:+.0f} s)"
         record = ClockRecord(**common, status=ClaimStatus.CLAIMED, run_id=run_id, caught_up=caught_up, note=note)
         body = record.model_dump_json()
-        won = self.client.set(claim_key(tick.day, tick.kind), body, ex=self.ttl, nx=not force)
+        # a reclaimed close overwrites the older run's claim; two racing closers publish one event (same id)
+        won = self.client.set(claim_key(tick.day, tick.kind), body, ex=self.ttl, nx=not (force or reclaim))
         if won:
             return self._log(record)
         return self._log(self._duplicate(self.claimed(tick.day, tick.kind), common, caught_up))  # lost the race
@@ -164,6 +185,13 @@ class SessionLedger:
         note = f"{event} already claimed ({held}); acknowledged and ignored (use --force for a new run)"
         run = holder.run_id if holder else None
         return ClockRecord(**common, status=ClaimStatus.DUPLICATE, run_id=run, caught_up=caught_up, note=note)
+
+    def _close_of_an_older_run(self, holder: ClockRecord) -> bool:
+        # market.close is once per run: after a forced rerun of the open, the new run still needs its close
+        if holder.event is not TickKind.MARKET_CLOSE:
+            return False
+        opened = self.claimed(holder.trading_day, TickKind.MARKET_OPEN)
+        return opened is not None and opened.run_id is not None and opened.run_id != holder.run_id
 
     def release(self, record: ClockRecord) -> bool:
         """Undo a claim whose event could not be published, so the next tick or a retry can take the day."""

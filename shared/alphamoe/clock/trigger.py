@@ -37,11 +37,25 @@ class Clock:
         self.cfg, self.ledger, self.bus, self.account_id, self.now = cfg, ledger, bus, account_id, now
         self.after_close = after_close
 
-    def fire(self, kind: TickKind, *, day: date | None = None, trigger: str, force: bool = False) -> ClockRecord:
-        """Handle one tick of `kind` for `day` (default: the exchange's today) now; publish if claimed."""
+    def fire(
+        self,
+        kind: TickKind,
+        *,
+        day: date | None = None,
+        trigger: str,
+        force: bool = False,
+        on_demand: bool = False,
+        run_id: str | None = None,
+    ) -> ClockRecord:
+        """Handle one tick of `kind` for `day` (default: the exchange's today) now; publish if claimed.
+
+        `on_demand`: a trader named the day, so a past day runs rather than counting as missed (see the
+        ledger); `run_id` overrides the ledger's run id for that claim.
+        """
         now = self.now()
         day = day or local_day(now, self.cfg)
-        record = self.ledger.decide(Tick(tick_at(kind, day, self.cfg), kind, day), now, trigger=trigger, force=force)
+        tick = Tick(tick_at(kind, day, self.cfg), kind, day)
+        record = self.ledger.decide(tick, now, trigger=trigger, force=force, on_demand=on_demand, run_id=run_id)
         if record.status is not ClaimStatus.CLAIMED or record.run_id is None:
             return record
         payload: Payload = (

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ import httpx
 
 from alphamoe.bridge.subscriptions import write_subscriptions
 from alphamoe.bus.redis import RedisBus, stream_of
+from alphamoe.clock.trigger import Clock
+from alphamoe.cluster.schedule import ScheduleKeeper
 from alphamoe.errors import ConfigurationError
 from alphamoe.kv.server import LocalRedis, free_port
 from alphamoe.pipeline.factory import STAGE_NAMES
@@ -67,8 +69,12 @@ class LocalCluster:
     redis: LocalRedis | None = None
     redis_url: str = ""
     children: dict[str, Child] = field(default_factory=dict)
+    schedule: bool = False  # run the trading day's clock too (`cluster up --schedule`)
+    clock_factory: Callable[[Settings], Clock] | None = None  # default alphamoe.clock.wiring.build_clock
+    keeper: ScheduleKeeper | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
+    _state_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def state_path(self) -> Path:
@@ -101,14 +107,30 @@ class LocalCluster:
         argv = [*python, "bridge", "--subscriptions", str(subscriptions), "--consumer", BRIDGE_CONSUMER]
         self.children["bridge"] = Child("bridge", argv, logs / "bridge.log")
         self.children["bridge"].spawn(env)
+        if self.schedule:
+            self.start_schedule()
         self._watcher = threading.Thread(target=self._watch, args=(env,), name="cluster-watch", daemon=True)
         self._watcher.start()
         self.write_state(ready=True)
         return self
 
+    def start_schedule(self) -> ScheduleKeeper:
+        """Start the clock thread on this cluster's Redis; it catches up on a tick missed while it was down."""
+        settings = self.settings.model_copy(update={"redis_url": self.redis_url})
+        if self.clock_factory is None:
+            from alphamoe.clock.wiring import build_clock
+
+            factory: Callable[[Settings], Clock] = build_clock
+        else:
+            factory = self.clock_factory
+        self.keeper = ScheduleKeeper(lambda: factory(settings), on_change=lambda: self.write_state(ready=True))
+        return self.keeper.start()
+
     def down(self) -> None:
-        """Stop the bridge first (nothing half-delivered is acked), then the functions, then Redis."""
+        """Stop the clock and the bridge first (nothing half-delivered is acked), then the functions, Redis."""
         self._stopping.set()
+        if self.keeper is not None:
+            self.keeper.stop()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
         order = ["bridge", *[n for n in self.children if n != "bridge"]]
@@ -169,6 +191,8 @@ class LocalCluster:
                     child.restarts += 1
                     child.spawn(env)
                     self.write_state(ready=True)
+            if self.keeper is not None and self.keeper.check():
+                self.write_state(ready=True)
 
     def write_state(self, *, ready: bool) -> None:
         state = {
@@ -182,10 +206,12 @@ class LocalCluster:
                 c.name: {"url": c.url, "pid": c.pid, "restarts": c.restarts, "log": str(c.log_path)}
                 for c in self.children.values()
             },
+            "schedule": self.keeper.state() if self.keeper is not None else None,
         }
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-        tmp.replace(self.state_path)
+        with self._state_lock:
+            tmp = self.state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+            tmp.replace(self.state_path)
 
 
 def ready(url: str | None) -> bool:

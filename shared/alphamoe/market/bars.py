@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -253,26 +253,37 @@ class BarStore:
                 source: Any = str(path) if path is not None else _RangeFile(self.objects, key)
                 if isinstance(source, _RangeFile):
                     self._remote[year] = source
-                self._files[year] = pq.ParquetFile(source, pre_buffer=path is None, memory_map=path is not None)
+                # symbol as dictionary: ~5k distinct codes, not a Python string per bar (decoded for frames)
+                self._files[year] = pq.ParquetFile(
+                    source, pre_buffer=path is None, memory_map=path is not None, read_dictionary=["symbol"]
+                )
             return self._files[year]
 
-    def _read_arrow(self, years: Iterable[int], start: date, until: date, columns: list[str]) -> pa.Table:
+    def _read_groups(self, years: Iterable[int], start: date, until: date, columns: list[str]) -> pa.Table:
+        # the row groups whose date statistics overlap start … until, unfiltered, in file order: callers
+        # mask by date in NumPy (pyarrow's row filter costs more than it saves); `date` is always read
+        read = columns if "date" in columns else [*columns, "date"]
         parts = []
         for year in years:
             if year not in self._years:
                 continue
             file = self._file(year)
             with self._lock:  # a remote file's prefetched block serves one read at a time
-                table = _read_dates(file, start, until, columns, self._remote.get(year))
-            if table.num_rows:
-                parts.append(table)
+                parts.extend(_read_overlapping(file, start, until, read, self._remote.get(year)))
         if not parts:
-            return BAR_SCHEMA.empty_table().select(columns)
-        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+            return BAR_SCHEMA.empty_table().select(read)
+        return pa.concat_tables(parts).unify_dictionaries()  # one symbol dictionary across row groups
 
     def _read(self, years: Iterable[int], start: date, until: date, columns: list[str] | None) -> pd.DataFrame:
         wanted = list(columns or BAR_COLUMNS)
-        frame: pd.DataFrame = self._read_arrow(years, start, until, wanted).to_pandas()
+        table = self._read_groups(years, start, until, wanted)
+        days = _day_numbers(table)
+        inside = (days >= _day_number(start)) & (days <= _day_number(until))
+        if not inside.all():
+            table = table.filter(pa.array(inside))
+        if "symbol" in wanted:  # frames carry plain strings, as written
+            table = table.set_column(table.schema.get_field_index("symbol"), "symbol", _symbol_strings(table))
+        frame: pd.DataFrame = table.select(wanted).to_pandas()
         return frame
 
     def frame(
@@ -283,16 +294,17 @@ class BarStore:
         last = until or date(self._years[-1], 12, 31)
         return self._read(range(first.year, last.year + 1), first, last, columns)
 
-    def panel(self, until: date, lookback: int) -> Panel:
+    def panel(self, until: date, lookback: int, *, order: Literal["C", "F"] = "C") -> Panel:
         """Return the last `lookback` sessions on or before `until` as a wide panel.
 
         Never includes a bar dated after `until`: the point-in-time boundary of every decision.
+        `order="F"` lays each stock's history out contiguously (the scan kernels' layout) at no extra cost.
         """
         days = [d for d in self.sessions() if d <= until][-lookback:]
         if not days:
             raise DataError(f"bar store {self.root} has no bars on or before {until}")
-        table = self._read_arrow(range(days[0].year, until.year + 1), days[0], until, list(_PANEL_COLUMNS))
-        return _pivot_table(table, np.array(days, dtype="datetime64[D]"))
+        table = self._read_groups(range(days[0].year, until.year + 1), days[0], until, list(_PANEL_COLUMNS))
+        return _pivot_table(table, np.array(days, dtype="datetime64[D]"), order)
 
     def day(self, day: date) -> dict[str, DayBar]:
         """Return the bars of exactly `day`, by symbol (empty when nothing traded)."""
@@ -351,40 +363,55 @@ def _read_table(objects: ObjectStore, key: str) -> pa.Table:
     return pq.read_table(pa.BufferReader(objects.get_bytes(key)))
 
 
-def _read_dates(
+def _read_overlapping(
     file: pq.ParquetFile, start: date, until: date, columns: list[str], remote: _RangeFile | None = None
-) -> pa.Table:
-    # row-group pruning on the date statistics; only groups that straddle a bound are filtered row by row,
-    # and runs of groups are read in file order, so the result keeps the (date, symbol) order
+) -> list[pa.Table]:
+    # row-group pruning on the date statistics; runs of consecutive groups are read in one call (one GET
+    # on S3), so the tables keep the (date, symbol) order
     meta = file.metadata
     date_col = meta.schema.names.index("date")
-    runs: list[tuple[bool, list[int]]] = []  # (needs a row filter, consecutive row groups)
+    runs: list[list[int]] = []
     for i in range(meta.num_row_groups):
         stats = meta.row_group(i).column(date_col).statistics
         if stats is not None and stats.has_min_max and (stats.max < start or stats.min > until):
             continue
-        edge = stats is None or not stats.has_min_max or stats.min < start or stats.max > until
-        if runs and runs[-1][0] == edge and runs[-1][1][-1] == i - 1:
-            runs[-1][1].append(i)
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
         else:
-            runs.append((edge, [i]))
-    if not runs:
-        return BAR_SCHEMA.empty_table().select(columns)
-    read = columns if "date" in columns else [*columns, "date"]
-    low, high = pa.scalar(start, pa.date32()), pa.scalar(until, pa.date32())
+            runs.append([i])
     parts = []
-    for edge, groups in runs:
+    for groups in runs:
         if remote is not None:
-            remote.prefetch(*_byte_span(meta, groups, read))
-        table = file.read_row_groups(groups, columns=read)
-        if edge:
-            import pyarrow.compute as pc
+            remote.prefetch(*_byte_span(meta, groups, columns))
+        # single-threaded: on a busy 2-core box the decode pool costs more CPU and wall time than it saves
+        parts.append(file.read_row_groups(groups, columns=columns, use_threads=False))
+    return parts
 
-            dates = table.column("date")
-            table = table.filter(pc.and_(pc.greater_equal(dates, low), pc.less_equal(dates, high)))
-        parts.append(table)
-    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-    return table.select(columns)
+
+def _day_number(day: date) -> int:
+    return int(np.datetime64(day, "D").astype(np.int64))
+
+
+def _day_numbers(table: pa.Table) -> npt.NDArray[np.int64]:
+    # days since the epoch of every row: date32 is stored as exactly that
+    chunks = [c.view(pa.int32()).to_numpy() for c in table.column("date").chunks]
+    return np.concatenate(chunks).astype(np.int64) if chunks else np.zeros(0, dtype=np.int64)
+
+
+def _symbol_codes(table: pa.Table) -> tuple[npt.NDArray[np.int64], list[str]]:
+    # each row's index into one dictionary of symbols (tables from _read_groups share one after unifying)
+    column = table.column("symbol").combine_chunks()
+    if not pa.types.is_dictionary(column.type):
+        import pyarrow.compute as pc
+
+        column = pc.dictionary_encode(column)
+    codes = column.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, [str(s) for s in column.dictionary.to_pylist()]
+
+
+def _symbol_strings(table: pa.Table) -> pa.ChunkedArray:
+    column = table.column("symbol")
+    return column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
 
 
 def _byte_span(meta: Any, groups: list[int], columns: list[str]) -> tuple[int, int]:
@@ -456,28 +483,40 @@ class _RangeFile(io.RawIOBase):
 _PANEL_COLUMNS = tuple(c for c in BAR_COLUMNS if c != "name")
 
 
-def _pivot_table(table: pa.Table, dates: npt.NDArray[np.datetime64]) -> Panel:
-    # the wide panel straight from Arrow: dates by searchsorted on days, symbols by a sorted dictionary
-    import pyarrow.compute as pc
-
-    day_values = table.column("date").to_numpy().astype("datetime64[D]")
-    rows = np.searchsorted(dates, day_values)
-    encoded = pc.dictionary_encode(table.column("symbol")).combine_chunks()
-    names = np.array(encoded.dictionary.to_pylist(), dtype=object)
-    order = np.argsort(names, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    cols = rank[encoded.indices.to_numpy(zero_copy_only=False)] if len(names) else np.zeros(0, dtype=np.int64)
-    shape = (len(dates), len(names))
+def _pivot_table(table: pa.Table, dates: npt.NDArray[np.datetime64], order: Literal["C", "F"] = "C") -> Panel:
+    # the wide panel straight from Arrow by index arithmetic: a bar's row is its session's position (a
+    # lookup table over the day numbers), its column the rank of its symbol among the symbols in range.
+    # Bars outside dates[0] … dates[-1] (the rest of a row group) land in one spare cell past the panel,
+    # so every column is scattered chunk by chunk without a mask or a concatenated copy.
+    first = int(dates[0].astype(np.int64))
+    span = int(dates[-1].astype(np.int64)) - first + 1
+    position = np.full(span + 1, -1, dtype=np.int64)  # the last entry: a day outside the window
+    position[dates.astype(np.int64) - first] = np.arange(len(dates))
+    offset = _day_numbers(table) - first
+    offset[(offset < 0) | (offset >= span)] = span
+    rows = position[offset]
+    keep = rows >= 0
+    codes, names = _symbol_codes(table)
+    present = np.flatnonzero(np.bincount(codes[keep], minlength=len(names)))
+    ranked = np.argsort(np.array([names[k] for k in present], dtype=str), kind="stable")
+    column_of = np.full(len(names), -1, dtype=np.int64)
+    column_of[present[ranked]] = np.arange(len(present))
+    shape = (len(dates), len(present))
+    cells = shape[0] * shape[1]
+    flat = rows * shape[1] + column_of[codes] if order == "C" else column_of[codes] * shape[0] + rows
+    flat[~keep] = cells
 
     def wide(name: str, fill: float | bool | int, dtype: type) -> npt.NDArray[Any]:
-        out: npt.NDArray[Any] = np.full(shape, fill, dtype=dtype)
-        out[rows, cols] = table.column(name).to_numpy(zero_copy_only=False).astype(dtype)
-        return out
+        out: npt.NDArray[Any] = np.full(cells + 1, fill, dtype=dtype)
+        start = 0
+        for chunk in table.column(name).chunks:
+            out[flat[start : start + len(chunk)]] = chunk.to_numpy(zero_copy_only=False)
+            start += len(chunk)
+        return out[:cells].reshape(shape) if order == "C" else out[:cells].reshape(shape[::-1]).T
 
     return Panel(
         dates=dates,
-        symbols=tuple(str(s) for s in names[order]),
+        symbols=tuple(names[k] for k in present[ranked]),
         open=wide("open", np.nan, np.float64),
         high=wide("high", np.nan, np.float64),
         low=wide("low", np.nan, np.float64),

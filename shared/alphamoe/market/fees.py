@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alphamoe.market.boards import exchange_of
 from alphamoe.market.rules import rulebook
-from alphamoe.types import Side
+from alphamoe.types import Exchange, Side
 
 FEN = Decimal("0.01")
+_NONE = Decimal("0.00")  # a fee not charged (Decimals are immutable: one instance serves every fill)
 
 
 class CommissionSchedule(BaseModel):
@@ -23,30 +25,79 @@ class CommissionSchedule(BaseModel):
 
 
 def _fen(amount: Decimal) -> Decimal:
-    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+    return amount.quantize(FEN, ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=256)
+def stamp_duty_rate(side: Side, day: date) -> Decimal | None:
+    """Return the stamp duty rate in force for `side` on `day` (None: no duty), looked up once per day."""
+    for rule in rulebook().stamp_duty:
+        if rule.applies(day) and side in rule.sides:
+            return rule.rate
+    return None
+
+
+@lru_cache(maxsize=256)
+def transfer_fee_rate(exchange: Exchange, day: date) -> Decimal | None:
+    """Return the transfer fee rate in force on `exchange` on `day` (None: no fee), looked up once per day."""
+    for rule in rulebook().transfer_fee:
+        if rule.applies(day) and exchange in rule.exchanges:
+            return rule.rate
+    return None
+
+
+@lru_cache(maxsize=16384)
+def _exchange(symbol: str) -> Exchange:
+    return exchange_of(symbol)  # a DataError is raised again on every call: lru_cache keeps no exceptions
 
 
 def stamp_duty(side: Side, notional: Decimal, day: date) -> Decimal:
-    for rule in rulebook().stamp_duty:
-        if rule.applies(day) and side in rule.sides:
-            return _fen(notional * rule.rate)
-    return Decimal("0.00")
+    rate = stamp_duty_rate(side, day)
+    return Decimal("0.00") if rate is None else _fen(notional * rate)
 
 
 def transfer_fee(symbol: str, notional: Decimal, day: date) -> Decimal:
-    exchange = exchange_of(symbol)
-    for rule in rulebook().transfer_fee:
-        if rule.applies(day) and exchange in rule.exchanges:
-            return _fen(notional * rule.rate)
-    return Decimal("0.00")
+    rate = transfer_fee_rate(_exchange(symbol), day)
+    return Decimal("0.00") if rate is None else _fen(notional * rate)
 
 
 def commission(notional: Decimal, schedule: CommissionSchedule) -> Decimal:
     return _fen(max(notional * schedule.rate, schedule.minimum))
 
 
+class DayFees:
+    """The fees of one day and commission schedule: the dated rates looked up once, then exact fen per fill."""
+
+    __slots__ = ("_minimum", "_rate", "_stamp", "_transfer")
+
+    def __init__(self, day: date, rate: Decimal, minimum: Decimal) -> None:
+        self._rate, self._minimum = rate, minimum
+        self._stamp = {side: stamp_duty_rate(side, day) for side in Side}
+        self._transfer = {exchange: transfer_fee_rate(exchange, day) for exchange in Exchange}
+
+    def __call__(self, symbol: str, side: Side, notional: Decimal) -> Decimal:
+        """Return commission + stamp duty + transfer fee of one fill, each rounded half up to the fen.
+
+        The same sums as `commission`, `stamp_duty` and `transfer_fee`, inlined: risk pays this per order.
+        """
+        if notional <= 0:
+            return _NONE
+        broker = notional * self._rate
+        if self._minimum > broker:  # max(notional × rate, minimum)
+            broker = self._minimum
+        fee = broker.quantize(FEN, ROUND_HALF_UP)
+        stamp = self._stamp.get(side)
+        fee += _NONE if stamp is None else (notional * stamp).quantize(FEN, ROUND_HALF_UP)
+        transfer = self._transfer[_exchange(symbol)]
+        return fee + (_NONE if transfer is None else (notional * transfer).quantize(FEN, ROUND_HALF_UP))
+
+
+@lru_cache(maxsize=64)
+def day_fees(day: date, rate: Decimal, minimum: Decimal) -> DayFees:
+    """Return the fee calculator of `day` under a commission rate and minimum (cached: a day's rates are fixed)."""
+    return DayFees(day, rate, minimum)
+
+
 def trade_fees(symbol: str, side: Side, notional: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
     """Return all fees of one fill (commission + stamp duty + transfer fee), rounded to the fen."""
-    if notional <= 0:
-        return Decimal("0.00")
-    return commission(notional, schedule) + stamp_duty(side, notional, day) + transfer_fee(symbol, notional, day)
+    return day_fees(day, schedule.rate, schedule.minimum)(symbol, side, notional)

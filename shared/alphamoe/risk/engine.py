@@ -14,6 +14,7 @@ from alphamoe.portfolio import AccountState
 from alphamoe.risk.approval import canonical_order, sign
 from alphamoe.risk.config import RiskLimits
 from alphamoe.risk.facts import MarketFacts
+from alphamoe.risk.gate import Booking, Gate
 from alphamoe.risk.reservations import (
     ACTIVE,
     CANCELS,
@@ -22,12 +23,13 @@ from alphamoe.risk.reservations import (
     ReservationBook,
     claims_for,
 )
-from alphamoe.risk.rules import RULES, RULES_BY_SIDE, RiskContext, board_key, notional
+from alphamoe.risk.rules import RULES, RULES_BY_SIDE, ZERO, RiskContext, board_key, notional
 from alphamoe.risk.state import TradingState, TradingStatus, stricter
 from alphamoe.risk.switch import TradingSwitch
 from alphamoe.types import Side
 
 Decision = OrderApproved | OrderRejected
+_SELL = Side.SELL  # read once: an enum member lookup costs per order
 CHECKS = tuple(code for code, _ in RULES)
 
 
@@ -93,11 +95,24 @@ class RiskEngine:
         second = int(now.timestamp()) if now is not None else 0
         floor = TradingStatus(state, state_reason)
         ctx = _context(day, account, reference, self.limits, self.commission, facts, book.snapshot(scope), second)
+        gate, secret, switch, alone = Gate(ctx), self._secret, self.switch, self.reservations is None
+        ctx.state, ctx.state_reason = floor.state, floor.reason
         decisions: list[Decision] = []
         for order in _in_fixed_order(orders):
-            status = floor if self.switch is None else stricter(floor, self.switch.status(account.account_id))
-            ctx.state, ctx.state_reason = status.state, status.reason
-            decision = self._decide(day, order, ctx, book, scope, second, status)
+            status = floor
+            if switch is not None:
+                status = stricter(floor, switch.status(account.account_id))
+                ctx.state, ctx.state_reason = status.state, status.reason
+            # the gate clears the common order in one pass (nothing to reserve when booking alone); any other
+            # order goes through every rule, which names each failure, and the reservation book
+            booking = gate.clear(order)
+            if booking is not None and alone:
+                decision: Decision = OrderApproved(
+                    trading_day=day, order=order, checks=CHECKS, signature=sign(order, secret)
+                )
+                _commit(ctx, order, booking)
+            else:
+                decision = self._decide(day, order, ctx, booking, book, scope, second, status)
             decisions.append(decision)
             if on_decision is not None:
                 on_decision(decision)
@@ -108,12 +123,18 @@ class RiskEngine:
         day: date,
         order: OrderProposed,
         ctx: RiskContext,
+        booking: Booking | None,
         book: ReservationBook,
         scope: str,
         second: int,
         status: TradingStatus,
     ) -> Decision:
-        violations = [v for _, rule in RULES_BY_SIDE[order.side] if (v := rule(order, ctx)) is not None]
+        # `booking` is the gate's: the order passes every rule; without it every rule runs and names each failure
+        violations = (
+            []
+            if booking is not None
+            else [v for _, rule in RULES_BY_SIDE[order.side] if (v := rule(order, ctx)) is not None]
+        )
         if not violations:
             short = (
                 () if self.reservations is None else book.reserve(scope, order.order_id, claims_for(order, ctx, second))
@@ -122,7 +143,7 @@ class RiskEngine:
                 approved = OrderApproved(
                     trading_day=day, order=order, checks=CHECKS, signature=sign(order, self._secret)
                 )
-                _commit(ctx, order)
+                _commit(ctx, order, booking)
                 return approved
             violations = [RuleViolation(code=s.claim.code, message=s.message(order.order_id)) for s in short]
         rejected = OrderRejected(
@@ -134,10 +155,10 @@ class RiskEngine:
 def _in_fixed_order(orders: Sequence[OrderProposed]) -> list[OrderProposed]:
     # sells first, then by order id; orders sharing an id (a replayed or tampered duplicate) are ordered by
     # their whole canonical payload, so which copy is approved never depends on arrival order
-    ordered = sorted(orders, key=lambda o: (o.side != Side.SELL, o.order_id))
+    ordered = sorted(orders, key=lambda o: (o.side != _SELL, o.order_id))
     if len({o.order_id for o in orders}) == len(orders):
         return ordered
-    return sorted(ordered, key=lambda o: (o.side != Side.SELL, o.order_id, canonical_order(o)))
+    return sorted(ordered, key=lambda o: (o.side != _SELL, o.order_id, canonical_order(o)))
 
 
 def _context(
@@ -183,27 +204,26 @@ def _cny(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
-def _add(mapping: Mapping[str, Decimal], key: str, value: Decimal) -> None:
-    assert isinstance(mapping, dict)  # built by _context
-    mapping[key] = mapping.get(key, Decimal(0)) + value
-
-
-def _commit(ctx: RiskContext, order: OrderProposed) -> None:
-    # book an approved order against the rest of the day, in this replica's view
-    assert isinstance(ctx.approved, set)
-    ctx.approved.add(order.order_id)
-    if order.side == Side.SELL:
-        sells = ctx.pending_sells
-        assert isinstance(sells, dict)
+def _commit(ctx: RiskContext, order: OrderProposed, booking: Booking | None = None) -> None:
+    # book an approved order against the rest of the day, in this replica's view (the gate's booking, when it
+    # cleared the order, holds the notional, cost, board and industry it already worked out)
+    approved, sells = ctx.approved, ctx.pending_sells
+    by_symbol, by_board, by_industry = ctx.buy_notional, ctx.board_notional, ctx.industry_notional
+    assert isinstance(approved, set) and isinstance(sells, dict)  # all built by _context
+    assert isinstance(by_symbol, dict) and isinstance(by_board, dict) and isinstance(by_industry, dict)
+    approved.add(order.order_id)
+    if order.side == _SELL:
         sells[order.symbol] = sells.get(order.symbol, 0) + order.quantity
-        cost = Decimal(0)
+        cost = ZERO
     else:
-        value = notional(order)
-        _add(ctx.buy_notional, order.symbol, value)
-        _add(ctx.board_notional, board_key(order.symbol), value)
-        if (industry := ctx.facts.industry(order.symbol)) is not None:
-            _add(ctx.industry_notional, industry, value)
-        cost = value + ctx.fees(order)
+        if booking is None:
+            value = notional(order)
+            booking = Booking(value, value + ctx.fees(order), board_key(order.symbol), ctx.facts.industry(order.symbol))
+        value, cost, board, industry = booking
+        by_symbol[order.symbol] = by_symbol.get(order.symbol, ZERO) + value
+        by_board[board] = by_board.get(board, ZERO) + value
+        if industry is not None:
+            by_industry[industry] = by_industry.get(industry, ZERO) + value
     ctx.buy_cost += cost
     ctx.orders_this_second += 1
     ctx.active_orders += 1

@@ -16,7 +16,7 @@ from functools import lru_cache
 from alphamoe.errors import DataError
 from alphamoe.events.payloads import OrderProposed, RuleViolation
 from alphamoe.market.boards import board_of
-from alphamoe.market.fees import CommissionSchedule, trade_fees
+from alphamoe.market.fees import CommissionSchedule, DayFees, day_fees
 from alphamoe.market.lots import buy_lot, buy_quantity_error, sell_quantity_error
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import on_tick, tick_size
@@ -92,8 +92,10 @@ class RiskContext:
     fee_memo: dict[tuple[str, Side, Decimal], Decimal] = field(default_factory=dict)  # cash rule and claims share it
 
     ceilings: tuple[Decimal, Decimal, Decimal] = field(init=False)  # stock, board, industry caps in CNY
+    day_fees: DayFees = field(init=False)  # the day's fee rates, looked up once
 
     def __post_init__(self) -> None:
+        self.day_fees = day_fees(self.day, self.commission.rate, self.commission.minimum)
         if self.holdings is None:
             self.holdings = Holdings.of(self.account, self.facts)
         equity, limits = self.holdings.equity, self.limits
@@ -121,7 +123,7 @@ class RiskContext:
     def fees(self, order: OrderProposed) -> Decimal:
         key = (order.symbol, order.side, notional(order))
         if (fee := self.fee_memo.get(key)) is None:
-            fee = self.fee_memo[key] = trade_fees(order.symbol, order.side, key[2], self.day, self.commission)
+            fee = self.fee_memo[key] = self.day_fees(order.symbol, order.side, key[2])
         return fee
 
     def why(self) -> str:
@@ -231,8 +233,8 @@ def check_delisting(order: OrderProposed, ctx: RiskContext) -> RuleViolation | N
 
 
 @lru_cache(maxsize=16384)
-def _buy_lot(symbol: str) -> tuple[int, int] | None:
-    # the board's lot, looked up once per symbol (None: not a stock code)
+def buy_lot_of(symbol: str) -> tuple[int, int] | None:
+    """Return the board's (minimum buy, step) for a symbol, looked up once (None: not a stock code)."""
     try:
         return buy_lot(symbol)
     except DataError:
@@ -240,7 +242,7 @@ def _buy_lot(symbol: str) -> tuple[int, int] | None:
 
 
 def check_lot_size(order: OrderProposed, ctx: RiskContext) -> RuleViolation | None:
-    lot = _buy_lot(order.symbol)
+    lot = buy_lot_of(order.symbol)
     if (
         lot is not None
         and order.side == Side.BUY

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from alphamoe.events.payloads import OrderProposed, SignalRouted
 from alphamoe.market.fees import CommissionSchedule, trade_fees
@@ -39,6 +40,39 @@ class _Draft:
     kelly: float
     signal_id: str | None
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Book:
+    """The account figures every step of one batch reads, computed once per batch, not once per candidate.
+
+    Each value is the same expression the steps computed for themselves, so the orders are unchanged.
+    """
+
+    positions: dict[str, Position]  # the first position of each symbol, as `AccountState.position`
+    equity: Decimal
+    market_value: Decimal
+    held: tuple[tuple[str, float], ...]  # (symbol, value / equity) in account order; empty when equity <= 0
+
+    @classmethod
+    def of(cls, account: AccountState) -> _Book:
+        positions: dict[str, Position] = {}
+        for p in account.positions:
+            positions.setdefault(p.symbol, p)
+        market_value = account.market_value
+        equity = account.cash + market_value  # `AccountState.equity`, without summing the positions twice
+        held = (
+            tuple((p.symbol, float(p.last_price * p.quantity / equity)) for p in account.positions)
+            if equity > 0
+            else ()
+        )
+        return cls(positions, equity, market_value, held)
+
+
+@cache
+def _board(symbol: str) -> str:
+    # risk's board key, cached: a pure function of the code, asked for every holding of every batch
+    return board_key(symbol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +122,9 @@ def size_batch(
     """
     facts = facts or MarketFacts()
     exit_set = frozenset(exits)
-    drafts = _sells(exit_set, account, reference, config)
-    drafts += _buys(day, routed, exit_set, account, reference, config, commission, facts)
+    book = _Book.of(account)
+    drafts = _sells(exit_set, account, reference, config, book)
+    drafts += _buys(day, routed, exit_set, account, reference, config, commission, facts, book)
     return [
         OrderProposed(
             trading_day=day,
@@ -116,12 +151,12 @@ def _sells(
     account: AccountState,
     reference: Mapping[str, ReferenceData],
     config: SizingConfig,
+    book: _Book,
 ) -> list[_Draft]:
     out: list[_Draft] = []
-    equity = account.equity
+    equity = book.equity
     for position in sorted(account.positions, key=lambda p: p.symbol):
-        ref = reference.get(position.symbol)
-        if ref is None:  # absent from reference: suspended, cannot sell
+        if position.symbol not in reference:  # absent from reference: suspended, cannot sell
             continue
         if position.symbol in exits:
             quantity = round_sell_quantity(position.symbol, position.sellable, position.quantity)
@@ -130,6 +165,7 @@ def _sells(
             quantity, why = _trim(position, equity, config)
         if quantity <= 0:
             continue
+        ref = reference[position.symbol]  # read only for an order: a lazy reference builds no more
         limit = sell_limit_price(ref, config.limit_buffer)
         out.append(
             _Draft(
@@ -174,42 +210,56 @@ def _trim(position: Position, equity: Decimal, config: SizingConfig) -> tuple[in
 def _candidates(
     routed: Sequence[SignalRouted],
     exits: frozenset[str],
-    account: AccountState,
+    book: _Book,
     reference: Mapping[str, ReferenceData],
     config: SizingConfig,
     equity: Decimal,
     facts: MarketFacts,
 ) -> list[_Candidate]:
-    best: dict[str, _Candidate] = {}
+    # (f*, raw weight, held weight, capped weight) per stock; the notes and the reference are made only
+    # for the `max_orders` kept, as a scan can confirm hundreds of signals a day
+    best: dict[str, tuple[SignalRouted, float, float, float, float]] = {}
     blocked = facts.delisting | facts.locked_limit_up
     for r in sorted(routed, key=lambda r: (r.signal.symbol, r.signal.signal_id)):
         symbol = r.signal.symbol
-        ref = reference.get(symbol)
-        if r.verdict != Verdict.CONFIRM or r.confidence < config.min_confidence or ref is None or symbol in exits:
+        if r.verdict != Verdict.CONFIRM or r.confidence < config.min_confidence or symbol not in reference:
             continue
-        if symbol in blocked:
+        if symbol in exits or symbol in blocked:
             continue
         f_star = kelly_fraction(r.signal.p_win, r.signal.payoff)
         raw = f_star * config.kelly_fraction * r.confidence
-        held = account.position(symbol)
+        held = book.positions.get(symbol)
         held_weight = float(held.last_price * held.quantity / equity) if held is not None else 0.0
         room = max(config.max_position_weight - held_weight, 0.0)
         weight = min(raw, room)
-        notes = [
-            f"kelly p={r.signal.p_win:.4f} b={r.signal.payoff:.4f} f*={f_star:.4f}",
-            f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f} = {raw:.4f}",
-        ]
-        if raw > room:
-            notes.append(
-                f"capped at max_position_weight {config.max_position_weight} less held {held_weight:.4f} → {weight:.4f}"
-            )
         if weight <= 0.0:
             continue
-        candidate = _Candidate(r, ref, f_star, weight, tuple(notes))
-        if symbol not in best or weight > best[symbol].weight:  # two strategies on one stock: keep the best
-            best[symbol] = candidate
-    ranked = sorted(best.values(), key=lambda c: (-c.weight, c.symbol))
-    return ranked[: config.max_orders]
+        if symbol not in best or weight > best[symbol][4]:  # two strategies on one stock: keep the best
+            best[symbol] = (r, f_star, raw, held_weight, weight)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][4], kv[0]))[: config.max_orders]
+    return [
+        _candidate(r, reference[s], f_star, raw, held, weight, config) for s, (r, f_star, raw, held, weight) in ranked
+    ]
+
+
+def _candidate(
+    r: SignalRouted,
+    ref: ReferenceData,
+    f_star: float,
+    raw: float,
+    held_weight: float,
+    weight: float,
+    config: SizingConfig,
+) -> _Candidate:
+    notes = [
+        f"kelly p={r.signal.p_win:.4f} b={r.signal.payoff:.4f} f*={f_star:.4f}",
+        f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f} = {raw:.4f}",
+    ]
+    if raw > weight:  # capped by the room left under the per-stock cap
+        notes.append(
+            f"capped at max_position_weight {config.max_position_weight} less held {held_weight:.4f} → {weight:.4f}"
+        )
+    return _Candidate(r, ref, f_star, weight, tuple(notes))
 
 
 def _buys(
@@ -221,15 +271,16 @@ def _buys(
     config: SizingConfig,
     commission: CommissionSchedule,
     facts: MarketFacts,
+    book: _Book,
 ) -> list[_Draft]:
-    equity = account.equity
+    equity = book.equity
     if equity <= 0:
         return []
-    candidates = _candidates(routed, exits, account, reference, config, equity, facts)
-    candidates = _cap_groups(candidates, account, equity, "board", board_key, config.max_board_weight)
-    candidates = _cap_groups(candidates, account, equity, "industry", facts.industry, config.max_industry_weight)
+    candidates = _candidates(routed, exits, book, reference, config, equity, facts)
+    candidates = _cap_groups(candidates, book, "board", _board, config.max_board_weight)
+    candidates = _cap_groups(candidates, book, "industry", facts.industry, config.max_industry_weight)
     candidates = [c for c in candidates if c.weight > 0.0]
-    exposure = float(account.market_value / equity)
+    exposure = float(book.market_value / equity)
     ceiling = min(config.max_total_weight, 1.0 - config.cash_reserve)
     room = max(ceiling - exposure, 0.0)
     total = math.fsum(c.weight for c in candidates)
@@ -281,24 +332,25 @@ def _buys(
 
 def _cap_groups(
     candidates: list[_Candidate],
-    account: AccountState,
-    equity: Decimal,
+    book: _Book,
     kind: str,
     group_of: Callable[[str], str | None],
     cap: float,
 ) -> list[_Candidate]:
     # scale the new weights of each board (or industry) proportionally so held + new stays within its cap
+    if not candidates:
+        return candidates
     held: dict[str, float] = {}
-    for p in account.positions:
-        if (g := group_of(p.symbol)) is not None:
-            held[g] = held.get(g, 0.0) + float(p.last_price * p.quantity / equity)
+    for symbol, weight in book.held:
+        if (g := group_of(symbol)) is not None:
+            held[g] = held.get(g, 0.0) + weight
+    groups = [group_of(c.symbol) for c in candidates]
     total: dict[str, float] = {}
-    for c in sorted(candidates, key=lambda c: c.symbol):
-        if (g := group_of(c.symbol)) is not None:
+    for c, g in sorted(zip(candidates, groups, strict=True), key=lambda cg: cg[0].symbol):
+        if g is not None:
             total[g] = math.fsum((total.get(g, 0.0), c.weight))
     out: list[_Candidate] = []
-    for c in candidates:
-        g = group_of(c.symbol)
+    for c, g in zip(candidates, groups, strict=True):
         room = max(cap - held.get(g, 0.0), 0.0) if g is not None else 0.0
         if g is None or total[g] <= room:
             out.append(c)

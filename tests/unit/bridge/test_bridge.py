@@ -158,3 +158,38 @@ def test_bridge_when_other_replica_died_then_autoclaims_its_idle_entries(redis_u
     asyncio.run(_run(redis_url, stub, seconds=1.0, consumer="b2", expect=1))
     stub.server.shutdown()
     assert stub.received == [event_id] and _settled(redis_url) == (0, 0)
+
+
+async def _run_for(redis_url: str, sub: Subscription, expect: int, settings: FabricSettings = FAST) -> Bridge:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    bridge = Bridge(client, [sub], settings, consumer="b1")
+    stop = asyncio.Event()
+    running = asyncio.create_task(bridge.run(stop))
+    deadline = asyncio.get_running_loop().time() + 30
+    while bridge.stats.delivered < expect and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    stop.set()
+    await running
+    await client.aclose()
+    return bridge
+
+
+def test_bridge_when_ordered_function_then_one_in_flight_in_stream_order(redis_url: str, stub: Stub) -> None:
+    ids = _publish(redis_url, 30)
+    _serve(stub)
+    bridge = asyncio.run(_run_for(redis_url, Subscription("execute", stub.url, (OPEN,)), 30))
+    stub.server.shutdown()
+    assert stub.received == ids and bridge.stats.delivered == 30
+    [row] = [r for r in progress(RedisBus.from_url(redis_url).client) if r.group == "execute"]
+    assert (row.lag, row.pending) == (0, 0)
+
+
+def test_bridge_when_many_in_flight_then_each_delivered_once_and_all_acked_in_batches(redis_url: str) -> None:
+    ids = _publish(redis_url, 300)
+    stub = Stub([])
+    _serve(stub)
+    wide = FAST.model_copy(update={"concurrency": 32})
+    bridge = asyncio.run(_run_for(redis_url, Subscription("scan", stub.url, (OPEN,)), 300, wide))
+    stub.server.shutdown()
+    assert sorted(stub.received) == sorted(ids) and bridge.stats.delivered == 300
+    assert _settled(redis_url) == (0, 0)

@@ -15,7 +15,7 @@ from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.barrier import RedisBarrier
 from alphamoe.pipeline.factory import build_stage
 from alphamoe.pipeline.run import run_day
-from alphamoe.pipeline.stages import SizeStage
+from alphamoe.pipeline.stages.size import SizeStage
 from alphamoe.settings import Settings
 
 

@@ -175,3 +175,29 @@ def test_bar_store_when_given_an_object_store_then_same_reads(store: BarStore) -
     again = BarStore(open_store(store.root))
     assert again.root == store.root
     np.testing.assert_array_equal(again.panel(UNTIL, 20).close, store.panel(UNTIL, 20).close)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_panel_when_row_groups_straddle_the_window_then_equals_a_pandas_pivot_of_the_bars(
+    frames: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    import alphamoe.market.bars as bars_module
+
+    monkeypatch.setattr(bars_module, "ROW_GROUP_ROWS", 300)  # groups of seven sessions: windows cut them
+    store = BarStore.write(tmp_path, *frames, meta={})
+    bars = frames[0].assign(date=pd.to_datetime(frames[0]["date"]))
+    sessions = store.sessions()
+    for until, lookback in [(sessions[20], 9), (sessions[33], 1), (sessions[-1], 250), (date(2024, 2, 4), 12)]:
+        panel = store.panel(until, lookback, order=order)  # type: ignore[arg-type]
+        window = [d for d in sessions if d <= until][-lookback:]
+        rows = bars[(bars["date"] >= pd.Timestamp(window[0])) & (bars["date"] <= pd.Timestamp(until))]
+        assert list(panel.dates) == [np.datetime64(d, "D") for d in window]
+        assert panel.symbols == tuple(sorted(set(rows["symbol"])))
+        wide = rows.pivot(index="date", columns="symbol").reindex(pd.to_datetime(window))
+        for field, fill in [("close", np.nan), ("amount", np.nan), ("st", False), ("listing_index", -1)]:
+            got = getattr(panel, field)
+            expected = wide[field].reindex(columns=list(panel.symbols)).fillna(fill).to_numpy(got.dtype)
+            np.testing.assert_array_equal(got, expected, err_msg=field)
+            assert got.flags.c_contiguous if order == "C" else got.flags.f_contiguous
+    week = store.frame(sessions[3], sessions[12], columns=["symbol", "close"])
+    assert list(week.columns) == ["symbol", "close"] and week["symbol"].map(type).eq(str).all()

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from alphamoe.market.fees import CommissionSchedule, commission, stamp_duty, trade_fees, transfer_fee
+from alphamoe.market.fees import CommissionSchedule, commission, day_fees, stamp_duty, trade_fees, transfer_fee
 from alphamoe.types import Side
 
 SCHEDULE = CommissionSchedule()  # 0.025%, minimum 5 CNY
@@ -43,3 +43,15 @@ def test_trade_fees_when_sell_around_2023_08_28_then_stamp_duty_halves() -> None
     assert after == Decimal("76.00")
     assert trade_fees("600000.SH", Side.BUY, Decimal("100000"), date(2023, 8, 28), SCHEDULE) == Decimal("26.00")
     assert trade_fees("600000.SH", Side.SELL, Decimal("0"), date(2023, 8, 28), SCHEDULE) == Decimal("0.00")
+
+
+@pytest.mark.parametrize("day", [date(2008, 4, 23), date(2015, 8, 1), date(2022, 4, 29), date(2023, 8, 28)])
+@pytest.mark.parametrize("symbol", ["600000.SH", "000001.SZ", "830799.BJ"])
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_day_fees_when_cached_per_day_then_equal_the_sum_of_each_fee(day: date, symbol: str, side: Side) -> None:
+    for notional in (Decimal("0"), Decimal("0.01"), Decimal("1999.99"), Decimal("20000.00"), Decimal("123456.78")):
+        parts = commission(notional, SCHEDULE) + stamp_duty(side, notional, day) + transfer_fee(symbol, notional, day)
+        expected = parts if notional > 0 else Decimal("0.00")
+        got = day_fees(day, SCHEDULE.rate, SCHEDULE.minimum)(symbol, side, notional)
+        assert (got, str(got)) == (expected, str(expected))
+        assert trade_fees(symbol, side, notional, day, SCHEDULE) == expected

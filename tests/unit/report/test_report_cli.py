@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REAL_DATA
+from support.paths import REAL_DATA
 from typer.testing import CliRunner
 
 from alphamoe.cli.app import app

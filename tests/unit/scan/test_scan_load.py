@@ -11,7 +11,9 @@ import pytest
 
 from alphamoe.errors import DataError, NoTradingDayError
 from alphamoe.market.bars import BarStore
+from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import pre_open_reference
+from alphamoe.market.ticks import to_price
 from alphamoe.scan.load import load_scan_inputs
 
 
@@ -56,3 +58,19 @@ def test_load_scan_inputs_when_first_session_then_no_history_error(market_dir: P
 def test_load_scan_inputs_when_folder_is_not_a_store_then_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="alphamoe data generate"):
         load_scan_inputs(tmp_path, date(2025, 1, 6), 250)
+
+
+def test_load_scan_inputs_when_read_then_reference_equals_limit_prices_of_each_days_bar(market_dir: Path) -> None:
+    store = BarStore(market_dir)
+    day = store.sessions()[-1]
+
+    reference = load_scan_inputs(store, day, 5).reference
+
+    bars = store.day(day)
+    assert reference.keys() == bars.keys()
+    for symbol, bar in bars.items():
+        prev_close = to_price(bar.prev_close)
+        band = limit_prices(symbol, prev_close, day, st=bar.st, listing_day_index=bar.listing_index)
+        got = reference[symbol]
+        assert (got.prev_close, got.st, got.listing_index, got.band) == (prev_close, bar.st, bar.listing_index, band)
+        assert (str(got.band.down), str(got.band.up)) == (str(band.down), str(band.up))

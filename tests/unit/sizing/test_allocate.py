@@ -1,4 +1,5 @@
 import random
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -291,3 +292,38 @@ def test_size_batch_when_exited_stock_also_confirmed_then_only_sell() -> None:
     state = account("990000", holding("600000.SH", 1000))
     orders = size([routed("600000.SH"), routed("600004.SH")], state=state, exits=("600000.SH",))
     assert [(o.symbol, o.side) for o in orders] == [("600000.SH", Side.SELL), ("600004.SH", Side.BUY)]
+
+
+class CountingReference(Mapping[str, ReferenceData]):
+    """A reference that records which symbols' values were read; membership is free, as a lazy one's."""
+
+    def __init__(self, data: dict[str, ReferenceData]) -> None:
+        self.data = data
+        self.read: list[str] = []
+
+    def __getitem__(self, symbol: str) -> ReferenceData:
+        self.read.append(symbol)
+        return self.data[symbol]
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self.data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def test_size_batch_when_reference_is_lazy_then_only_ordered_symbols_are_read_and_orders_equal() -> None:
+    signals = [routed(f"60{k:04d}.SH", p=0.5 + k / 100, b=1.5) for k in range(1, 13)]
+    held = [holding("000001.SZ", 1000), holding("000002.SZ", 1000), holding("600100.SH", 9000, price="20.00")]
+    data = {r.signal.symbol: ref(r.signal.symbol) for r in signals} | {p.symbol: ref(p.symbol) for p in held}
+    state, exits, config = account("1000000", *held), ("000002.SZ",), SizingConfig(max_orders=4)
+    lazy = CountingReference(data)
+    orders = size_batch(DAY, signals, exits, state, lazy, config, COMMISSION)
+    assert orders == size_batch(DAY, signals, exits, state, data, config, COMMISSION)
+    ordered = {o.symbol for o in orders}
+    # an exit, a trim of the 18% holding, and the four best buys; the other holding and eight signals unread
+    assert "000002.SZ" in ordered and "600100.SH" in ordered and len(ordered) == 6
+    assert set(lazy.read) == ordered
