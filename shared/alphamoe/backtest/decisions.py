@@ -69,7 +69,9 @@ class DayDecider:
         if t < 0:  # the panel's first session has no bars before it to decide on
             return []
         symbols = self.market.panel.symbols
-        exits = [p.symbol for p in account.positions if self.signals.exits[t, self._col(p.symbol)]]
+        held = [(p.symbol, self._cols[p.symbol]) for p in account.positions]
+        exiting = self.signals.exits[t, np.array([i for _, i in held], dtype=np.int64)].tolist()
+        exits = [s for (s, _), e in zip(held, exiting, strict=True) if e]
         picks = self._picks(t)
         if not picks and not exits:
             return []
@@ -78,7 +80,6 @@ class DayDecider:
         routed = self._routed(day, t, picks, stats)
         # D's pre-open reference for every stock sizing may look at: the candidates and every holding
         # (exits, and trims of holdings over a cap); a stock without a bar on D has none, as live
-        held = [(p.symbol, self._col(p.symbol)) for p in account.positions]
         reference = SessionReference(self.market, day, row, [(symbols[i], i) for i in picks] + held)
         orders = size_batch(
             day, routed, exits, account, reference, self.config.sizing, self.config.commission, facts=self.facts
@@ -93,9 +94,6 @@ class DayDecider:
             else:
                 self.rejected.update(v.code for v in decision.violations)
         return approved
-
-    def _col(self, symbol: str) -> int:
-        return self._cols[symbol]
 
     def _picks(self, t: int) -> list[int]:
         # the scan's choice: eligible entries of row t, by score descending then symbol, at most max_signals

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
@@ -135,10 +136,12 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
             reason = fill_order(order, session, cols[order.symbol], market, ledger, config, trades)
             if reason is not None:
                 unfilled[reason] += 1
-        for symbol in ledger.holdings:
-            i = cols[symbol]
-            if market.traded[row, i]:  # a suspended stock keeps its last price
-                ledger.mark(symbol, fen_price(market.close[row, i]))
+        held = list(ledger.holdings)
+        at = np.array([cols[s] for s in held], dtype=np.int64)
+        marks = zip(held, market.traded[row, at].tolist(), market.close[row, at].tolist(), strict=True)
+        for symbol, traded, close in marks:
+            if traded:  # a suspended stock keeps its last price
+                ledger.mark(symbol, fen_price(close))
         value = ledger.market_value
         total = ledger.cash + value
         equity.append(

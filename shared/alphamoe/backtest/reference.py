@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
+import numpy as np
+
 from alphamoe.backtest.market import BacktestMarket, fen_price
 from alphamoe.market.bands import NO_LIMIT_FEN
 from alphamoe.market.limits import NO_LIMIT_UP, PriceBand
@@ -21,9 +23,10 @@ class SessionReference(Mapping[str, ReferenceData]):
     """D's `ReferenceData` of the stocks in `columns` that trade on row `row`, each built on first access."""
 
     def __init__(self, market: BacktestMarket, day: date, row: int, columns: Iterable[tuple[str, int]]) -> None:
-        traded = market.traded[row]
+        asked = list(columns)
+        traded = market.traded[row, np.array([i for _, i in asked], dtype=np.int64)].tolist()
         self._market, self._day, self._row = market, day, row
-        self._cols = {s: i for s, i in columns if traded[i]}
+        self._cols = {s: i for (s, i), ok in zip(asked, traded, strict=True) if ok}
         self._built: dict[str, ReferenceData] = {}
 
     def __getitem__(self, symbol: str) -> ReferenceData:

@@ -93,22 +93,19 @@ class RiskContext:
 
     ceilings: tuple[Decimal, Decimal, Decimal] = field(init=False)  # stock, board, industry caps in CNY
     day_fees: DayFees = field(init=False)  # the day's fee rates, looked up once
+    book: Holdings = field(init=False)  # = holdings, typed as set (a plain slot: rules read it per order)
 
     def __post_init__(self) -> None:
         self.day_fees = day_fees(self.day, self.commission.rate, self.commission.minimum)
         if self.holdings is None:
             self.holdings = Holdings.of(self.account, self.facts)
+        self.book = self.holdings
         equity, limits = self.holdings.equity, self.limits
         self.ceilings = (
             equity * as_decimal(limits.max_position_weight),
             equity * as_decimal(limits.max_board_weight),
             equity * as_decimal(limits.max_industry_weight),
         )
-
-    @property
-    def book(self) -> Holdings:
-        assert self.holdings is not None  # set in __post_init__
-        return self.holdings
 
     def held(self, symbol: str) -> int:
         """Return shares held and not already promised to an approved sell."""

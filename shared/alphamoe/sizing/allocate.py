@@ -155,14 +155,15 @@ def _sells(
 ) -> list[_Draft]:
     out: list[_Draft] = []
     equity = book.equity
-    for position in sorted(account.positions, key=lambda p: p.symbol):
+    weights = [w for _, w in book.held] or [0.0] * len(account.positions)  # none when equity <= 0: no trims
+    for position, weight in sorted(zip(account.positions, weights, strict=True), key=lambda pw: pw[0].symbol):
         if position.symbol not in reference:  # absent from reference: suspended, cannot sell
             continue
         if position.symbol in exits:
             quantity = round_sell_quantity(position.symbol, position.sellable, position.quantity)
             why = f"strategy exit: sell {quantity} of {position.sellable} sellable ({position.quantity} held, T+1)"
         else:
-            quantity, why = _trim(position, equity, config)
+            quantity, why = _trim(position, equity, weight, config)
         if quantity <= 0:
             continue
         ref = reference[position.symbol]  # read only for an order: a lazy reference builds no more
@@ -187,15 +188,15 @@ def _sells(
     return out
 
 
-def _trim(position: Position, equity: Decimal, config: SizingConfig) -> tuple[int, str]:
-    # sell a holding that grew past its cap (plus the band) back to the cap, in valid lots, T+1 permitting
+def _trim(position: Position, equity: Decimal, weight: float, config: SizingConfig) -> tuple[int, str]:
+    # sell a holding that grew past its cap (plus the band) back to the cap, in valid lots, T+1 permitting;
+    # `weight` is the holding's value / equity from the batch's book
     if equity <= 0 or position.quantity == 0:
         return 0, ""
-    value = position.quantity * position.last_price
-    weight = float(value / equity)
     cap = config.max_position_weight
     if weight <= cap + config.trim_band:
         return 0, ""
+    value = position.quantity * position.last_price
     excess = value - _decimal(cap) * equity
     minimum, step = buy_lot(position.symbol)
     wanted = max(math.ceil(excess / position.last_price), minimum)
