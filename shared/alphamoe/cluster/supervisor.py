@@ -89,11 +89,11 @@ class LocalCluster:
             self.redis = LocalRedis(self.directory / "redis").start()
             self.redis_url = self.redis.url
         env = self._child_env()
-        python = [sys.executable, "-m", "alphamoe.cli"]
+        serve = [sys.executable, "-m", "alphamoe.functions.serve"]  # the container's lean entry point
         logs = self.directory / "logs"
         for name in self.functions:
             port = free_port()
-            child = Child(name, [*python, "serve", name, "--port", str(port)], logs / f"{name}.log")
+            child = Child(name, [*serve, name, "--port", str(port)], logs / f"{name}.log")
             child.url = f"http://127.0.0.1:{port}"
             self.children[name] = child
             child.spawn(env)
@@ -104,7 +104,16 @@ class LocalCluster:
         RedisBus.from_url(self.redis_url, self.settings.fabric).ensure_groups(
             (stream_of(t), name) for name, types in table.items() for t in types
         )
-        argv = [*python, "bridge", "--subscriptions", str(subscriptions), "--consumer", BRIDGE_CONSUMER]
+        argv = [
+            sys.executable,
+            "-m",
+            "alphamoe.cli",
+            "bridge",
+            "--subscriptions",
+            str(subscriptions),
+            "--consumer",
+            BRIDGE_CONSUMER,
+        ]
         self.children["bridge"] = Child("bridge", argv, logs / "bridge.log")
         self.children["bridge"].spawn(env)
         if self.schedule:

@@ -57,6 +57,9 @@ class StageFunction:
             self.fabric = RedisBus.from_url(settings.redis_url, settings.fabric)
             self.bus = self.fabric
         self.stage = build_stage(self.name, settings, secret=key)
+        warm = getattr(self.stage, "warm", None)
+        if callable(warm):  # e.g. scan's kernels: paid before readiness, so the first event is fast
+            warm()
         if hasattr(self.stage, "expire"):
             try:
                 self._expiry = asyncio.get_running_loop().create_task(self._expire_batches())

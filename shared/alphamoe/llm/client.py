@@ -16,11 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import httpx2
-import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict
 
 from alphamoe.errors import AlphamoeError
@@ -28,7 +25,11 @@ from alphamoe.llm.budget import Usage
 from alphamoe.llm.capabilities import ModelCapabilities, capabilities_of
 from alphamoe.llm.settings import LlmSettings
 
-Message = ChatCompletionMessageParam
+if TYPE_CHECKING:  # openai costs ~0.8 s to import: paid only when an LLM expert is configured
+    import openai
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+
+Message: TypeAlias = "ChatCompletionMessageParam"
 
 
 def system(text: str) -> Message:
@@ -126,6 +127,9 @@ class ChatClient:
         self._waiting_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="llm-call")
         self.on_usage = on_usage
+        import httpx2
+        import openai
+
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self._client = openai.OpenAI(
             base_url=settings.endpoint,
@@ -143,6 +147,8 @@ class ChatClient:
 
     def chat(self, messages: Sequence[Message]) -> ChatReply:
         """Return the model's answer to `messages`, or raise ChatFailedError after the allowed retries."""
+        import openai
+
         attempts: list[Attempt] = []
         for attempt in range(self.settings.max_retries + 1):
             self._acquire_slot()

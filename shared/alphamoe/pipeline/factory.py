@@ -7,15 +7,14 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
 from alphamoe.errors import ConfigurationError
-from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.barrier import BarrierStore, barrier_store
-from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.risk.state import TradingState
 from alphamoe.settings import Settings
 
 if TYPE_CHECKING:
     from alphamoe.pipeline.stages.execute import ExecuteStage
+    from alphamoe.pipeline.stages.market_data import MarketData
     from alphamoe.pipeline.stages.risk import RiskStage
     from alphamoe.pipeline.stages.route import RouteStage
     from alphamoe.pipeline.stages.scan import ScanStage
@@ -43,6 +42,14 @@ def _fixed_state(state: TradingState) -> TradingState:
     return state
 
 
+def open_market(settings: Settings) -> MarketData:
+    """Open the bar store (pandas, pyarrow: ~1 s of imports that the route function never needs)."""
+    from alphamoe.market.bars import BarStore
+    from alphamoe.pipeline.stages.market_data import MarketData
+
+    return MarketData(BarStore(settings.data))
+
+
 def _barrier(settings: Settings) -> BarrierStore:
     # Redis when the fabric has it: every replica of size/risk then sees the same batch.
     return barrier_store(settings.redis_url, ttl_s=settings.fabric.ttl_s)
@@ -59,7 +66,7 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
         from alphamoe.pipeline.stages.route import build_route_stage
 
         return build_route_stage(settings)
-    data = data or MarketData(BarStore(settings.data))
+    data = data or open_market(settings)
     accounts = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
     if name == "scan":
         from alphamoe.pipeline.stages.scan import ScanStage
@@ -95,6 +102,6 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
 
 def build_stages(settings: Settings, *, secret: bytes) -> Stages:
     """Wire all five stages in one process (the in-process run), sharing one market view."""
-    data = MarketData(BarStore(settings.data))
+    data = open_market(settings)
     built = {name: build_stage(name, settings, secret=secret, data=data) for name in STAGE_NAMES}
     return Stages(data=data, **built)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ same orders in any arrival order (DESIGN.md §4). It only proposes: risk decides
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -361,7 +360,7 @@ def _cap_groups(
             f"{kind} {g} capped: held {held.get(g, 0.0):.4f} + new {total[g]:.4f} > max_{kind}_weight {cap}; "
             f"new weights ×{scale:.4f}"
         )
-        out.append(dataclasses.replace(c, weight=c.weight * scale, notes=(*c.notes, note)))
+        out.append(_Candidate(c.routed, c.ref, c.kelly, c.weight * scale, (*c.notes, note)))
     return out
 
 

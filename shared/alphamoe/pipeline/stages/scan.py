@@ -22,6 +22,12 @@ class ScanStage:
     def __init__(self, data: MarketData, strategy: Strategy, *, lookback: int, max_signals: int = 200) -> None:
         self.data, self.strategy, self.lookback, self.max_signals = data, strategy, lookback, max_signals
 
+    def warm(self) -> None:
+        """Load the numba kernels (from the image's NUMBA_CACHE_DIR) before readiness, not at the open."""
+        from alphamoe.scan.warm import warm
+
+        warm()
+
     def handle(self, envelope: Envelope[Any]) -> Outputs:
         opened = expect(envelope, MarketOpen)
         previous = self.data.require_trading_day(opened.trading_day)
