@@ -57,7 +57,7 @@ def dead_letter_count(client: redis.Redis) -> int:
     return int(client.xlen(DLQ))
 
 
-def wait_quiet(client: redis.Redis, *, timeout_s: float = 120.0, poll_s: float = 0.05) -> float:
+def wait_quiet(client: redis.Redis, *, timeout_s: float = 120.0, poll_s: float = 0.02) -> float:
     """Wait until every group has read and acked everything (nothing in flight); return the seconds waited.
 
     Functions write their outputs before they answer and the bridge acks after the answer, so "no lag and
