@@ -3,6 +3,9 @@
 A run's record is its Redis run log (`alphamoe:run:<id>`) or an exported JSONL file of structured
 CloudEvents. Only the roots (events with no cause: market.open, market.close) are re-published; the
 functions derive everything else again, deterministically, so the orders equal the original run's.
+Each re-published root carries `replayof=<original run id>`, which every derived event keeps: the route
+function answers its LLM experts from the decision record for such events (a missing key abstains, no
+model is called), whatever the running cluster's settings.
 """
 
 from __future__ import annotations
@@ -56,6 +59,18 @@ def recorded(bus: RedisBus, run_id: str) -> list[dict[str, Any]]:
     return [codec.structured(fields) for fields in entries]
 
 
+def replay_roots(record: Sequence[dict[str, Any]], run_id: str) -> list[Envelope[Any]]:
+    """Return the record's roots rebuilt under `run_id`, each marked as a replay of its original run."""
+    roots: list[Envelope[Any]] = []
+    for document in record:
+        if document.get("causationid"):
+            continue
+        original = codec.from_structured(document)
+        replay_of = original.replay_of or original.run_id  # a replay of a replay still answers from the first
+        roots.append(build_event(original.payload, run_id=run_id, source=original.source, replay_of=replay_of))
+    return roots
+
+
 def replay(
     bus: RedisBus,
     record: Sequence[dict[str, Any]],
@@ -71,15 +86,14 @@ def replay(
     `speed` None replays as fast as possible, else the recorded gaps between roots are divided by it.
     """
     target = None if until is None else (until if until.startswith(PREFIX) else PREFIX + until)
-    roots = [d for d in record if not d.get("causationid")]
+    documents = [d for d in record if not d.get("causationid")]
     previous: datetime | None = None
-    for document in roots:
+    for document, root in zip(documents, replay_roots(documents, run_id), strict=True):
         when = _time(document)
         if speed and previous is not None and when is not None:
             time.sleep(max(0.0, (when - previous).total_seconds() / speed))
         previous = when or previous
-        original = codec.from_structured(document)
-        bus.publish(build_event(original.payload, run_id=run_id, source=original.source))
+        bus.publish(root)
         wait_quiet(bus.client, timeout_s=timeout_s)
         if target and any(e.type == target for e in bus.run_events(run_id)):
             break

@@ -1,15 +1,13 @@
-"""Decision store on a local folder: one JSON file per call and per routed signal.
+"""Decision store on an ObjectStore (a local folder or s3://bucket/prefix): one JSON object per record.
 
 Layout: calls/<key[:2]>/<key>.json · routes/<run_id>/<symbol>.json · spend/<YYYY-MM-DD>.json
-Files are written to a temporary name and renamed, so a reader never sees half a record.
+The ObjectStore publishes every write atomically, so a reader never sees half a record.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 from datetime import date
 from decimal import Decimal
@@ -17,6 +15,8 @@ from pathlib import Path
 
 from alphamoe.decisions.record import CallRecord, RouteTrail
 from alphamoe.errors import DataError
+from alphamoe.storage import ObjectNotFoundError, ObjectStore
+from alphamoe.storage.local import LocalStore
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
 MICRO = Decimal("0.000001")
@@ -28,67 +28,72 @@ def _safe(part: str, what: str) -> str:
     return part
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+class ObjectDecisionStore:
+    """Decisions as JSON objects in `store` (a folder is created on first write)."""
 
-
-class FolderDecisionStore:
-    """Decisions as JSON files under `root` (created on first write)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
         self._spend_lock = threading.Lock()
 
     @property
     def location(self) -> str:
-        return str(self.root)
+        return self.store.url
 
-    def _call_path(self, key: str) -> Path:
-        return self.root / "calls" / key[:2] / f"{_safe(key, 'call key')}.json"
+    def _read(self, key: str) -> bytes | None:
+        try:
+            return self.store.get_bytes(key)
+        except ObjectNotFoundError:
+            return None
+
+    @staticmethod
+    def _call_key(key: str) -> str:
+        return f"calls/{key[:2]}/{_safe(key, 'call key')}.json"
 
     def get_call(self, key: str) -> CallRecord | None:
-        path = self._call_path(key)
-        try:
-            return CallRecord.model_validate_json(path.read_bytes())
-        except FileNotFoundError:
-            return None
+        raw = self._read(self._call_key(key))
+        return CallRecord.model_validate_json(raw) if raw is not None else None
 
     def put_call(self, record: CallRecord) -> None:
-        _write(self._call_path(record.key), record.model_dump_json(indent=1))
+        self.store.put_bytes(self._call_key(record.key), record.model_dump_json(indent=1).encode("utf-8"))
 
-    def _route_path(self, run_id: str, symbol: str) -> Path:
-        return self.root / "routes" / _safe(run_id, "run id") / f"{_safe(symbol, 'symbol')}.json"
+    @staticmethod
+    def _route_key(run_id: str, symbol: str) -> str:
+        return f"routes/{_safe(run_id, 'run id')}/{_safe(symbol, 'symbol')}.json"
 
     def put_route(self, trail: RouteTrail) -> None:
-        _write(self._route_path(trail.run_id, trail.routed.signal.symbol), trail.model_dump_json(indent=1))
+        key = self._route_key(trail.run_id, trail.routed.signal.symbol)
+        self.store.put_bytes(key, trail.model_dump_json(indent=1).encode("utf-8"))
 
     def get_route(self, run_id: str, symbol: str) -> RouteTrail | None:
-        try:
-            return RouteTrail.model_validate_json(self._route_path(run_id, symbol).read_bytes())
-        except FileNotFoundError:
-            return None
+        raw = self._read(self._route_key(run_id, symbol))
+        return RouteTrail.model_validate_json(raw) if raw is not None else None
 
     def route_symbols(self, run_id: str) -> list[str]:
-        folder = self.root / "routes" / _safe(run_id, "run id")
-        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+        prefix = f"routes/{_safe(run_id, 'run id')}/"
+        return sorted(k[len(prefix) : -len(".json")] for k in self.store.list(prefix) if k.endswith(".json"))
 
-    def _spend_path(self, day: date) -> Path:
-        return self.root / "spend" / f"{day.isoformat()}.json"
+    @staticmethod
+    def _spend_key(day: date) -> str:
+        return f"spend/{day.isoformat()}.json"
 
     def add_spend(self, day: date, tokens: int, cost: Decimal) -> None:
-        # one process's threads serialise here; separate processes sharing a folder may race (use Redis then)
+        # one process's threads serialise here; separate processes sharing a store may race (use Redis then)
         with self._spend_lock:
             spent_tokens, spent_cost = self.spend(day)
             total = {"tokens": spent_tokens + tokens, "cost_cny": str((spent_cost + cost).quantize(MICRO))}
-            _write(self._spend_path(day), json.dumps(total))
+            self.store.put_bytes(self._spend_key(day), json.dumps(total).encode("utf-8"))
 
     def spend(self, day: date) -> tuple[int, Decimal]:
-        try:
-            data = json.loads(self._spend_path(day).read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        raw = self._read(self._spend_key(day))
+        if raw is None:
             return 0, Decimal(0)
+        data = json.loads(raw)
         return int(data["tokens"]), Decimal(data["cost_cny"])
+
+
+class FolderDecisionStore(ObjectDecisionStore):
+    """Decisions as JSON files under the local folder `root`."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(LocalStore(root))
+        self.root = root

@@ -1,4 +1,4 @@
-"""The decision store contract and how to open one from ALPHAMOE_DECISIONS (a folder or a redis:// URL)."""
+"""The decision store contract and how to open one from ALPHAMOE_DECISIONS (a folder, s3:// or redis:// URL)."""
 
 from __future__ import annotations
 
@@ -34,12 +34,17 @@ class DecisionStore(Protocol):
 
 
 def open_store(location: str | Path) -> DecisionStore:
-    """Return the store at `location`: Redis for redis://, rediss:// and unix:// URLs, else a folder."""
+    """Return the store at `location`: Redis for redis://, rediss:// and unix:// URLs, else an ObjectStore
+    (s3://bucket/prefix, or a local folder)."""
     text = str(location)
     if text.startswith(REDIS_SCHEMES):
         from alphamoe.decisions.redis_store import RedisDecisionStore
 
         return RedisDecisionStore(text)
-    from alphamoe.decisions.folder import FolderDecisionStore
+    from alphamoe.decisions.folder import FolderDecisionStore, ObjectDecisionStore
+    from alphamoe.storage import is_s3_url
+    from alphamoe.storage import open_store as open_objects
 
+    if is_s3_url(location):
+        return ObjectDecisionStore(open_objects(text))
     return FolderDecisionStore(Path(text).expanduser())

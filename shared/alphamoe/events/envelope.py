@@ -1,8 +1,10 @@
 """CloudEvent envelope helpers on `cloudevents` 2.x: build, parse and validate, HTTP binary mode.
 
 Every alphamoe event carries the extensions `tradingday` (YYYY-MM-DD) and `runid`, and a derived event
-keeps its cause's id in `causationid`. Event ids are UUIDv5 of (run, type, payload), so a replayed run
-produces the same ids and idempotent consumers recognise it.
+keeps its cause's id in `causationid`. A replayed run's events carry `replayof` (the original run id), which
+derived events keep, so the route function answers LLM calls from the decision record only. Event ids
+are UUIDv5 of (run, type, payload), so a rerun under the same run id produces the same ids and idempotent
+consumers recognise it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Envelope(Generic[P]):
     run_id: str
     causation_id: str | None
     payload: P
+    replay_of: str | None = None
+    """The recorded run this event replays (CloudEvent extension `replayof`): LLM experts answer from the record."""
 
     def to_cloudevent(self) -> CloudEvent:
         attributes: dict[str, Any] = {
@@ -51,6 +55,8 @@ class Envelope(Generic[P]):
         }
         if self.causation_id:
             attributes["causationid"] = self.causation_id
+        if self.replay_of:
+            attributes["replayof"] = self.replay_of
         return CloudEvent(attributes=attributes, data=self.payload.model_dump(mode="json"))
 
 
@@ -66,6 +72,7 @@ def build_event(
     run_id: str,
     source: str,
     causation_id: str | None = None,
+    replay_of: str | None = None,
 ) -> Envelope[P]:
     """Wrap a payload into an envelope; the trading day comes from the payload itself."""
     return Envelope(
@@ -76,6 +83,7 @@ def build_event(
         run_id=run_id,
         causation_id=causation_id,
         payload=payload,
+        replay_of=replay_of,
     )
 
 
@@ -133,6 +141,7 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
             field="data.trading_day",
         )
     causation = attributes.get("causationid")
+    replay_of = attributes.get("replayof")
     return Envelope(
         id=str(attributes["id"]),
         type=event_type,
@@ -141,6 +150,7 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
         run_id=str(attributes["runid"]),
         causation_id=str(causation) if causation else None,
         payload=payload,
+        replay_of=str(replay_of) if replay_of else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Read the dated evidence files once and answer point-in-time questions about them."""
+"""Read the dated evidence files once (a local folder or s3://bucket/prefix) and answer point-in-time questions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 from alphamoe.errors import DataError
 from alphamoe.evidence.items import SHANGHAI, EvidenceItem, EvidenceKind
+from alphamoe.storage import ObjectStore, open_store
+from alphamoe.storage.location import local_folder
 
 FILES = {EvidenceKind.FUNDAMENTAL: "fundamentals", EvidenceKind.NEWS: "news"}
 DECISION_TIME = time(9, 0)
@@ -27,22 +29,23 @@ def decision_cutoff(day: date) -> datetime:
     return datetime.combine(day, DECISION_TIME, tzinfo=SHANGHAI)
 
 
-def _rows(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
-    if path.suffix == ".parquet":
+def _rows(where: str, data: bytes) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Yield (position, row) of one evidence object; `where` names it in errors and ends with its suffix."""
+    if where.endswith(".parquet"):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        for i, row in enumerate(pq.read_table(path).to_pylist(), start=1):
+        for i, row in enumerate(pq.read_table(pa.BufferReader(data)).to_pylist(), start=1):
             if isinstance(row.get("fields"), str):
                 row["fields"] = json.loads(row["fields"])
-            yield f"{path}: row {i}", row
+            yield f"{where}: row {i}", row
         return
-    with path.open(encoding="utf-8") as handle:
-        for i, line in enumerate(handle, start=1):
-            if line.strip():
-                try:
-                    yield f"{path}:{i}", json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{i} is not JSON: {exc.msg}") from None
+    for i, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                yield f"{where}:{i}", json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{where}:{i} is not JSON: {exc.msg}") from None
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -63,21 +66,28 @@ class EvidenceStore:
             self._times[key] = [it.published_at for it in bucket]
 
     @classmethod
-    def load(cls, folder: Path) -> EvidenceStore:
-        """Read fundamentals.* and news.* (.jsonl or .parquet) from `folder`; a missing file is no evidence."""
-        if not folder.is_dir():
+    def load(cls, location: Path | str | ObjectStore) -> EvidenceStore:
+        """Read fundamentals.* and news.* (.jsonl or .parquet) from a folder or s3://bucket/prefix.
+
+        A missing file is no evidence; a missing folder, or an S3 prefix with none of the files, is an error.
+        """
+        folder = local_folder(location) if not isinstance(location, ObjectStore) else None
+        if folder is not None and not folder.is_dir():
             raise DataError(f"evidence folder {folder} does not exist (ALPHAMOE_EVIDENCE)")
+        store = open_store(location)
+        names = [(kind, f"{stem}{suffix}") for kind, stem in FILES.items() for suffix in (".jsonl", ".parquet")]
+        present = [(kind, name) for kind, name in names if store.exists(name)]
+        if folder is None and not present:
+            expected = ", ".join(name for _, name in names)
+            raise DataError(f"no evidence at {store.url} (ALPHAMOE_EVIDENCE): expected one of {expected}")
         items: list[EvidenceItem] = []
-        for kind, stem in FILES.items():
-            for suffix in (".jsonl", ".parquet"):
-                path = folder / f"{stem}{suffix}"
-                if not path.is_file():
-                    continue
-                for where, row in _rows(path):
-                    try:
-                        items.append(EvidenceItem.model_validate({"kind": kind, **_clean(row)}))
-                    except ValidationError as exc:
-                        raise DataError(f"{where}: not an evidence item: {exc.errors()[0]['msg']}") from None
+        for kind, name in present:
+            source = str(folder / name) if folder is not None else f"{store.url.rstrip('/')}/{name}"
+            for where, row in _rows(source, store.get_bytes(name)):
+                try:
+                    items.append(EvidenceItem.model_validate({"kind": kind, **_clean(row)}))
+                except ValidationError as exc:
+                    raise DataError(f"{where}: not an evidence item: {exc.errors()[0]['msg']}") from None
         return cls(items)
 
     def __len__(self) -> int:

@@ -7,10 +7,11 @@ ALPHAMOE_LLM_TIMEOUT_S, …) and ALPHAMOE_DECISIONS / ALPHAMOE_EVIDENCE. `Settin
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alphamoe.storage.location import DataLocation
 
 DEEPSEEK_URL = "https://api.deepseek.com"
 
@@ -43,12 +44,13 @@ class LlmSettings(BaseSettings):
     decisions: str | None = Field(
         None,
         validation_alias=AliasChoices("ALPHAMOE_DECISIONS", "decisions"),
-        description="decision record: a folder or a redis:// URL (ALPHAMOE_DECISIONS); default <runs>/decisions",
+        description="decision record: a folder, s3://bucket/prefix or redis:// URL (ALPHAMOE_DECISIONS); "
+        "default <runs>/decisions",
     )
-    evidence: Path | None = Field(
+    evidence: DataLocation | None = Field(
         None,
         validation_alias=AliasChoices("ALPHAMOE_EVIDENCE", "evidence"),
-        description="folder of fundamentals.jsonl, news.jsonl (or .parquet): alphamoe.evidence (ALPHAMOE_EVIDENCE)",
+        description="folder or s3://bucket/prefix of fundamentals.jsonl, news.jsonl (or .parquet) (ALPHAMOE_EVIDENCE)",
     )
 
     @property
@@ -69,3 +71,8 @@ class LlmSettings(BaseSettings):
 def replaying(settings: LlmSettings, *, allow_live: bool = False) -> LlmSettings:
     """Return the same settings with replay on: decisions come from the record, missing ones abstain."""
     return settings.model_copy(update={"replay": True, "allow_live": allow_live or settings.allow_live})
+
+
+def record_only(settings: LlmSettings) -> LlmSettings:
+    """Return the same settings answering from the decision record only: no model call, even with allow_live."""
+    return settings.model_copy(update={"replay": True, "allow_live": False})

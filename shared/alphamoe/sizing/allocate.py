@@ -216,8 +216,8 @@ def _candidates(
     equity: Decimal,
     facts: MarketFacts,
 ) -> list[_Candidate]:
-    # (f*, raw weight, held weight, capped weight) per stock; the notes and the reference are made only
-    # for the `max_orders` kept, as a scan can confirm hundreds of signals a day
+    # (signal, f*, raw weight, held weight, capped weight) per stock; the notes and the reference are made
+    # only for the `max_orders` kept, as a scan can confirm hundreds of signals a day
     best: dict[str, tuple[SignalRouted, float, float, float, float]] = {}
     blocked = facts.delisting | facts.locked_limit_up
     for r in sorted(routed, key=lambda r: (r.signal.symbol, r.signal.signal_id)):

@@ -20,5 +20,7 @@ def expect(envelope: Envelope[Any], model: type[P]) -> P:
 
 
 def derive(cause: Envelope[Any], payload: Payload, stage: str) -> Envelope[Any]:
-    """Build an output event of `stage` caused by `cause` (same run, causation id kept)."""
-    return build_event(payload, run_id=cause.run_id, source=f"/alphamoe/{stage}", causation_id=cause.id)
+    """Build an output event of `stage` caused by `cause` (same run, causation id and replayed run kept)."""
+    return build_event(
+        payload, run_id=cause.run_id, source=f"/alphamoe/{stage}", causation_id=cause.id, replay_of=cause.replay_of
+    )
