@@ -30,8 +30,10 @@ typecheck: $(BIN)/.dev
 test: lint typecheck  ## install the dev tools, check, run every test
 	$(BIN)/pytest -q
 
-bench: $(BIN)/.installed  ## cold and warm `alphamoe run` against plain VectorBT (benchmarks/)
-	$(BIN)/python benchmarks/bench_run.py
+BENCHES := scan run data risk route fabric rto backtest
+
+bench: $(BIN)/.dev  ## every benchmark in benchmarks/, each beside its baseline; results in benchmarks/results/
+	for b in $(BENCHES); do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

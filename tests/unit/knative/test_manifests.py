@@ -85,6 +85,8 @@ def test_manifest_when_validated_offline_then_matches_its_schema(where: str, doc
 
 
 def test_crd_validation_when_field_misspelt_then_fails() -> None:
+    if not SCHEMAS.exists():
+        pytest.skip(f"{SCHEMAS} absent")
     [service] = [d for _, d in DOCUMENTS if d["kind"] == "Service" and d["metadata"]["name"] == "alphamoe-scan"]
     broken = copy.deepcopy(service)
     broken["spec"]["template"]["spec"]["containerConcurency"] = 1
