@@ -87,7 +87,7 @@ def _sections(report: EndOfDayReport) -> list[str]:
                     c.run_id or "",
                     c.trigger,
                     f"{c.scheduled_at:%H:%M}",
-                    f"{c.decided_at:%H:%M:%S}",
+                    f"{c.decided_at.astimezone(c.scheduled_at.tzinfo):%H:%M:%S}",  # the tick's zone, not UTC
                     c.note,
                 ]
                 for c in report.clock
