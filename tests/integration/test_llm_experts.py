@@ -32,23 +32,11 @@ from alphamoe.types import Verdict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.deepseek_standin import DeepSeekStandin, StandinConfig, write_sample_evidence
+from support.features import HEALTHY
 
 pytestmark = pytest.mark.integration
 DAY = date(2024, 5, 6)
-FEATURES = {
-    "ret_1d": 0.021,
-    "ret_5d": 0.048,
-    "ret_20d": 0.124,
-    "ma5_over_ma20": 0.031,
-    "close_over_ma20": 0.04,
-    "breakout_margin": 0.012,
-    "volume_ratio": 1.6,
-    "amount_20d": 350_000_000.0,
-    "volatility_20d": 0.021,
-    "rsi_14": 66.0,
-    "limit_up_count_5d": 0.0,
-    "gap_open": 0.004,
-}
+FEATURES = HEALTHY
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from alphamoe.broker.protocol import BrokerOrder, Fill, SubmitOrder
-from alphamoe.types import OrderStatus, Side, Symbol
+from alphamoe.types import OrderStatus
 
 log = logging.getLogger("alphamoe.broker.orders")
 
@@ -47,18 +46,9 @@ def can_move(current: OrderStatus, new: OrderStatus) -> bool:
     return new in TRANSITIONS[current]
 
 
-class OrderRecord(BaseModel):
-    """One journaled order: written NEW before it is sent, then merged with every broker report."""
+class OrderRecord(SubmitOrder):
+    """One journaled order: the command sent (written NEW before it is sent), merged with every broker report."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    client_order_id: str
-    order_id: str
-    account_id: str
-    trading_day: date
-    symbol: Symbol
-    side: Side
-    quantity: int = Field(gt=0)
-    limit_price: Decimal = Field(gt=0)
     status: OrderStatus = OrderStatus.NEW
     filled_quantity: int = Field(0, ge=0)
     average_price: Decimal | None = None
@@ -73,18 +63,7 @@ class OrderRecord(BaseModel):
 
     @classmethod
     def new(cls, order: SubmitOrder, *, broker: str, approval: str) -> OrderRecord:
-        return cls(
-            client_order_id=order.client_order_id,
-            order_id=order.order_id,
-            account_id=order.account_id,
-            trading_day=order.trading_day,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            limit_price=order.limit_price,
-            broker=broker,
-            approval=approval,
-        )
+        return cls(**dict(order), broker=broker, approval=approval)
 
     @property
     def terminal(self) -> bool:
@@ -92,16 +71,7 @@ class OrderRecord(BaseModel):
 
     def command(self) -> SubmitOrder:
         """Return the SubmitOrder this record stands for (to send it after a crash before the send)."""
-        return SubmitOrder(
-            client_order_id=self.client_order_id,
-            order_id=self.order_id,
-            account_id=self.account_id,
-            trading_day=self.trading_day,
-            symbol=self.symbol,
-            side=self.side,
-            quantity=self.quantity,
-            limit_price=self.limit_price,
-        )
+        return SubmitOrder(**{name: getattr(self, name) for name in SubmitOrder.model_fields})
 
     def with_changes(self, **changes: object) -> OrderRecord:
         # validated copy: records are never mutated

@@ -133,16 +133,8 @@ class ExecutionService:
             raise
         order = approved.order
         desk = self.desk(order.trading_day)
-        command = SubmitOrder(
-            client_order_id=client_order_id(order.order_id),
-            order_id=order.order_id,
-            account_id=order.account_id,
-            trading_day=order.trading_day,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            limit_price=order.limit_price,
-        )
+        terms = order.model_dump(include=SubmitOrder.model_fields.keys() - {"client_order_id"})
+        command = SubmitOrder(client_order_id=client_order_id(order.order_id), **terms)
         changes = desk.submit(command, approved.signature)
         return events(envelope, [*self._drain_others(order.trading_day), *changes])
 
