@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,6 +25,8 @@ from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus
 
 log = logging.getLogger("alphamoe.broker.desk")
+OnTerminal = Callable[[OrderRecord], object]
+"""Called with an order's record as it turns terminal, before the journal keeps it (see `OrderDesk._keep`)."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,18 @@ class DeskConfig:
 class OrderDesk:
     """Journaled order flow for (account, day) over one broker; callbacks may come from any thread."""
 
-    def __init__(self, broker: Broker, journal: Journal, day: date, config: DeskConfig | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        journal: Journal,
+        day: date,
+        config: DeskConfig | None = None,
+        *,
+        on_terminal: OnTerminal | None = None,
+    ) -> None:
         self.broker, self.journal, self.day = broker, journal, day
         self.config = config or DeskConfig()
+        self.on_terminal = on_terminal
         self.session = BrokerSession(broker, self._reconcile_now, backoff=self.config.backoff)
         self.last: Reconciliation | None = None
         self.unknown: dict[str, BrokerOrder] = {}
@@ -60,15 +72,16 @@ class OrderDesk:
             self.session.ensure_ready(self.config.wait_s)
 
     # -- commands ----------------------------------------------------------------------------------
-    def submit(self, order: SubmitOrder, approval: str) -> list[Change]:
+    def submit(self, order: SubmitOrder, approval: str, *, run_id: str = "") -> list[Change]:
         """Journal then send one approved order; an order already journaled is never sent again.
 
         A replay of the same approved order (a redelivery, or a captured approval sent again) is parked
-        and changes nothing; the same order id with other terms raises ApprovalError.
+        and changes nothing; the same order id with other terms raises ApprovalError. `run_id` is the run
+        risk approved it in, kept on the record so its reservation can be found after a restart.
         """
         with self._lock:
             self.ensure_ready()
-            record = OrderRecord.new(order, broker=self.broker.name, approval=approval).with_changes(
+            record = OrderRecord.new(order, broker=self.broker.name, approval=approval, run_id=run_id).with_changes(
                 session_id=self.broker.session_id
             )
             if not self.journal.claim(record):
@@ -184,6 +197,11 @@ class OrderDesk:
     def _keep(self, before: OrderRecord, result: Merge) -> None:
         if result.illegal:
             self.illegal.append(result.illegal)
+        if self.on_terminal is not None and result.record.terminal and not before.terminal:
+            # before the journal write: a crash in between leaves the journal open, so reconciliation after
+            # the restart turns it terminal and calls again (the callee is idempotent); a failure here
+            # (JournalUnavailableError) leaves the report unjournaled, to be merged again on the next reconcile
+            self.on_terminal(result.record)
         if result.record != before:
             self.journal.put(result.record)
         self._pending.extend(result.changes)

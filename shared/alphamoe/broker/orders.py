@@ -59,11 +59,12 @@ class OrderRecord(SubmitOrder):
     broker_order_id: str = ""
     session_id: str = Field("", description="broker session the order was sent in")
     approval: str = Field("", description="the approval signature execute verified")
+    run_id: str = Field("", description="the run risk approved the order in: its reservation scope")
     announced: bool = Field(False, description="order.submitted was emitted (once per order)")
 
     @classmethod
-    def new(cls, order: SubmitOrder, *, broker: str, approval: str) -> OrderRecord:
-        return cls(**dict(order), broker=broker, approval=approval)
+    def new(cls, order: SubmitOrder, *, broker: str, approval: str, run_id: str = "") -> OrderRecord:
+        return cls(**dict(order), broker=broker, approval=approval, run_id=run_id)
 
     @property
     def terminal(self) -> bool:

@@ -13,16 +13,20 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import redis
+
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.ids import client_order_id
 from alphamoe.broker.journal import Journal, JournalUnavailableError
-from alphamoe.broker.orders import Change, ChangeKind
+from alphamoe.broker.orders import Change, ChangeKind, OrderRecord
 from alphamoe.broker.protocol import Broker, SubmitOrder
 from alphamoe.errors import ApprovalError
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import OrderApproved, OrderCancelled, OrderFailed, OrderFilled, OrderSubmitted, Payload
 from alphamoe.portfolio import AccountState
 from alphamoe.risk.approval import verify
+from alphamoe.risk.engine import scope_of
+from alphamoe.risk.reservations import ReservationBook
 
 log = logging.getLogger("alphamoe.execute")
 BrokerFactory = Callable[[date], Broker]
@@ -42,8 +46,10 @@ class ExecutionService:
         desk: DeskConfig | None = None,
         reconcile_every_s: float | None = None,
         today: Callable[[], date] | None = None,
+        reservations: ReservationBook | None = None,
     ) -> None:
         self.journal, self.brokers, self.secret = journal, brokers, secret
+        self.reservations = reservations  # risk's book: an order that ends frees its working-order claim
         self._today = today  # a live broker: open today's session at start, so readiness means connected
         self._desk_config = desk or DeskConfig()
         self._reconcile_every_s = reconcile_every_s
@@ -57,7 +63,8 @@ class ExecutionService:
     def desk(self, day: date) -> OrderDesk:
         """Return the day's order desk, connecting and reconciling it the first time."""
         if day not in self._desks:
-            desk = OrderDesk(self.brokers(day), self.journal, day, self._desk_config)
+            on_terminal = self.release if self.reservations is not None else None
+            desk = OrderDesk(self.brokers(day), self.journal, day, self._desk_config, on_terminal=on_terminal)
             self._desks[day] = desk
             desk.start()
             if self._reconcile_every_s is not None:
@@ -135,8 +142,32 @@ class ExecutionService:
         desk = self.desk(order.trading_day)
         terms = order.model_dump(include=SubmitOrder.model_fields.keys() - {"client_order_id"})
         command = SubmitOrder(client_order_id=client_order_id(order.order_id), **terms)
-        changes = desk.submit(command, approved.signature)
+        changes = desk.submit(command, approved.signature, run_id=envelope.run_id)
         return events(envelope, [*self._drain_others(order.trading_day), *changes])
+
+    def release(self, record: OrderRecord) -> bool:
+        """Free in risk's book what an order that has ended no longer holds; True if this call freed it.
+
+        The desk calls this once per record turning terminal (filled, cancelled or expired, rejected), from
+        a report or from reconciliation after a restart; `ReservationBook.release` frees an order id at
+        most once per scope (atomically in Redis, so across replicas), so a duplicate report or a
+        redelivered event changes nothing. What it frees is the working-order count (ACTIVE) only. The
+        cash, per-stock/board/industry and T+1 claims stay booked for the day, on purpose: risk measures
+        them against the account at the open, so a filled order consumed them for the day; and an unfilled
+        remainder may still fill after its cancel (the state machine accepts that late trade), while the
+        buy claim's fees are not divisible by share. Keeping them can only make risk refuse, never approve
+        more than the day's cash or weights allow. A record without a run id (journaled before it was kept)
+        is looked up in the run-less scope, where release frees only an id booked there.
+        """
+        assert self.reservations is not None, "release needs risk's reservation book"
+        scope = scope_of(record.account_id, record.trading_day, record.run_id)
+        try:
+            freed = self.reservations.release(scope, record.order_id)
+        except redis.RedisError as exc:
+            # the same outage as the journal's: the report is not journaled and is merged again on reconcile
+            raise JournalUnavailableError(f"risk reservations unreachable releasing {record.order_id}: {exc}") from exc
+        log.debug("order %s %s: working-order reservation %s", record.order_id, record.status, freed)
+        return freed
 
     def close_day(self, envelope: Envelope[Any], day: date) -> tuple[AccountState, list[Envelope[Any]]]:
         """End the day at the broker: open orders expire; return the account at the close and the events."""

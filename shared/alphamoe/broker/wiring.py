@@ -12,6 +12,7 @@ from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
 from alphamoe.broker.protocol import Broker
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.fees import CommissionSchedule
+from alphamoe.risk.reservations import RedisReservations
 
 
 def journal_for(redis_url: str | None, account_id: str) -> Journal:
@@ -53,10 +54,17 @@ def broker_factory(settings: BrokerSettings, account_id: str, commission: Commis
 def execute_options(
     settings: BrokerSettings, redis_url: str | None, account_id: str, commission: CommissionSchedule
 ) -> dict[str, Any]:
-    """Keyword arguments of ExecuteStage for these settings."""
+    """Keyword arguments of ExecuteStage for these settings.
+
+    With Redis, execute shares risk's reservation book (same keys as `risk.wiring.risk_stores`) over the
+    journal's connection, to free an ended order's working-order claim. Without Redis there is no shared
+    book: risk's memory book belongs to its stage, and nothing is released.
+    """
     live = settings.adapter != "paper"
+    journal = journal_for(redis_url, account_id)
     return {
-        "journal": journal_for(redis_url, account_id),
+        "journal": journal,
+        "reservations": RedisReservations(journal.client) if isinstance(journal, RedisJournal) else None,
         "brokers": broker_factory(settings, account_id, commission),
         "desk": DeskConfig(wait_s=settings.wait_s),
         "reconcile_every_s": settings.reconcile_interval_s if live else None,

@@ -18,13 +18,15 @@ from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.stages.common import Outputs, expect
 from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.portfolio import AccountState
+from alphamoe.risk.reservations import ReservationBook
 
 
 class ExecuteStage:
     """order.approved → order.submitted / filled / cancelled / failed; market.close → expire, snapshot.
 
     Only orders whose approval HMAC verifies reach the broker (DESIGN.md §5); anything else is parked in
-    the journal and refused. Each trading day has an order desk: journal first, then the broker.
+    the journal and refused. Each trading day has an order desk: journal first, then the broker. With
+    risk's `reservations`, an order that ends frees its working-order claim (ExecutionService.release).
     """
 
     name = "execute"
@@ -41,6 +43,7 @@ class ExecuteStage:
         desk: DeskConfig | None = None,
         reconcile_every_s: float | None = None,
         today: Callable[[], date] | None = None,
+        reservations: ReservationBook | None = None,
     ) -> None:
         self.data, self.accounts, self.secret, self.commission = data, accounts, secret, commission
         self.service = ExecutionService(
@@ -50,6 +53,7 @@ class ExecuteStage:
             desk=desk,
             reconcile_every_s=reconcile_every_s,
             today=today,
+            reservations=reservations,
         )
         self.journal = self.service.journal
         self.closed: dict[date, AccountState] = {}
