@@ -17,6 +17,7 @@ from datetime import date
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
@@ -39,6 +40,15 @@ BACKTEST_SECRET = b"alphamoe-backtest"  # approvals are signed as live; the key 
 _board_of = cache(board_of)  # a pure function of the code, asked for every signal of every session
 
 
+def candidate_mask(market: BacktestMarket, signals: StrategySignals) -> npt.NDArray[np.bool_]:
+    """Return where row t holds a scan candidate: an entry with a score, on a stock eligible on session t+1."""
+    with np.errstate(invalid="ignore"):
+        candidates = signals.entries & np.isfinite(signals.score)
+    candidates[:-1] &= market.eligible[1:]
+    candidates[-1] = False
+    return candidates
+
+
 @dataclass
 class DayDecider:
     """The live size and risk code over precomputed signals; one instance per backtest run."""
@@ -58,10 +68,7 @@ class DayDecider:
         self.facts = MarketFacts(industries=self.industries)
         self.days = [pd.Timestamp(d).date() for d in self.market.panel.dates]
         self._cols = {s: i for i, s in enumerate(self.market.panel.symbols)}
-        with np.errstate(invalid="ignore"):
-            self.candidates = self.signals.entries & np.isfinite(self.signals.score)
-        self.candidates[:-1] &= self.market.eligible[1:]  # row t: may be bought on session t+1
-        self.candidates[-1] = False
+        self.candidates = candidate_mask(self.market, self.signals)
 
     def decide(self, row: int, account: AccountState) -> list[OrderProposed]:
         """Return the approved orders of session `row` (sells first, then buys by order id), as risk ordered them."""

@@ -32,6 +32,7 @@ from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import BarStore, Panel
 from alphamoe.market.fees import trade_fees
 from alphamoe.market.lots import round_buy_quantity, round_sell_quantity
+from alphamoe.sizing.allocate import ratio
 from alphamoe.strategy.base import Strategy, StrategySignals
 from alphamoe.types import Side
 
@@ -149,7 +150,7 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
                 day=session.day,
                 equity=float(total),
                 cash=float(ledger.cash),
-                exposure=float(value / total) if total > 0 else 0.0,
+                exposure=ratio(value, total) if total > 0 else 0.0,
             )
         )
         if progress is not None:

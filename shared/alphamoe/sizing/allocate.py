@@ -61,9 +61,7 @@ class _Book:
         market_value = account.market_value
         equity = account.cash + market_value  # `AccountState.equity`, without summing the positions twice
         held = (
-            tuple((p.symbol, float(p.last_price * p.quantity / equity)) for p in account.positions)
-            if equity > 0
-            else ()
+            tuple((p.symbol, ratio(p.last_price * p.quantity, equity)) for p in account.positions) if equity > 0 else ()
         )
         return cls(positions, equity, market_value, held)
 
@@ -229,7 +227,7 @@ def _candidates(
         f_star = kelly_fraction(r.signal.p_win, r.signal.payoff)
         raw = f_star * config.kelly_fraction * r.confidence
         held = book.positions.get(symbol)
-        held_weight = float(held.last_price * held.quantity / equity) if held is not None else 0.0
+        held_weight = ratio(held.last_price * held.quantity, equity) if held is not None else 0.0
         room = max(config.max_position_weight - held_weight, 0.0)
         weight = min(raw, room)
         if weight <= 0.0:
@@ -280,7 +278,7 @@ def _buys(
     candidates = _cap_groups(candidates, book, "board", _board, config.max_board_weight)
     candidates = _cap_groups(candidates, book, "industry", facts.industry, config.max_industry_weight)
     candidates = [c for c in candidates if c.weight > 0.0]
-    exposure = float(book.market_value / equity)
+    exposure = ratio(book.market_value, equity)
     ceiling = min(config.max_total_weight, 1.0 - config.cash_reserve)
     room = max(ceiling - exposure, 0.0)
     total = math.fsum(c.weight for c in candidates)
@@ -295,7 +293,7 @@ def _buys(
         weight = c.weight * scale
         symbol = c.symbol
         limit = buy_limit_price(c.ref, config.limit_buffer)
-        target = (_decimal(weight) * equity).quantize(Decimal("0.01"))
+        target = target_cny(weight, equity)
         spend = min(target, cash_left)
         quantity = round_buy_quantity(symbol, int(spend / limit)) if spend > 0 else 0
         fees = _buy_fees(symbol, quantity, limit, day, commission)
@@ -370,3 +368,15 @@ def _buy_fees(symbol: str, quantity: int, limit: Decimal, day: date, schedule: C
 
 def _decimal(value: float) -> Decimal:
     return Decimal(repr(value))
+
+
+def ratio(amount: Decimal, equity: Decimal) -> float:
+    """Return amount / equity as the float division of whole fen: one IEEE operation, so the compiled
+    backtest (`backtest.compiled`), which holds money in fen, computes the very same weight."""
+    return float(amount * 100) / float(equity * 100)
+
+
+def target_cny(weight: float, equity: Decimal) -> Decimal:
+    """Return the CNY a weight of equity buys: weight × equity in fen as one float product, rounded down
+    to the fen (never more than the weight asks; the same float operation as the compiled backtest)."""
+    return Decimal(math.floor(weight * float(equity * 100))).scaleb(-2)

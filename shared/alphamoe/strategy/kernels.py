@@ -19,24 +19,17 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import numba
 import numpy as np
 
+from alphamoe.jit import jit
 from alphamoe.market.bars import BoolArray, FloatArray, Panel
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # feature order of `trend_breakout_kernel`'s feature block; TrendBreakout.FEATURE_KEYS names them
 N_FEATURES = 12
 MIN_SCORE_VOLATILITY = 0.005
-
-
-def _jit(fn: F) -> F:
-    return cast(F, numba.njit(cache=True, nogil=True)(fn))
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,7 @@ def kernel_inputs(panel: Panel) -> KernelInputs:
     return inputs
 
 
-@_jit
+@jit
 def adjustment_factor_kernel(close: Any, prev_close: Any, traded: Any) -> Any:
     """Return `Panel.adjustment_factor()`: f_t = f_{t−1} · last close / prev_close_t on traded rows."""
     rows, cols = close.shape
@@ -98,7 +91,7 @@ def adjustment_factor_kernel(close: Any, prev_close: Any, traded: Any) -> Any:
     return factor
 
 
-@_jit
+@jit
 def _fold_sum(x: Any, t: int, window: int) -> float:
     # x[t] + x[t−1] + … + x[t−window+1], in that order (NaN before the window fills or on any NaN)
     if t < window - 1 or t < 0:
@@ -109,7 +102,7 @@ def _fold_sum(x: Any, t: int, window: int) -> float:
     return float(acc)
 
 
-@_jit
+@jit
 def _fold_max(x: Any, t: int, window: int) -> float:
     # np.maximum fold: any NaN in the window gives NaN
     if t < window - 1 or t < 0:
@@ -122,12 +115,12 @@ def _fold_max(x: Any, t: int, window: int) -> float:
     return float(acc)
 
 
-@_jit
+@jit
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else np.nan
 
 
-@_jit
+@jit
 def _log(x: float) -> float:
     # np.log: −inf at 0, NaN below (math.log raises)
     if x > 0:
@@ -135,19 +128,19 @@ def _log(x: float) -> float:
     return -np.inf if x == 0 else np.nan
 
 
-@_jit
+@jit
 def _pct(close: Any, t: int, periods: int) -> float:
     if t < periods:
         return np.nan
     return float(close[t] / close[t - periods] - 1.0)
 
 
-@_jit
+@jit
 def _volume_ratio(volume: Any, t: int, window: int) -> float:
     return _ratio(volume[t], _fold_sum(volume, t - 1, window) / window)
 
 
-@_jit
+@jit
 def _breaks_out(close: Any, high: Any, t: int, window: int) -> bool:
     # close > max(high of rows t−window … t−1) ⟺ every high is finite and below the close; stops early
     if t < window:
@@ -158,7 +151,7 @@ def _breaks_out(close: Any, high: Any, t: int, window: int) -> bool:
     return True
 
 
-@_jit
+@jit
 def _rsi(gain: Any, loss: Any, t: int, window: int) -> float:
     g = _fold_sum(gain, t, window) / window
     lo = _fold_sum(loss, t, window) / window
@@ -168,7 +161,7 @@ def _rsi(gain: Any, loss: Any, t: int, window: int) -> float:
     return np.nan if np.isnan(total) else 50.0
 
 
-@_jit
+@jit
 def _volatility(ret: Any, ret_sq: Any, t: int, window: int) -> float:
     # sample std from the first two moments, as indicators.rolling_std
     mean = _fold_sum(ret, t, window) / window
@@ -177,7 +170,7 @@ def _volatility(ret: Any, ret_sq: Any, t: int, window: int) -> float:
     return float(np.sqrt(variance))
 
 
-@_jit
+@jit
 def _series(
     i: int, open_: Any, high: Any, close: Any, volume: Any, amount: Any, factor: Any, limit_hit: Any, s: Any
 ) -> None:
@@ -199,7 +192,7 @@ def _series(
         s[7, t] = np.nan if np.isnan(change) else max(-change, 0.0)
 
 
-@_jit
+@jit
 def _features(out: Any, row: int, t: int, i: int, open_: Any, prev_close: Any, s: Any) -> None:
     c = s[0, t]
     ma20 = _fold_sum(s[0], t, 20) / 20
@@ -217,7 +210,7 @@ def _features(out: Any, row: int, t: int, i: int, open_: Any, prev_close: Any, s
     out[11, row, i] = _ratio(open_[t, i], prev_close[t, i]) - 1.0
 
 
-@_jit
+@jit
 def trend_breakout_kernel(
     open_: Any,
     high: Any,
@@ -286,7 +279,7 @@ def trend_breakout_kernel(
     return entries, exits, score, features
 
 
-@_jit
+@jit
 def simulate_trades_kernel(entries: Any, exits: Any, open_: Any, factor: Any, traded: Any, fee_rate: float) -> Any:
     """Return closed round trips (column, entry fill row, exit fill row, return) of a long-only strategy.
 
@@ -337,7 +330,7 @@ def simulate_trades_kernel(entries: Any, exits: Any, open_: Any, factor: Any, tr
     return out_col[:n], out_entry[:n], out_exit[:n], out_ret[:n]
 
 
-@_jit
+@jit
 def position_exits_kernel(entries: Any, exit_rule: Any, traded: Any, max_holding_days: int) -> Any:
     """Return exits of a strategy's own long/flat path: on a traded row while a position is open, when the
     exit rule holds or `max_holding_days` sessions have passed since the entry signal (column-major)."""

@@ -1,0 +1,120 @@
+"""The compiled session loop: for each session, decide (scan picks → size → risk), match, mark, record.
+
+`backtest.engine.simulate` with `DayDecider.decide` is the same loop over the live Python objects; this
+one keeps the account as arrays in fen and calls the compiled transcriptions of size, risk and matching,
+so ten years of the whole market run in about a second. `tests/unit/backtest/test_compiled_engine.py`
+checks both give the same trades, equity and rejections.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alphamoe.backtest.compiled.matching import CASH, FILLED, FROZEN, match_order
+from alphamoe.backtest.compiled.risk import risk_session
+from alphamoe.backtest.compiled.sizing import size_session
+from alphamoe.backtest.compiled.terms import Array, ColumnTerms, FeeTerms, RiskTerms, SizingTerms
+from alphamoe.jit import jit
+
+TRADE_FIELDS = ("row", "col", "buy", "quantity", "price", "fees")
+EQUITY_FIELDS = ("equity", "cash", "value")
+
+
+@jit
+def run_rows(
+    lo: int,
+    hi: int,
+    book: Array,  # ([cash, frozen], fen)
+    qty: Array,
+    sellable: Array,
+    last: Array,
+    market: tuple[Array, ...],  # (open, high, low, up, down, volume, traded)
+    close: Array,
+    prev_close: Array,
+    st: Array,
+    candidates: Array,
+    score: Array,
+    exits: Array,
+    kelly_table: Array,  # (per row t: the Kelly table a decision at t reads)
+    p_win: Array,  # (tables × columns)
+    payoff: Array,
+    s: SizingTerms,
+    r: RiskTerms,
+    cols: ColumnTerms,
+    fees: FeeTerms,
+    volume_cap: float,
+    rejected: Array,
+    unfilled: Array,
+    trades: Array,  # (capacity × TRADE_FIELDS)
+    n_trades: int,
+    equity: Array,  # (rows × EQUITY_FIELDS)
+) -> tuple[Array, int]:
+    """Run sessions lo … hi−1 on the account arrays (updated in place); return the trade buffer and its length."""
+    n = len(qty)
+    traded = market[6]
+    width = n + s.max_orders
+    out_col = np.empty(width, dtype=np.int64)
+    out_buy = np.empty(width, dtype=np.bool_)
+    out_qty = np.empty(width, dtype=np.int64)
+    out_limit = np.empty(width, dtype=np.int64)
+    approved = np.empty(width, dtype=np.int64)
+    exiting = np.zeros(n, dtype=np.bool_)
+    filled = np.zeros(n, dtype=np.int64)
+    bought = np.zeros(n, dtype=np.int64)
+    trade = np.zeros(3, dtype=np.int64)
+    for row in range(lo, hi):
+        book[FROZEN] = 0
+        sellable[:] = qty  # Ledger.opening: every share held yesterday settles (T+1)
+        t = row - 1
+        if t >= 0:
+            held = cols.by_rank[qty[cols.by_rank] > 0]
+            any_exit = False
+            for c in held:
+                exiting[c] = exits[t, c]
+                any_exit = any_exit or exiting[c]
+            found = np.flatnonzero(candidates[t])
+            picks = found[np.argsort(-score[t, found], kind="mergesort")][: s.max_signals]
+            if len(picks) or any_exit:  # DayDecider.decide: nothing to decide without either
+                k = kelly_table[t]
+                n_orders = size_session(
+                    row, book[CASH], qty, sellable, last, held, exiting, picks, p_win[k], payoff[k],
+                    traded[row], prev_close[row], market[4][row], market[3][row], s, cols, fees,
+                    out_col, out_buy, out_qty, out_limit,
+                )  # fmt: skip
+                n_approved = 0
+                if n_orders:
+                    n_approved = risk_session(
+                        row, n_orders, out_col, out_buy, out_qty, out_limit, book[CASH], qty, sellable,
+                        last, held, traded[row], st[row], market[4][row], market[3][row], r, cols, fees,
+                        approved, rejected,
+                    )  # fmt: skip
+                if n_trades + n_approved > len(trades):
+                    grown = np.zeros((2 * len(trades) + n_approved, trades.shape[1]), dtype=np.int64)
+                    grown[:n_trades] = trades[:n_trades]
+                    trades = grown
+                for j in range(n_approved):
+                    k = approved[j]
+                    c = out_col[k]
+                    reason = match_order(
+                        row, c, out_buy[k], out_qty[k], out_limit[k], market, volume_cap, book, qty, sellable,
+                        last, filled, bought, cols, fees, trade,
+                    )  # fmt: skip
+                    if reason != FILLED:
+                        unfilled[reason] += 1
+                        continue
+                    trades[n_trades, 0], trades[n_trades, 1], trades[n_trades, 2] = row, c, out_buy[k]
+                    trades[n_trades, 3], trades[n_trades, 4], trades[n_trades, 5] = trade[0], trade[1], trade[2]
+                    n_trades += 1
+                for j in range(n_approved):  # reset what this session touched
+                    filled[out_col[approved[j]]] = 0
+                    bought[out_col[approved[j]]] = 0
+            for c in held:
+                exiting[c] = False
+        value = 0
+        for c in range(n):  # mark at the close; a suspended stock keeps its last price
+            if qty[c] > 0:
+                if traded[row, c]:
+                    last[c] = close[row, c]
+                value += qty[c] * last[c]
+        equity[row, 0], equity[row, 1], equity[row, 2] = book[CASH] + value, book[CASH], value
+    return trades, n_trades
