@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from alphamoe.backtest.bt_engine import run_backtrader
+from alphamoe.backtest.compiled.engine import simulate_compiled
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.engine import Prepared, prepare, simulate
 from alphamoe.backtest.result import BacktestResult
@@ -38,7 +39,8 @@ def _fills(result: BacktestResult) -> list[tuple[object, ...]]:
 
 
 def _assert_parity(prepared: Prepared) -> tuple[BacktestResult, BacktestResult]:
-    ours, theirs = simulate(prepared), run_backtrader(prepared)
+    ours, theirs = simulate_compiled(prepared), run_backtrader(prepared)
+    assert ours.trades == simulate(prepared).trades  # the default engine is the live-code loop, compiled
     a, b = _fills(ours), _fills(theirs)
     first = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     assert a == b, f"fills differ from #{first}: ours {a[first : first + 3]} vs backtrader {b[first : first + 3]}"

@@ -88,7 +88,7 @@ def prepare_panel(
     t0 = time.perf_counter()
     market = build_market(panel, first_row, min_listing_days=config.min_listing_days)
     t1 = time.perf_counter()
-    signals = strategy.signals(panel)
+    signals = strategy.decisions(panel)
     t2 = time.perf_counter()
     kelly = kelly_schedule(
         panel,

@@ -117,5 +117,14 @@ class Strategy(ABC):
             features={key: values[-1] for key, values in full.features.items()},
         )
 
+    def decisions(self, panel: Panel) -> StrategySignals:
+        """Return what a backtest decides on: every row's entries and exits, and the score on entry rows.
+
+        No features (a backtest reads none) and the score may be NaN off entry rows, so a strategy can
+        skip storing T×N features; entries, exits and entry-row scores must equal `signals` (tested).
+        """
+        full = self.signals(panel)
+        return StrategySignals(entries=full.entries, exits=full.exits, score=full.score, features={})
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"

@@ -230,18 +230,22 @@ def trend_breakout_kernel(
     min_volume_ratio: float,
     max_holding_days: int,
     first_feature_row: int,
+    entry_scores: bool,
 ) -> tuple[Any, Any, Any, Any]:
     """Return (entries, exits, score, features) of TrendBreakout (trend_breakout.py states the rules).
 
     entries/exits cover every row; score (F×N) and features (12×F×N) cover rows ≥ `first_feature_row`
-    only (F = T − first_feature_row): the scan asks for the last row, a backtest for all.
+    only (F = T − first_feature_row): the scan asks for the last row, a research run for all. With
+    `entry_scores` the score is T×N instead, computed on every entry row (NaN elsewhere), and features
+    are kept only from `first_feature_row`: what a backtest reads, without storing 12 T×N features.
     """
     rows, cols = close.shape
     n_feature_rows = rows - first_feature_row
     entries = np.zeros((cols, rows), dtype=np.bool_).T  # column-major, like the inputs
     exits = np.zeros((cols, rows), dtype=np.bool_).T
-    score = np.full((cols, n_feature_rows), np.nan).T
+    score = np.full((cols, rows if entry_scores else n_feature_rows), np.nan).T
     features = np.full((N_FEATURES, cols, n_feature_rows), np.nan).transpose(0, 2, 1)
+    scratch = np.full((N_FEATURES, 1, cols), np.nan)  # one row's features, for an entry's score
     s = np.empty((9, rows))  # one stock's series: adjusted close, high, volume; amount; returns; gains …
     for i in range(cols):  # one stock at a time, its windows read from contiguous series
         _series(i, open_, high, close, volume, amount, factor, limit_hit, s)
@@ -271,12 +275,21 @@ def trend_breakout_kernel(
             if t >= first_feature_row:
                 row = t - first_feature_row
                 _features(features, row, t, i, open_, prev_close, s)
-                sigma = features[8, row, i]
-                if not sigma >= MIN_SCORE_VOLATILITY:  # np.fmax: NaN volatility takes the floor
-                    sigma = MIN_SCORE_VOLATILITY
-                margins = features[5, row, i] / sigma + features[3, row, i] / sigma
-                score[row, i] = margins + _log(features[6, row, i])
+                score[t if entry_scores else row, i] = _score(features, row, i)
+            elif entry_scores and entries[t, i]:
+                _features(scratch, 0, t, i, open_, prev_close, s)
+                score[t, i] = _score(scratch, 0, i)
     return entries, exits, score, features
+
+
+@jit
+def _score(features: Any, row: int, i: int) -> float:
+    # breakout margin and MA5/MA20 in units of the stock's volatility, plus the log volume ratio
+    sigma = features[8, row, i]
+    if not sigma >= MIN_SCORE_VOLATILITY:  # np.fmax: NaN volatility takes the floor
+        sigma = MIN_SCORE_VOLATILITY
+    margins = features[5, row, i] / sigma + features[3, row, i] / sigma
+    return float(margins + _log(features[6, row, i]))
 
 
 @jit

@@ -97,7 +97,11 @@ class TrendBreakout(Strategy):
             features={key: values[-1] for key, values in zip(FEATURE_KEYS, features, strict=True)},
         )
 
-    def _run(self, panel: Panel, *, first_feature_row: int) -> tuple[np.ndarray, ...]:
+    def decisions(self, panel: Panel) -> StrategySignals:
+        entries, exits, score, _ = self._run(panel, first_feature_row=len(panel.dates), entry_scores=True)
+        return StrategySignals(entries=entries, exits=exits, score=score, features={})
+
+    def _run(self, panel: Panel, *, first_feature_row: int, entry_scores: bool = False) -> tuple[np.ndarray, ...]:
         from alphamoe.strategy.kernels import kernel_inputs, trend_breakout_kernel
 
         p = self.params
@@ -122,5 +126,6 @@ class TrendBreakout(Strategy):
             float(p.min_volume_ratio),
             p.max_holding_days,
             first_feature_row,
+            entry_scores,
         )
         return out

@@ -24,7 +24,7 @@ def _run(*args: str) -> tuple[int, str]:
         (["--strategy", "moonshot"], ["unknown strategy 'moonshot'", "trend_breakout"]),
         (["--params", '{"breakout_window": "wide"}'], ["breakout_window", "Valid parameters", "fast_ma"]),
         (["--params", '{"no_such": 1}'], ["no_such", "Valid parameters"]),
-        (["--engine", "zipline"], ["unknown engine 'zipline'", "vectorbt, backtrader"]),
+        (["--engine", "zipline"], ["unknown engine 'zipline'", "vectorbt, reference, backtrader"]),
         (["--universe", "600000.SH,999999.SH"], ["999999.SH", "e.g."]),
         (["--universe", "ABC"], ["'ABC' is not an A-share code"]),
     ],

@@ -136,6 +136,17 @@ def test_latest_when_computed_for_the_last_row_only_then_equals_the_full_signals
         np.testing.assert_array_equal(latest.features[key], full.features[key][-1])
 
 
+def test_decisions_when_backtest_asks_then_entries_exits_and_entry_scores_equal_the_full_signals(panel: Panel) -> None:
+    strategy = TrendBreakout()
+    full, decided = strategy.signals(panel), strategy.decisions(panel)
+
+    assert full.entries.any() and decided.features == {}
+    np.testing.assert_array_equal(decided.entries, full.entries)
+    np.testing.assert_array_equal(decided.exits, full.exits)
+    np.testing.assert_array_equal(decided.score[full.entries], full.score[full.entries])
+    assert np.isnan(decided.score[~full.entries]).all()  # no score is computed off entry rows
+
+
 def test_kernel_inputs_when_panel_is_c_ordered_then_column_major_copies_with_equal_values(synthetic: Panel) -> None:
     k = kernel_inputs(synthetic)
 
