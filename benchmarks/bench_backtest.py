@@ -4,10 +4,13 @@ Each measurement runs in a fresh child process (`--child NAME`), which reports i
 (`resource.getrusage(RUSAGE_SELF).ru_maxrss`). The market is the deterministic synthetic generator over
 ten years (2016–2025, seed 7), generated once and cached under `.alphamoe/bench-backtest-market`.
 
-- alphamoe: `backtest.engine.prepare` (load the panel, the strategy's signals once, point-in-time Kelly
-  statistics) then `simulate` (the session loop with T+1, lots, sealed limits, suspensions, dated fees,
-  the live `size_batch` and `RiskEngine`); "warm" reruns signals, statistics and the loop in the same
-  process with the panel in memory (as VectorBT's warm call has its arrays).
+- alphamoe: `backtest.engine.prepare` (load the panel, the strategy's decisions once, point-in-time Kelly
+  statistics) then `compiled.engine.simulate_compiled` (the session loop with T+1, lots, sealed limits,
+  suspensions, dated fees, the live `size_batch` and `RiskEngine` transcribed to numba over fen arrays);
+  "warm" reruns decisions, statistics and the loop in the same process with the panel in memory (as
+  VectorBT's warm call has its arrays).
+- reference: the same, with `engine.simulate` (the loop over the live Python size/risk objects), timed
+  once; its trades' digest must equal alphamoe's (the table says "same trades").
 - vectorbt: the same signals, then plain `Portfolio.from_signals` (rules off: next-open fills, a flat
   fee, no lots/limits/T+1 accounting, one portfolio per column); first call (numba compile) and warm.
 - backtrader: the same decisions through Backtrader with the A-share broker, one stock per run for a
@@ -16,7 +19,7 @@ ten years (2016–2025, seed 7), generated once and cached under `.alphamoe/benc
 CPU seconds are printed beside wall seconds: on a shared 2-core machine the wall clock mostly measures
 the neighbours.
 
-    python benchmarks/bench_backtest.py [--data DIR] [--sample 8] [--only alphamoe,vectorbt,backtrader]
+    python benchmarks/bench_backtest.py [--data DIR] [--sample 8] [--only alphamoe,reference,vectorbt,backtrader]
 """
 
 from __future__ import annotations
@@ -41,24 +44,32 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child_alphamoe(data: Path, sample: int) -> dict[str, Any]:
+def _digest(trades: list[Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(t.model_dump_json() for t in trades).encode()).hexdigest()[:16]
+
+
+def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True) -> dict[str, Any]:
     t0 = time.perf_counter()
+    from alphamoe.backtest.compiled.engine import simulate_compiled
     from alphamoe.backtest.config import BacktestConfig
     from alphamoe.backtest.engine import prepare, simulate
     from alphamoe.backtest.kelly import kelly_schedule
     from alphamoe.market.bars import BarStore
     from alphamoe.strategy.trend_breakout import TrendBreakout
 
+    run = simulate_compiled if compiled else simulate
     imported = time.perf_counter()
     config, strategy = BacktestConfig(warmup=0), TrendBreakout()
     cpu = time.process_time()
     prepared = prepare(BarStore(data), START, END, strategy, config)
-    result = simulate(prepared)
+    result = run(prepared)
     first = {**result.timings, "cpu_s": time.process_time() - cpu}
     # warm: the panel stays in memory (as VectorBT's arrays do); signals, statistics and the loop run again
     cpu, start = time.process_time(), time.perf_counter()
     panel = prepared.market.panel
-    prepared.signals = strategy.signals(panel)
+    prepared.signals = strategy.decisions(panel)
     signalled = time.perf_counter()
     prepared.kelly = kelly_schedule(
         panel,
@@ -70,12 +81,12 @@ def _child_alphamoe(data: Path, sample: int) -> dict[str, Any]:
     )
     stats = time.perf_counter()
     prepared.timings = {}
-    again = simulate(prepared)
+    again = run(prepared) if compiled else result  # the live-object loop is timed once: it is the slow one
     warm = {
         "signals_s": signalled - start,
         "stats_s": stats - signalled,
         "loop_s": again.timings["loop_s"],
-        "total_s": time.perf_counter() - start,
+        "total_s": time.perf_counter() - start + (0.0 if compiled else result.timings["loop_s"]),
         "cpu_s": time.process_time() - cpu,
     }
     assert again.trades == result.trades, "a warm rerun must give the same trades"
@@ -84,12 +95,17 @@ def _child_alphamoe(data: Path, sample: int) -> dict[str, Any]:
         "first": {**first, "total_s": sum(v for k, v in result.timings.items())},
         "warm": warm,
         "fills": result.metrics.fills,
+        "digest": _digest(result.trades),
         "cagr": result.metrics.cagr,
         "stocks": result.universe,
         "sessions": result.sessions,
         "unfilled": result.unfilled,
         "peak_mb": _peak_mb(),
     }
+
+
+def _child_reference(data: Path, sample: int) -> dict[str, Any]:
+    return _child_alphamoe(data, sample, compiled=False)
 
 
 def _child_vectorbt(data: Path, sample: int) -> dict[str, Any]:
@@ -172,7 +188,12 @@ def _child_backtrader(data: Path, sample: int) -> dict[str, Any]:
     }
 
 
-CHILDREN = {"alphamoe": _child_alphamoe, "vectorbt": _child_vectorbt, "backtrader": _child_backtrader}
+CHILDREN = {
+    "alphamoe": _child_alphamoe,
+    "reference": _child_reference,
+    "vectorbt": _child_vectorbt,
+    "backtrader": _child_backtrader,
+}
 
 
 def _spawn(name: str, data: Path, sample: int) -> dict[str, Any]:
@@ -225,7 +246,7 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {k: v for k, v in previous.items() if k not in only}
     with Progress() as progress:
         task = progress.add_task("benchmarks", total=len(only))
-        for name in ("vectorbt", "alphamoe", "backtrader"):
+        for name in ("vectorbt", "alphamoe", "reference", "backtrader"):
             if name not in only:
                 continue
             progress.update(task, description=name)
@@ -266,7 +287,7 @@ def main() -> None:
         f"{vb['peak_mb']:,.0f}",
     )
     table.add_row(
-        "alphamoe engine",
+        "alphamoe engine (compiled session loop)",
         "on: T+1, lots, sealed limits, suspensions, dated fees, live size+risk",
         f"{ours['import_s']:.2f}",
         f"{f['load_s']:.2f}",
@@ -280,6 +301,24 @@ def main() -> None:
         f"{ours['fills']:,}",
         f"{ours['peak_mb']:,.0f}",
     )
+    ref = results.get("reference")
+    if ref is not None:
+        rf = ref["first"]
+        same = "same trades" if ref["digest"] == ours["digest"] else "TRADES DIFFER"
+        table.add_row(
+            f"alphamoe, live Python size/risk objects (--engine reference; {same})",
+            "on (the same rules, uncompiled)",
+            f"{ref['import_s']:.2f}",
+            f"{rf['load_s']:.2f}",
+            f"{rf.get('market_s', 0.0):.2f}",
+            f"{rf['signals_s']:.2f}",
+            f"{rf['stats_s']:.2f}",
+            f"{rf['loop_s']:.2f}",
+            f"{ref['import_s'] + rf['total_s']:.2f} (CPU {rf['cpu_s']:.1f})",
+            f"{ref['warm']['total_s']:.2f} (loop {rf['loop_s']:.1f})",
+            f"{ref['fills']:,}",
+            f"{ref['peak_mb']:,.0f}",
+        )
     table.add_row(
         f"Backtrader, A-share broker, per stock (mean of {len(bt['sample'])}, × {bt['stocks']:,} extrapolated)",
         "on",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from alphamoe.errors import DataError
 from alphamoe.types import Board, Exchange
@@ -78,3 +79,12 @@ def is_stock(symbol: str) -> bool:
     except DataError:
         return False
     return True
+
+
+@lru_cache(maxsize=16384)
+def board_key(symbol: str) -> str:
+    """Return the board a symbol counts against (board caps, board Kelly prior); 'other' for a code on no board."""
+    try:
+        return board_of(symbol).value
+    except DataError:
+        return "other"

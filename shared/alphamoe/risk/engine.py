@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected, RuleViolation
+from alphamoe.market.boards import board_key
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState
@@ -23,7 +24,7 @@ from alphamoe.risk.reservations import (
     ReservationBook,
     claims_for,
 )
-from alphamoe.risk.rules import RULES, RULES_BY_SIDE, ZERO, RiskContext, board_key, notional
+from alphamoe.risk.rules import RULES, RULES_BY_SIDE, ZERO, RiskContext, notional
 from alphamoe.risk.state import TradingState, TradingStatus, stricter
 from alphamoe.risk.switch import TradingSwitch
 from alphamoe.types import Side

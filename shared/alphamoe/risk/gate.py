@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from alphamoe.events.payloads import OrderProposed
+from alphamoe.market.boards import board_key
 from alphamoe.market.ticks import tick_size
 from alphamoe.risk.facts import MarketFacts
-from alphamoe.risk.rules import ZERO, RiskContext, board_key, buy_lot_of, check_lot_size, check_t_plus_one
+from alphamoe.risk.rules import ZERO, RiskContext, buy_lot_of, check_lot_size, check_t_plus_one
 from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
 

@@ -18,7 +18,8 @@ from typing import NamedTuple, Protocol
 import redis
 
 from alphamoe.events.payloads import OrderProposed
-from alphamoe.risk.rules import RiskContext, as_decimal, board_key, notional
+from alphamoe.market.boards import board_key
+from alphamoe.risk.rules import RiskContext, as_decimal, notional
 from alphamoe.types import Side
 
 DAY_TTL = 3 * 24 * 3600  # a day's ledger outlives the day, for audit and replays of the same run

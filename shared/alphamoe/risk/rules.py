@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from alphamoe.errors import DataError
 from alphamoe.events.payloads import OrderProposed, RuleViolation
-from alphamoe.market.boards import board_of
+from alphamoe.market.boards import board_key
 from alphamoe.market.fees import CommissionSchedule, DayFees, day_fees
 from alphamoe.market.lots import buy_lot, buy_quantity_error, sell_quantity_error
 from alphamoe.market.reference import ReferenceData
@@ -27,15 +27,6 @@ from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
 
 ZERO = Decimal("0")
-
-
-@lru_cache(maxsize=16384)
-def board_key(symbol: str) -> str:
-    """Return the board a symbol counts against for the board cap ('other' for a code on no board)."""
-    try:
-        return board_of(symbol).value
-    except DataError:
-        return "other"
 
 
 @dataclass(frozen=True, slots=True)

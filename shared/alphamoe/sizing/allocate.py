@@ -14,13 +14,13 @@ from decimal import Decimal
 from functools import cache
 
 from alphamoe.events.payloads import OrderProposed, SignalRouted
+from alphamoe.market.boards import board_key
 from alphamoe.market.fees import CommissionSchedule, trade_fees
 from alphamoe.market.lots import buy_lot, round_buy_quantity, round_sell_quantity
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import round_half_up
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.risk.facts import MarketFacts
-from alphamoe.risk.rules import board_key
 from alphamoe.sizing.config import SizingConfig
 from alphamoe.sizing.kelly import kelly_fraction
 from alphamoe.types import Side, Verdict

@@ -9,12 +9,18 @@ and the backtest, not here. Costs are `fee_rate` per side. `closed_trades_vector
 simulation through VectorBT itself: the reference the kernel is tested against (VectorBT takes ~3 s to
 import and ~8 s to compile in a cold process, which the scan cannot afford).
 
-Per stock i with n_i closed trades, w_i wins (return > 0), l_i losses (return < 0):
-  p_i = (w_i + k·p_U) / (n_i + k)                     Beta prior on p: k pseudo-trades at the universe rate
-  b_i = (n_i·b̂_i + k·b_U) / (n_i + k)                  b̂_i = mean win / mean |loss| of stock i
-where p_U, b_U are the same ratios over every closed trade in the panel (`math.fsum`, so column order
-never changes a bit). Guards: b̂_i = b_U when stock i has no win or no loss; p_U = 0.5 when the
-universe has no closed trade, and b_U = 1 when it has no win or no loss (the ratio is undefined).
+Two levels of Beta prior (empirical Bayes), stock → its board → the universe. Per board g with n_g closed
+trades, w_g wins (return > 0):
+  p_g = (w_g + k·p_U) / (n_g + k)                     k pseudo-trades at the universe rate
+  b_g = (n_g·b̂_g + k·b_U) / (n_g + k)                  b̂_g = mean win / mean |loss| of board g
+and per stock i on board g with n_i trades, w_i wins:
+  p_i = (w_i + k·p_g) / (n_i + k)                     k pseudo-trades at its board's shrunk rate
+  b_i = (n_i·b̂_i + k·b_g) / (n_i + k)
+where p_U, b_U are the same ratios over every closed trade in the panel. A stock with few trades leans on
+its board (STAR and ChiNext ±20% days pay differently from the main board's ±10%), a thin board on the
+universe. Sums use `math.fsum`, so trade order never changes a bit. Guards: b̂ = the level above when a
+stock or board has no win or no loss; p_U = 0.5 when the universe has no closed trade, and b_U = 1 when
+it has no win or no loss (the ratio is undefined).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphamoe.market.bars import BoolArray, FloatArray, Panel, _ffill
+from alphamoe.market.boards import board_key
 from alphamoe.strategy.base import LatestSignals, StrategySignals
 
 Int64Array = npt.NDArray[np.int64]
@@ -58,6 +65,8 @@ class KellyStats:
     universe_p_win: float
     universe_payoff: float
     prior_strength: float
+    prior_p_win: FloatArray  # per column: the board's shrunk p each stock leans on
+    prior_payoff: FloatArray
 
 
 def next_session_orders(signal: BoolArray, traded: BoolArray) -> BoolArray:
@@ -116,7 +125,7 @@ def closed_trades_vectorbt(
 def kelly_stats(
     trades: ClosedTrades, symbols: tuple[str, ...], *, prior_strength: float = DEFAULT_PRIOR_STRENGTH
 ) -> KellyStats:
-    """Return p and b per symbol (column of the trades), shrunk toward the universe (module docstring)."""
+    """Return p and b per symbol (column of the trades), shrunk toward its board, the board toward the universe."""
     if prior_strength < 0:
         raise ValueError(f"prior_strength must be >= 0, was {prior_strength}")
     n_cols, k = len(symbols), float(prior_strength)
@@ -127,16 +136,23 @@ def kelly_stats(
     sum_win = np.bincount(trades.column[won], weights=trades.ret[won], minlength=n_cols)
     sum_loss = np.bincount(trades.column[lost], weights=-trades.ret[lost], minlength=n_cols)
 
-    total, total_wins, total_losses = len(trades.ret), int(won.sum()), int(lost.sum())
-    p_u = total_wins / total if total else NEUTRAL_P_WIN
-    b_u = NEUTRAL_PAYOFF
-    if total_wins and total_losses:
-        b_u = (math.fsum(trades.ret[won]) / total_wins) / (math.fsum(-trades.ret[lost]) / total_losses)
+    total = len(trades.ret)
+    p_u = int(won.sum()) / total if total else NEUTRAL_P_WIN
+    b_u = _payoff(trades.ret, NEUTRAL_PAYOFF)
+    names = sorted({board_key(s) for s in symbols})
+    board = np.array([names.index(board_key(s)) for s in symbols], dtype=np.int64).reshape(-1)
+    p_board, b_board = np.empty(len(names)), np.empty(len(names))
+    on_board = board[trades.column]
+    for g in range(len(names)):
+        returns = trades.ret[on_board == g]
+        b_board[g] = _shrink(len(returns), _payoff(returns, b_u), k, b_u, weighted=True)
+        p_board[g] = _shrink(len(returns), int((returns > 0).sum()), k, p_u, weighted=False)
+    prior_p, prior_b = p_board[board], b_board[board]
     with np.errstate(invalid="ignore", divide="ignore"):
-        own_b = np.where((w > 0) & (losses > 0), (sum_win / w) / (sum_loss / losses), b_u)
+        own_b = np.where((w > 0) & (losses > 0), (sum_win / w) / (sum_loss / losses), prior_b)
         weight = n + k
-        p = np.where(weight > 0, (w + k * p_u) / weight, p_u)
-        b = np.where(weight > 0, (n * own_b + k * b_u) / weight, b_u)
+        p = np.where(weight > 0, (w + k * prior_p) / weight, prior_p)
+        b = np.where(weight > 0, (n * own_b + k * prior_b) / weight, prior_b)
     return KellyStats(
         symbols=symbols,
         p_win=p.astype(np.float64),
@@ -146,7 +162,25 @@ def kelly_stats(
         universe_p_win=float(p_u),
         universe_payoff=float(b_u),
         prior_strength=k,
+        prior_p_win=prior_p.astype(np.float64),
+        prior_payoff=prior_b.astype(np.float64),
     )
+
+
+def _payoff(returns: FloatArray, fallback: float) -> float:
+    # mean win / mean |loss| of these trades (fsum: order-free), or `fallback` without a win or a loss
+    wins, losses = returns[returns > 0], returns[returns < 0]
+    if not len(wins) or not len(losses):
+        return fallback
+    return (math.fsum(wins) / len(wins)) / (math.fsum(-losses) / len(losses))
+
+
+def _shrink(n: int, own: float, k: float, prior: float, *, weighted: bool) -> float:
+    # the Beta-prior blend of `n` observations with k pseudo-observations at `prior`: `own` is the count
+    # of wins (weighted=False) or the level's own mean ratio (weighted=True, counted n times)
+    if n + k <= 0:
+        return prior
+    return ((n * own if weighted else own) + k * prior) / (n + k)
 
 
 def strategy_stats(

@@ -90,6 +90,23 @@ def test_kelly_stats_when_trades_given_then_shrinks_toward_universe_by_hand() ->
     np.testing.assert_allclose(stats.payoff, [2.7, 2.4, 2.4])
 
 
+def test_kelly_stats_when_boards_differ_then_a_thin_stock_leans_on_its_board_by_hand() -> None:
+    # main board: 1 win of 0.10, 3 losses of 0.05; STAR: 3 wins of 0.20, 1 loss of 0.10 → p_U = 1/2,
+    # b_U = mean win (0.10 + 3·0.20)/4 = 0.175 / mean loss (3·0.05 + 0.10)/4 = 0.0625 = 2.8
+    trades = _trades({0: [0.10, -0.05, -0.05, -0.05], 1: [0.20, 0.20, 0.20, -0.10]})
+    symbols = ("600000.SH", "688001.SH", "600001.SH", "688002.SH")
+
+    stats = kelly_stats(trades, symbols, prior_strength=4)
+
+    # boards: main p = (1 + 4·0.5)/8 = 0.375, b = (4·(0.10/0.05) + 4·2.8)/8 = 2.4; STAR p = (3 + 2)/8 = 0.625,
+    # b = (4·(0.20/0.10) + 4·2.8)/8 = 2.4: the stocks without a trade take their own board's figures
+    np.testing.assert_allclose(stats.prior_p_win, [0.375, 0.625, 0.375, 0.625])
+    np.testing.assert_allclose(stats.p_win[2:], [0.375, 0.625])
+    np.testing.assert_allclose(stats.payoff[2:], [2.4, 2.4])
+    # a stock with trades: p = (w + k·p_board)/(n + k) = (1 + 4·0.375)/8
+    assert stats.p_win[0] == pytest.approx((1 + 4 * 0.375) / 8)
+
+
 def test_kelly_stats_when_no_trades_then_even_bet_prior() -> None:
     stats = kelly_stats(_trades({}), ("600000.SH",))
 

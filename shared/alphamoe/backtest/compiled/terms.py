@@ -20,10 +20,10 @@ import pandas as pd
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import Panel
-from alphamoe.market.boards import exchange_of
+from alphamoe.market.boards import board_key, exchange_of
 from alphamoe.market.fees import stamp_duty_rate, transfer_fee_rate
 from alphamoe.market.lots import buy_lot
-from alphamoe.risk.rules import as_decimal, board_key
+from alphamoe.risk.rules import as_decimal
 from alphamoe.types import Exchange, Side
 
 IntArray = npt.NDArray[np.int64]
