@@ -1,9 +1,10 @@
 """The order desk: one account's orders of one trading day through one broker session, journaled.
 
 Every order is claimed in the journal (NEW) before it is sent, and every broker report is merged into the
-journal by the state machine; what changed comes back as `Change`s for the caller to publish as order.*
-events. A client order id is sent at most once: the journal claim decides, and after a crash or a
-reconnect the broker's own order list (reconciliation) decides whether an unanswered order arrived.
+journal by the state machine; what changed is written with it, in the same atomic journal write, as
+order.* events in the journal's outbox (`broker/outbox.py`), and comes back as `Change`s. A client order
+id is sent at most once: the journal claim decides, and after a crash or a reconnect the broker's own
+order list (reconciliation) decides whether an unanswered order arrived.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
 from alphamoe.broker.journal import Journal, JournalUnavailableError
 from alphamoe.broker.orders import Change, Merge, OrderRecord, mark, merge
+from alphamoe.broker.outbox import Cause, encode, event
 from alphamoe.broker.protocol import Broker, BrokerOrder, BrokerUnavailableError, SubmitOrder
 from alphamoe.broker.reconcile import Reconciliation, derive_opening, reconcile
 from alphamoe.broker.session import Backoff, BrokerSession, ReconcileError
@@ -47,15 +50,19 @@ class OrderDesk:
         config: DeskConfig | None = None,
         *,
         on_terminal: OnTerminal | None = None,
+        on_outbox: Callable[[], object] | None = None,
     ) -> None:
         self.broker, self.journal, self.day = broker, journal, day
         self.config = config or DeskConfig()
         self.on_terminal = on_terminal
+        self.on_outbox = on_outbox  # told after each journal write that added events (the publisher wakes)
+        self._cause: Cause | None = None
         self.session = BrokerSession(broker, self._reconcile_now, backoff=self.config.backoff)
         self.last: Reconciliation | None = None
         self.unknown: dict[str, BrokerOrder] = {}
         self.illegal: deque[str] = deque(maxlen=1000)  # the latest refused transitions, for the operator
         self._pending: list[Change] = []
+        self._written: list[str] = []  # outbox entries written since the last `written()`
         self._lock = threading.RLock()
         broker.subscribe(self._on_report)
 
@@ -70,6 +77,19 @@ class OrderDesk:
     def ensure_ready(self) -> None:
         with self._lock:
             self.session.ensure_ready(self.config.wait_s)
+
+    @contextmanager
+    def caused_by(self, cause: Cause) -> Iterator[None]:
+        """Give the changes made meanwhile (pushes in between too) this cause: their events' run and causation.
+
+        Without one (a push between events, a periodic reconcile) an event belongs to its order's run.
+        """
+        with self._lock:
+            prior, self._cause = self._cause, cause
+            try:
+                yield
+            finally:
+                self._cause = prior
 
     # -- commands ----------------------------------------------------------------------------------
     def submit(self, order: SubmitOrder, approval: str, *, run_id: str = "") -> list[Change]:
@@ -147,6 +167,12 @@ class OrderDesk:
             changes, self._pending = self._pending, []
             return changes
 
+    def written(self) -> list[str]:
+        """Return and forget the outbox entries this desk wrote since the last call, in write order."""
+        with self._lock:
+            entries, self._written = self._written, []
+            return entries
+
     def records(self) -> list[OrderRecord]:
         return list(self.journal.records(self.day))
 
@@ -202,8 +228,12 @@ class OrderDesk:
             # the restart turns it terminal and calls again (the callee is idempotent); a failure here
             # (JournalUnavailableError) leaves the report unjournaled, to be merged again on the next reconcile
             self.on_terminal(result.record)
-        if result.record != before:
-            self.journal.put(result.record)
+        if result.record != before or result.changes:
+            events = [encode(event(c, self._cause)) for c in result.changes]
+            self.journal.put(result.record, events)  # the record and its events: one atomic write
+            self._written.extend(events)
+            if events and self.on_outbox is not None:
+                self.on_outbox()
         self._pending.extend(result.changes)
 
     def _reconcile_now(self) -> str:

@@ -3,6 +3,7 @@
 Two forms behind one interface: Redis (a hash per account, one field per client order id, so `claim` is
 one atomic HSETNX and survives the execute process) and in memory (the embedded run and fast tests).
 `claim` is the guard against double sending: only the caller that created the record may send it.
+`put` also appends the change's order.* events to the outbox in the same atomic write (`broker/outbox.py`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,16 @@ class Journal(Protocol):
 
     def get(self, client_order_id: str) -> OrderRecord | None: ...
 
-    def put(self, record: OrderRecord) -> None:
-        """Replace the record (after a report merged into it)."""
+    def put(self, record: OrderRecord, events: Sequence[str] = ()) -> None:
+        """Replace the record (after a report merged into it) and append its `events` to the outbox, atomically."""
+        ...
+
+    def outbox(self, limit: int = 1000) -> list[str]:
+        """Return the first `limit` outbox entries, oldest first: events journaled, not yet acked by the bus."""
+        ...
+
+    def ack(self, entries: Sequence[str]) -> int:
+        """Remove these entries from the head of the outbox (once they are on the bus); return how many."""
         ...
 
     def records(self, day: date | None = None) -> Sequence[OrderRecord]:
@@ -62,6 +71,7 @@ class MemoryJournal:
         self._records: dict[str, OrderRecord] = {}
         self._parked: list[dict[str, Any]] = []
         self._openings: dict[date, AccountState] = {}
+        self._outbox: list[str] = []
         self._lock = threading.Lock()
 
     def claim(self, record: OrderRecord) -> bool:
@@ -74,9 +84,24 @@ class MemoryJournal:
     def get(self, client_order_id: str) -> OrderRecord | None:
         return self._records.get(client_order_id)
 
-    def put(self, record: OrderRecord) -> None:
+    def put(self, record: OrderRecord, events: Sequence[str] = ()) -> None:
         with self._lock:
             self._records[record.client_order_id] = record
+            self._outbox.extend(events)
+
+    def outbox(self, limit: int = 1000) -> list[str]:
+        with self._lock:
+            return self._outbox[:limit]
+
+    def ack(self, entries: Sequence[str]) -> int:
+        with self._lock:
+            n = 0
+            for entry in entries:
+                if not self._outbox or self._outbox[0] != entry:
+                    break
+                self._outbox.pop(0)
+                n += 1
+            return n
 
     def records(self, day: date | None = None) -> list[OrderRecord]:
         return [r for _, r in sorted(self._records.items()) if day is None or r.trading_day == day]
@@ -94,8 +119,20 @@ class MemoryJournal:
         self._openings.setdefault(state.trading_day, state)
 
 
+_ACK = """
+local n = 0
+for _, entry in ipairs(ARGV) do
+  if redis.call('LINDEX', KEYS[1], 0) ~= entry then break end
+  redis.call('LPOP', KEYS[1])
+  n = n + 1
+end
+return n
+"""
+
+
 class RedisJournal:
-    """The journal in Redis: `alphamoe:journal:<account>` (hash cid → record JSON) and `…:parked` (list).
+    """The journal in Redis: `alphamoe:journal:<account>` (hash cid → record JSON), `…:parked` (list) and
+    `…:outbox` (list of event entries, appended in the MULTI/EXEC that writes their record).
 
     Redis runs with the append-only file on, so a record written before the send survives a crash of
     execute and of Redis itself (up to the fsync interval).
@@ -105,6 +142,8 @@ class RedisJournal:
         self.client = client
         self.key = f"{prefix}:{account_id}"
         self.parked_key = f"{self.key}:parked"
+        self.outbox_key = f"{self.key}:outbox"
+        self._ack = client.register_script(_ACK)
 
     def claim(self, record: OrderRecord) -> bool:
         return bool(self._call(self.client.hsetnx, self.key, record.client_order_id, record.model_dump_json()))
@@ -113,8 +152,25 @@ class RedisJournal:
         raw = self._call(self.client.hget, self.key, client_order_id)
         return None if raw is None else OrderRecord.model_validate_json(raw)
 
-    def put(self, record: OrderRecord) -> None:
-        self._call(self.client.hset, self.key, record.client_order_id, record.model_dump_json())
+    def put(self, record: OrderRecord, events: Sequence[str] = ()) -> None:
+        def write() -> None:
+            pipe = self.client.pipeline(transaction=True)  # MULTI/EXEC: the record and its events, or neither
+            pipe.hset(self.key, record.client_order_id, record.model_dump_json())
+            if events:
+                pipe.rpush(self.outbox_key, *events)
+            pipe.execute()
+
+        self._call(write)
+
+    def outbox(self, limit: int = 1000) -> list[str]:
+        entries: list[str] = self._call(self.client.lrange, self.outbox_key, 0, limit - 1)
+        return entries
+
+    def ack(self, entries: Sequence[str]) -> int:
+        if not entries:
+            return 0
+        # only the head, entry by entry: a concurrent flusher that acked first leaves nothing to remove
+        return int(self._call(lambda: self._ack(keys=[self.outbox_key], args=list(entries))))
 
     def records(self, day: date | None = None) -> list[OrderRecord]:
         raw: dict[str, str] = self._call(self.client.hgetall, self.key)

@@ -1,8 +1,11 @@
 """The execution service: approved orders through journaled order desks, broker reports to order.* events.
 
 The execute function's whole job, without the pipeline around it: verify the approval HMAC (DESIGN.md
-§5), park what fails, hand the order to the day's desk, and turn the desk's changes into events. It
-imports no market data, so a restarted execute process is back (reconciled and ready) in seconds.
+§5), park what fails, hand the order to the day's desk, and answer with the order.* events of the journal's
+outbox. With a bus to publish to (`publish_with`: the function with Redis), a publisher thread also flushes
+the outbox as soon as a change is journaled, so broker pushes between events go out promptly and events a
+killed process journaled go out after its restart. It imports no market data, so a restarted execute
+process is back (reconciled and ready) in seconds.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import redis
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.ids import client_order_id
 from alphamoe.broker.journal import Journal, JournalUnavailableError
-from alphamoe.broker.orders import Change, ChangeKind, OrderRecord
+from alphamoe.broker.orders import OrderRecord
+from alphamoe.broker.outbox import SOURCE, Cause, Outbox, Publish, Publisher
 from alphamoe.broker.protocol import Broker, SubmitOrder
 from alphamoe.errors import ApprovalError
-from alphamoe.events.envelope import Envelope, build_event
-from alphamoe.events.payloads import OrderApproved, OrderCancelled, OrderFailed, OrderFilled, OrderSubmitted, Payload
+from alphamoe.events.envelope import Envelope
+from alphamoe.events.payloads import OrderApproved
 from alphamoe.portfolio import AccountState
 from alphamoe.risk.approval import verify
 from alphamoe.risk.engine import scope_of
@@ -31,7 +35,7 @@ from alphamoe.risk.reservations import ReservationBook
 log = logging.getLogger("alphamoe.execute")
 BrokerFactory = Callable[[date], Broker]
 """Return the broker session for a trading day (a paper session per day; one live session for all)."""
-SOURCE = "/alphamoe/execute"
+__all__ = ["SOURCE", "BrokerFactory", "ExecutionService"]
 
 
 class ExecutionService:
@@ -58,13 +62,17 @@ class ExecutionService:
         self._started = False
         self._keeper: threading.Thread | None = None
         self._stop = threading.Event()
+        self.outbox = Outbox(journal)
+        self.publisher: Publisher | None = None
 
     # -- sessions and readiness --------------------------------------------------------------------
     def desk(self, day: date) -> OrderDesk:
         """Return the day's order desk, connecting and reconciling it the first time."""
         if day not in self._desks:
             on_terminal = self.release if self.reservations is not None else None
-            desk = OrderDesk(self.brokers(day), self.journal, day, self._desk_config, on_terminal=on_terminal)
+            desk = OrderDesk(
+                self.brokers(day), self.journal, day, self._desk_config, on_terminal=on_terminal, on_outbox=self._wake
+            )
             self._desks[day] = desk
             desk.start()
             if self._reconcile_every_s is not None:
@@ -125,8 +133,20 @@ class ExecutionService:
         self._keeper = threading.Thread(target=run, name="execute-keeper", daemon=True)
         self._keeper.start()
 
+    def publish_with(self, publish: Publish, *, every_s: float = 1.0) -> Publisher:
+        """Start the publisher thread: the outbox goes to `publish` (the bus) when a change is journaled.
+
+        From then on an answer's events are left in the outbox until the publisher has them on the bus
+        (the answer's own publish and the thread's add each event once: same ids).
+        """
+        if self.publisher is None:
+            self.publisher = Publisher(self.outbox, publish, every_s=every_s).start()
+        return self.publisher
+
     def stop(self) -> None:
         self._stop.set()
+        if self.publisher is not None:
+            self.publisher.stop()
         for desk in self._desks.values():
             desk.broker.close()
 
@@ -142,8 +162,9 @@ class ExecutionService:
         desk = self.desk(order.trading_day)
         terms = order.model_dump(include=SubmitOrder.model_fields.keys() - {"client_order_id"})
         command = SubmitOrder(client_order_id=client_order_id(order.order_id), **terms)
-        changes = desk.submit(command, approved.signature, run_id=envelope.run_id)
-        return events(envelope, [*self._drain_others(order.trading_day), *changes])
+        with desk.caused_by(Cause.of(envelope)):
+            desk.submit(command, approved.signature, run_id=envelope.run_id)
+        return self._answer()
 
     def release(self, record: OrderRecord) -> bool:
         """Free in risk's book what an order that has ended no longer holds; True if this call freed it.
@@ -172,42 +193,23 @@ class ExecutionService:
     def close_day(self, envelope: Envelope[Any], day: date) -> tuple[AccountState, list[Envelope[Any]]]:
         """End the day at the broker: open orders expire; return the account at the close and the events."""
         desk = self.desk(day)
-        state = desk.close_day()
+        with desk.caused_by(Cause.of(envelope)):
+            state = desk.close_day()
         self._closed_days.add(day)
-        return state, events(envelope, desk.drain())
+        return state, self._answer()
 
-    def _drain_others(self, day: date) -> list[Change]:
-        # reports that arrived between events (other days' sessions, async pushes) go out with this event
-        return [c for d, desk in self._desks.items() if d != day for c in desk.drain()]
+    def _answer(self) -> list[Envelope[Any]]:
+        """Return this event's order.* events, after any still unpublished before them (journal order).
 
+        Without a publisher the caller's bus is the only one, so the outbox is acked now (the embedded run,
+        where a crash loses the bus too); with one, entries stay until the publisher has them on the bus,
+        and this event's own ones it published already are answered too (the bus adds them once).
+        """
+        own = [e for desk in self._desks.values() for e in desk.written()]
+        for desk in self._desks.values():
+            desk.drain()  # the outbox holds them; the in-memory list is only the desk's own answer
+        return self.outbox.take() if self.publisher is None else self.outbox.pending(own)
 
-def events(cause: Envelope[Any], changes: list[Change]) -> list[Envelope[Any]]:
-    """Return the order.* events of the changes, caused by `cause` (same run, causation id kept)."""
-    return [build_event(_payload(c), run_id=cause.run_id, source=SOURCE, causation_id=cause.id) for c in changes]
-
-
-def _payload(change: Change) -> Payload:
-    r = change.record
-    common: dict[str, Any] = {
-        "trading_day": r.trading_day,
-        "order_id": r.order_id,
-        "client_order_id": r.client_order_id,
-        "account_id": r.account_id,
-        "symbol": r.symbol,
-        "side": r.side,
-        "status": r.status,
-    }
-    if change.kind is ChangeKind.SUBMITTED:
-        return OrderSubmitted(**common, quantity=r.quantity, limit_price=r.limit_price, broker=r.broker)
-    if change.kind is ChangeKind.FILLED:
-        assert change.fill is not None, "a FILLED change carries its fill"
-        return OrderFilled(
-            **common,
-            fill_quantity=change.fill.quantity,
-            fill_price=change.fill.price,
-            fees=change.fill.fees,
-            cumulative_quantity=r.filled_quantity,
-        )
-    if change.kind is ChangeKind.CANCELLED:
-        return OrderCancelled(**common, filled_quantity=r.filled_quantity, reason=r.reason or "day end")
-    return OrderFailed(**common, reason=r.reason or "rejected by broker")
+    def _wake(self) -> None:
+        if self.publisher is not None:
+            self.publisher.wake()

@@ -57,6 +57,9 @@ class StageFunction:
             self.fabric = RedisBus.from_url(settings.redis_url, settings.fabric)
             self.bus = self.fabric
         self.stage = build_stage(self.name, settings, secret=key)
+        publish_with = getattr(self.stage, "publish_with", None)
+        if self.fabric is not None and callable(publish_with):  # execute: its outbox goes out on this path too
+            publish_with(self.fabric.publish_all)
         warm = getattr(self.stage, "warm", None)
         if callable(warm):  # e.g. scan's kernels: paid before readiness, so the first event is fast
             warm()

@@ -8,6 +8,7 @@ from typing import Any
 
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.journal import Journal, MemoryJournal
+from alphamoe.broker.outbox import Publish
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker
 from alphamoe.broker.service import BrokerFactory, ExecutionService
@@ -74,6 +75,11 @@ class ExecuteStage:
     def health(self) -> tuple[bool, str]:
         """Readiness: every open day's session connected and reconciled (the runtime's readiness probe)."""
         return self.service.health()
+
+    def publish_with(self, publish: Publish) -> None:
+        """Flush the journal's outbox to the bus from a thread (the function with Redis): broker pushes
+        between events go out at once, and what a killed process journaled goes out after its restart."""
+        self.service.publish_with(publish)
 
     def stop(self) -> None:
         self.service.stop()
