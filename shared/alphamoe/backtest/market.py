@@ -7,6 +7,7 @@ fen (int64) so fills, limits and fees are exact: a float bar price on the tick c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
@@ -14,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, board_codes, to_fen
+from alphamoe.market.bands import BOARDS, NO_LIMIT_FEN, band_fen, board_codes, to_fen
 from alphamoe.market.bars import BoolArray, Panel
 from alphamoe.market.boards import board_of
+from alphamoe.market.rules import rulebook
 
 FenArray = npt.NDArray[np.int64]
 
@@ -65,11 +67,7 @@ def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> Back
         return np.where(traded, to_fen(np.nan_to_num(values)), 0)
 
     prev = fen(panel.prev_close)
-    codes = board_codes([board_of(s) for s in panel.symbols])
-    up = np.zeros(prev.shape, dtype=np.int64)
-    down = np.zeros(prev.shape, dtype=np.int64)
-    for t, day in enumerate(panel.dates):
-        down[t], up[t] = band_fen(codes, prev[t], pd.Timestamp(day).date(), panel.st[t], panel.listing_index[t])
+    down, up = _bands(panel, prev)
     high, low, close = fen(panel.high), fen(panel.low), fen(panel.close)
     sealed_up = traded & (high == low) & (up < NO_LIMIT_FEN) & (close >= up)
     eligible = np.zeros_like(traded)
@@ -88,4 +86,31 @@ def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> Back
         down=down,
         eligible=eligible,
         traded=traded,
+    )
+
+
+def _bands(panel: Panel, prev: FenArray) -> tuple[FenArray, FenArray]:
+    # each run of sessions under the same rule book entries (bands and no-limit days per board) in one call
+    codes = board_codes([board_of(s) for s in panel.symbols])
+    days = [pd.Timestamp(d).date() for d in panel.dates]
+    down, up = np.empty_like(prev), np.empty_like(prev)
+    start = 0
+    for end in range(1, len(days) + 1):
+        if end < len(days) and _regime(days[end]) == _regime(days[start]):
+            continue
+        rows = slice(start, end)
+        down[rows], up[rows] = band_fen(
+            np.broadcast_to(codes, prev[rows].shape), prev[rows], days[start], panel.st[rows], panel.listing_index[rows]
+        )
+        start = end
+    return down, up
+
+
+@lru_cache(maxsize=1 << 14)
+def _regime(day: date) -> tuple[object, ...]:
+    """Every rule-book entry `band_fen` reads on `day`: two days with the same regime get the same bands."""
+    book = rulebook()
+    return tuple(
+        (book.limit_pct(b, day, st=False), book.limit_pct(b, day, st=True), book.no_limit_listing_days(b, day))
+        for b in BOARDS
     )
