@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from broker_day import DAY, opens
 
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.journal import Journal, MemoryJournal
 from alphamoe.broker.miniqmt import MiniQmtBroker
-from alphamoe.broker.protocol import SubmitOrder
+from alphamoe.broker.protocol import Broker, SubmitOrder
 from alphamoe.broker.session import Backoff
 from alphamoe.broker.simulated.exchange import SimExchange
 from alphamoe.broker.simulated.xtquant import Faults, SimulatedXtQuantTrader, StockAccount
+from alphamoe.events.envelope import Envelope, build_event
+from alphamoe.events.payloads import OrderApproved, OrderProposed
+from alphamoe.market.bars import BarStore
+from alphamoe.market.fees import CommissionSchedule
+from alphamoe.pipeline.accounts import AccountBook
+from alphamoe.pipeline.stages.execute import ExecuteStage
+from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.portfolio import AccountState, Position
+from alphamoe.risk.approval import sign
 from alphamoe.types import Side
 
 FAST = DeskConfig(wait_s=0.3, backoff=Backoff(first=0.01, cap=0.05))
@@ -39,10 +48,13 @@ class SimDesk:
         self.traders.append(made)
         return made
 
+    def broker(self, day: object = DAY) -> Broker:
+        """A new MiniQMT adapter on this counter (a new execute process's), for `ExecuteStage(brokers=...)`."""
+        return MiniQmtBroker("sim", "acc", DAY, trader_factory=self.trader, account_factory=StockAccount)
+
     def desk(self) -> OrderDesk:
         """A fresh execute process: new adapter, new session, same counter and journal."""
-        broker = MiniQmtBroker("sim", "acc", DAY, trader_factory=self.trader, account_factory=StockAccount)
-        desk = OrderDesk(broker, self.journal, DAY, FAST)
+        desk = OrderDesk(self.broker(), self.journal, DAY, FAST)
         desk.start()
         return desk
 
@@ -68,4 +80,41 @@ def command(n: int, side: Side = Side.BUY, quantity: int = 1000, limit: str = "1
         side=side,
         quantity=quantity,
         limit_price=Decimal(limit),
+    )
+
+
+def buy_order(n: int | None = None, *, quantity: int = 1000, limit: str = "10.20") -> OrderProposed:
+    """A sized buy of 600000.SH on DAY (order id suffixed with `n` when several are needed)."""
+    return OrderProposed(
+        trading_day=DAY,
+        order_id=f"{DAY}:acc:600000.SH:BUY" + ("" if n is None else f":{n}"),
+        account_id="acc",
+        symbol="600000.SH",
+        side=Side.BUY,
+        quantity=quantity,
+        limit_price=Decimal(limit),
+        reference_price=Decimal("10.00"),
+        target_weight=0.01,
+        kelly_fraction=0.1,
+    )
+
+
+def approval(order: OrderProposed, secret: bytes, run_id: str, signature: str | None = None) -> Envelope[OrderApproved]:
+    """Risk's signed approval event of `order` (another `signature` to test a forged one)."""
+    payload = OrderApproved(trading_day=DAY, order=order, checks=("lot",), signature=signature or sign(order, secret))
+    return build_event(payload, run_id=run_id, source="/alphamoe/risk")
+
+
+def sim_stage(
+    sim: SimDesk, store: BarStore, tmp_path: Path, secret: bytes, journal: Journal | None = None
+) -> ExecuteStage:
+    """An execute stage over the simulated counter, journaling to `journal` (default: the desk's)."""
+    return ExecuteStage(
+        MarketData(store),
+        AccountBook(tmp_path, "acc", Decimal("1000000")),
+        secret,
+        CommissionSchedule(),
+        journal=sim.journal if journal is None else journal,
+        brokers=sim.broker,
+        desk=FAST,
     )

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 import pytest
 import redis
 from broker_day import DAY, opens
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sim_desk import FAST, SimDesk, opening
+from sim_desk import FAST, SimDesk, approval, buy_order, opening
 
 from alphamoe.broker.journal import JournalUnavailableError
-from alphamoe.broker.miniqmt import MiniQmtBroker
 from alphamoe.broker.orders import OrderRecord
-from alphamoe.broker.protocol import Broker
 from alphamoe.broker.service import ExecutionService
 from alphamoe.broker.simulated.exchange import SimExchange
-from alphamoe.broker.simulated.xtquant import Faults, StockAccount
-from alphamoe.events.envelope import Envelope, build_event
+from alphamoe.broker.simulated.xtquant import Faults
+from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import OrderApproved, OrderProposed
-from alphamoe.risk.approval import sign
 from alphamoe.risk.engine import scope_of
 from alphamoe.risk.reservations import ACTIVE, Claim, MemoryReservations, RedisReservations
-from alphamoe.types import OrderStatus, Side
+from alphamoe.types import OrderStatus
 
 SECRET = b"execute-release-test-secret"
 RUN = "run-release"
@@ -33,35 +27,20 @@ CASH_FEN = 1_020_500  # what each order books as cash in this test: never given 
 
 
 def proposed(n: int, *, limit: str = "10.20", quantity: int = 1000) -> OrderProposed:
-    return OrderProposed(
-        trading_day=DAY,
-        order_id=f"{DAY}:acc:600000.SH:BUY:{n}",
-        account_id="acc",
-        symbol="600000.SH",
-        side=Side.BUY,
-        quantity=quantity,
-        limit_price=Decimal(limit),
-        reference_price=Decimal("10.00"),
-        target_weight=0.01,
-        kelly_fraction=0.1,
-    )
+    return buy_order(n, limit=limit, quantity=quantity)
 
 
 def approve(book: MemoryReservations, order: OrderProposed) -> Envelope[OrderApproved]:
     """Book the order as risk does (a working order and its cash) and return its signed approval event."""
     claims = (Claim(ACTIVE, "ACTIVE_ORDER_CAP", 1, 10), Claim("cash", "CASH", CASH_FEN, 10**12))
     assert book.reserve(SCOPE, order.order_id, claims) == ()
-    payload = OrderApproved(trading_day=DAY, order=order, checks=("lot",), signature=sign(order, SECRET))
-    return build_event(payload, run_id=RUN, source="/alphamoe/risk")
+    return approval(order, SECRET, RUN)
 
 
 def service(sim: SimDesk, book: MemoryReservations | RedisReservations | None) -> ExecutionService:
     """A fresh execute process over the simulated counter (which outlives it) and the shared journal."""
 
-    def brokers(day: date) -> Broker:
-        return MiniQmtBroker("sim", "acc", DAY, trader_factory=sim.trader, account_factory=StockAccount)
-
-    return ExecutionService(sim.journal, brokers, SECRET, desk=FAST, reservations=book)
+    return ExecutionService(sim.journal, sim.broker, SECRET, desk=FAST, reservations=book)
 
 
 def used(book: MemoryReservations, name: str) -> int:

@@ -7,44 +7,25 @@ from pathlib import Path
 
 import pytest
 from broker_day import DAY, opens
-from sim_desk import FAST, SimDesk, opening
+from sim_desk import SimDesk, approval, buy_order, opening, sim_stage
 
-from alphamoe.broker.miniqmt import MiniQmtBroker
-from alphamoe.broker.protocol import Broker
 from alphamoe.broker.simulated.exchange import SimExchange
-from alphamoe.broker.simulated.xtquant import StockAccount
 from alphamoe.errors import ApprovalError
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, OrderApproved, OrderFilled, OrderProposed, OrderSubmitted
 from alphamoe.market.bars import BarStore
-from alphamoe.market.fees import CommissionSchedule
-from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.stages.execute import ExecuteStage
-from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.risk.approval import sign
-from alphamoe.types import Side
 
 SECRET = b"execute-stage-test-secret"
 
 
 def proposed(quantity: int = 1000, limit: str = "10.20") -> OrderProposed:
-    return OrderProposed(
-        trading_day=DAY,
-        order_id=f"{DAY}:acc:600000.SH:BUY",
-        account_id="acc",
-        symbol="600000.SH",
-        side=Side.BUY,
-        quantity=quantity,
-        limit_price=Decimal(limit),
-        reference_price=Decimal("10.00"),
-        target_weight=0.01,
-        kelly_fraction=0.1,
-    )
+    return buy_order(quantity=quantity, limit=limit)
 
 
 def approved(order: OrderProposed, signature: str | None = None) -> Envelope[OrderApproved]:
-    payload = OrderApproved(trading_day=DAY, order=order, checks=("lot",), signature=signature or sign(order, SECRET))
-    return build_event(payload, run_id="run-1", source="/alphamoe/risk")
+    return approval(order, SECRET, "run-1", signature)
 
 
 @pytest.fixture
@@ -54,18 +35,7 @@ def sim() -> SimDesk:
 
 @pytest.fixture
 def stage(sim: SimDesk, store: BarStore, tmp_path: Path) -> ExecuteStage:
-    def brokers(day: object) -> Broker:
-        return MiniQmtBroker("sim", "acc", DAY, trader_factory=sim.trader, account_factory=StockAccount)
-
-    return ExecuteStage(
-        MarketData(store),
-        AccountBook(tmp_path, "acc", Decimal("1000000")),
-        SECRET,
-        CommissionSchedule(),
-        journal=sim.journal,
-        brokers=brokers,
-        desk=FAST,
-    )
+    return sim_stage(sim, store, tmp_path, SECRET)
 
 
 def test_handle_when_signed_then_journaled_sent_and_events_out(stage: ExecuteStage, sim: SimDesk) -> None:

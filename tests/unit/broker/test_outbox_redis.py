@@ -10,26 +10,18 @@ from typing import Any
 
 import pytest
 import redis
-from broker_day import DAY, opens
-from sim_desk import FAST, SimDesk, command, opening
+from broker_day import opens
+from sim_desk import SimDesk, approval, buy_order, command, opening, sim_stage
 
 from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
-from alphamoe.broker.miniqmt import MiniQmtBroker
 from alphamoe.broker.orders import OrderRecord
-from alphamoe.broker.protocol import Broker
 from alphamoe.broker.simulated.exchange import SimExchange
-from alphamoe.broker.simulated.xtquant import StockAccount
 from alphamoe.bus.redis import RedisBus, stream_of
-from alphamoe.events.envelope import Envelope, build_event
-from alphamoe.events.payloads import OrderApproved, OrderFilled, OrderProposed, OrderSubmitted, event_type_of
+from alphamoe.events.envelope import Envelope
+from alphamoe.events.payloads import OrderApproved, OrderFilled, OrderSubmitted, event_type_of
 from alphamoe.kv.client import connect
 from alphamoe.market.bars import BarStore
-from alphamoe.market.fees import CommissionSchedule
-from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.stages.execute import ExecuteStage
-from alphamoe.pipeline.stages.market_data import MarketData
-from alphamoe.risk.approval import sign
-from alphamoe.types import Side
 
 SECRET = b"outbox-test-secret"
 RUN = "run-outbox"
@@ -50,35 +42,11 @@ class KilledAfterFill(RedisJournal):
 
 
 def approved(n: int = 1, limit: str = "10.20") -> Envelope[OrderApproved]:
-    order = OrderProposed(
-        trading_day=DAY,
-        order_id=f"{DAY}:acc:600000.SH:BUY:{n}",
-        account_id="acc",
-        symbol="600000.SH",
-        side=Side.BUY,
-        quantity=1000,
-        limit_price=Decimal(limit),
-        reference_price=Decimal("10.00"),
-        target_weight=0.01,
-        kelly_fraction=0.1,
-    )
-    payload = OrderApproved(trading_day=DAY, order=order, checks=("lot",), signature=sign(order, SECRET))
-    return build_event(payload, run_id=RUN, source="/alphamoe/risk")
+    return approval(buy_order(n, limit=limit), SECRET, RUN)
 
 
 def make_stage(sim: SimDesk, store: BarStore, tmp_path: Path, journal: Journal) -> ExecuteStage:
-    def brokers(day: object) -> Broker:
-        return MiniQmtBroker("sim", "acc", DAY, trader_factory=sim.trader, account_factory=StockAccount)
-
-    return ExecuteStage(
-        MarketData(store),
-        AccountBook(tmp_path, "acc", Decimal("1000000")),
-        SECRET,
-        CommissionSchedule(),
-        journal=journal,
-        brokers=brokers,
-        desk=FAST,
-    )
+    return sim_stage(sim, store, tmp_path, SECRET, journal)
 
 
 @pytest.fixture
@@ -121,7 +89,7 @@ def test_outbox_when_killed_between_journal_write_and_publish_then_restart_publi
     second.service.outbox.flush(bus.publish_all)
     second.stop()
 
-    log = [e for e in bus.run_events(RUN) if e.payload.order_id == event.payload.order.order_id]
+    log = [e for e in bus.run_events(RUN) if getattr(e.payload, "order_id", None) == event.payload.order.order_id]
     assert [e.type for e in log] == [SUBMITTED, FILLED]  # each once, submitted before filled
     assert len({e.id for e in log}) == 2
     assert sim.exchange.sends.total() == 1
