@@ -62,7 +62,6 @@ class OrderDesk:
         self.unknown: dict[str, BrokerOrder] = {}
         self.illegal: deque[str] = deque(maxlen=1000)  # the latest refused transitions, for the operator
         self._pending: list[Change] = []
-        self._written: list[str] = []  # outbox entries written since the last `written()`
         self._lock = threading.RLock()
         broker.subscribe(self._on_report)
 
@@ -167,12 +166,6 @@ class OrderDesk:
             changes, self._pending = self._pending, []
             return changes
 
-    def written(self) -> list[str]:
-        """Return and forget the outbox entries this desk wrote since the last call, in write order."""
-        with self._lock:
-            entries, self._written = self._written, []
-            return entries
-
     def records(self) -> list[OrderRecord]:
         return list(self.journal.records(self.day))
 
@@ -231,7 +224,6 @@ class OrderDesk:
         if result.record != before or result.changes:
             events = [encode(event(c, self._cause)) for c in result.changes]
             self.journal.put(result.record, events)  # the record and its events: one atomic write
-            self._written.extend(events)
             if events and self.on_outbox is not None:
                 self.on_outbox()
         self._pending.extend(result.changes)

@@ -96,16 +96,11 @@ class Outbox:
         self.journal = journal
         self._lock = threading.Lock()
 
-    def pending(self, own: Sequence[str] = ()) -> list[Envelope[Any]]:
-        """Return the events not yet acknowledged by the bus, in journal order (they stay in the outbox).
-
-        Entries of `own` that are no longer pending come first: acked, so on the bus already, where
-        publishing them again adds nothing and cannot overtake an earlier event.
-        """
+    def pending(self) -> list[Envelope[Any]]:
+        """Return the events not yet acknowledged by the bus, in journal order (they stay in the outbox)."""
         with self._lock:
             entries = self.journal.outbox()
-        present = set(entries)
-        return [decode(e) for e in own if e not in present] + [decode(e) for e in entries]
+        return [decode(e) for e in entries]
 
     def take(self) -> list[Envelope[Any]]:
         """Return and ack the pending events: for a caller whose bus is this process (the embedded run)."""

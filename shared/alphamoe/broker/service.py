@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -24,7 +25,7 @@ from alphamoe.broker.journal import Journal, JournalUnavailableError
 from alphamoe.broker.orders import OrderRecord
 from alphamoe.broker.outbox import SOURCE, Cause, Outbox, Publish, Publisher
 from alphamoe.broker.protocol import Broker, SubmitOrder
-from alphamoe.errors import ApprovalError
+from alphamoe.errors import AlphamoeError, ApprovalError
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import OrderApproved
 from alphamoe.portfolio import AccountState
@@ -64,6 +65,7 @@ class ExecutionService:
         self._stop = threading.Event()
         self.outbox = Outbox(journal)
         self.publisher: Publisher | None = None
+        self._local = threading.local()
 
     # -- sessions and readiness --------------------------------------------------------------------
     def desk(self, day: date) -> OrderDesk:
@@ -162,7 +164,7 @@ class ExecutionService:
         desk = self.desk(order.trading_day)
         terms = order.model_dump(include=SubmitOrder.model_fields.keys() - {"client_order_id"})
         command = SubmitOrder(client_order_id=client_order_id(order.order_id), **terms)
-        with desk.caused_by(Cause.of(envelope)):
+        with desk.caused_by(Cause.of(envelope)), self._answering():
             desk.submit(command, approved.signature, run_id=envelope.run_id)
         return self._answer()
 
@@ -193,7 +195,7 @@ class ExecutionService:
     def close_day(self, envelope: Envelope[Any], day: date) -> tuple[AccountState, list[Envelope[Any]]]:
         """End the day at the broker: open orders expire; return the account at the close and the events."""
         desk = self.desk(day)
-        with desk.caused_by(Cause.of(envelope)):
+        with desk.caused_by(Cause.of(envelope)), self._answering():
             state = desk.close_day()
         self._closed_days.add(day)
         return state, self._answer()
@@ -202,14 +204,31 @@ class ExecutionService:
         """Return this event's order.* events, after any still unpublished before them (journal order).
 
         Without a publisher the caller's bus is the only one, so the outbox is acked now (the embedded run,
-        where a crash loses the bus too); with one, entries stay until the publisher has them on the bus,
-        and this event's own ones it published already are answered too (the bus adds them once).
+        where a crash loses the bus too). With one, the outbox is flushed to the bus here, before the answer
+        (and the 2xx), and the answer is empty: one publish per event instead of the answer's and the
+        thread's racing each other; the thread carries what broker pushes journal between events.
         """
-        own = [e for desk in self._desks.values() for e in desk.written()]
         for desk in self._desks.values():
-            desk.drain()  # the outbox holds them; the in-memory list is only the desk's own answer
-        return self.outbox.take() if self.publisher is None else self.outbox.pending(own)
+            desk.drain()  # the outbox holds them; the in-memory lists are only the desk's own answer
+        if self.publisher is None:
+            return self.outbox.take()
+        try:
+            self.outbox.flush(self.publisher.publish)
+        except (AlphamoeError, redis.RedisError) as exc:  # kept in the outbox: the thread retries until sent
+            log.warning("order events left in the outbox for the publisher: %s", exc)
+            self.publisher.wake()
+        return []
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        # journal writes of the handling thread need no wake-up: `_answer` flushes them right after
+        self._local.answering = True
+        try:
+            yield
+        finally:
+            self._local.answering = False
 
     def _wake(self) -> None:
-        if self.publisher is not None:
+        # a journal write with events: a broker push (another thread) wakes the publisher at once
+        if self.publisher is not None and not getattr(self._local, "answering", False):
             self.publisher.wake()
