@@ -28,5 +28,5 @@ class BacktestConfig(BaseModel):
     )
     stats_lookback: int = Field(250, ge=1, description="sessions of the strategy's own past trades behind p and b")
     stats_refresh: int = Field(21, ge=1, description="sessions between refreshes of the Kelly statistics")
-    prior_strength: float = Field(20.0, ge=0, description="pseudo-trades of the universe prior in p and b")
+    prior_strength: float = Field(20.0, ge=0, description="pseudo-trades of the board and universe priors in p and b")
     volume_cap: float = Field(0.1, gt=0, le=1, description="a fill takes at most this share of the day's volume")

@@ -5,8 +5,9 @@ it takes from the panel's first row; a signal at row t fills at the next traded 
 used on session d are those of the last refresh at a decision row r ≤ d−1, built from the trades with
   entry_row ≥ r − stats_lookback + 1  and  exit_row ≤ r
 i.e. the trades a live scan with a `stats_lookback` panel ending at r would count as closed (it starts
-flat at the window's first row; here a trade opened before the window is left out), shrunk toward the
-universe by `strategy.stats.kelly_stats` (Beta prior with `prior_strength` pseudo-trades). Refreshing
+flat at the window's first row; here a trade opened before the window is left out), shrunk toward its
+board and the board toward the universe by `strategy.stats.kelly_stats` (Beta priors of `prior_strength`
+pseudo-trades). Refreshing
 every `stats_refresh` sessions instead of daily changes only how fresh p and b are, never what they see.
 """
 
