@@ -153,3 +153,15 @@ def test_route_batch_when_split_into_several_invocations_then_same_verdicts(
     small_steps = default_router(RouterConfig(signals_per_invocation=3), llm_enabled=False)
 
     assert small_steps.route_batch(day) == router.route_batch(day)
+
+
+def test_route_batch_when_only_symbolic_experts_selected_then_same_verdicts_as_the_langgraph_run(
+    router: Router, day: list[SignalGenerated]
+) -> None:
+    # the in-order run of the graph's nodes (no LangGraph invocation) against the compiled graph itself
+    inline = router.route_batch(day)
+    state = {"signals": sorted(day, key=lambda s: s.signal_id), "regime": "unknown"}
+    graphed = router._graph.invoke(state)["routed"]
+
+    assert inline == graphed
+    assert {o.expert for r in inline for o in r.opinions} <= set(SYMBOLIC)  # the in-order path was the one taken
