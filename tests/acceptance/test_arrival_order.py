@@ -45,3 +45,19 @@ def test_size_and_risk_when_events_arrive_shuffled_then_identical_orders_and_dec
     decided = [out for e in proposed for out in stages.risk.handle(e)]
     expected = _of(events, ev.OrderApproved) + _of(events, ev.OrderRejected)
     assert sorted(d.id for d in decided) == sorted(e.id for e in expected)
+
+
+def test_market_open_when_size_and_risk_receive_it_then_day_data_is_loaded_and_nothing_emitted(
+    reference_run: tuple[Settings, DayRun],
+) -> None:
+    settings, run = reference_run
+    stages = build_stages(settings, secret=SECRET.encode())
+    opened = _of(list(run.events), ev.MarketOpen)
+    assert len(opened) == 1
+    day = opened[0].payload.trading_day
+    for stage in (stages.size, stages.risk):
+        assert stage.handle(opened[0]) == []
+        reference, facts = stage.data.reference.cache_info(), stage.facts.facts.cache_info()
+        stage.data.reference(day), stage.facts.facts(day)  # what the first routed signal / proposal reads
+        assert stage.data.reference.cache_info().hits == reference.hits + 1  # already loaded: no read
+        assert stage.facts.facts.cache_info().hits == facts.hits + 1

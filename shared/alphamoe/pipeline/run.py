@@ -27,11 +27,14 @@ T = TypeVar("T")
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "scan": (event_type_of(ev.MarketOpen),),
     "route": (event_type_of(ev.SignalGenerated),),
-    "size": (event_type_of(ev.SignalRouted), event_type_of(ev.ScanCompleted)),
-    "risk": (event_type_of(ev.OrderProposed),),
+    "size": (event_type_of(ev.SignalRouted), event_type_of(ev.ScanCompleted), event_type_of(ev.MarketOpen)),
+    "risk": (event_type_of(ev.OrderProposed), event_type_of(ev.MarketOpen)),
     "execute": (event_type_of(ev.OrderApproved), event_type_of(ev.MarketClose)),
 }
-"""Which event types each function subscribes to: the one table the bridge and manifests derive from."""
+"""Which event types each function subscribes to: the one table the bridge and manifests derive from.
+
+Size and risk take market.open too: they read the day's reference and facts while the scan runs, so the
+first signal.routed / order.proposed finds them loaded (`prefetch`)."""
 
 
 @dataclass(frozen=True)

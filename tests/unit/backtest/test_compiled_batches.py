@@ -395,15 +395,18 @@ def live_risk(batch: Batch, data: Arrays, orders: list[Order]) -> tuple[list[Ord
     return approved, rejected
 
 
+SESSIONS = settings(
+    deadline=None,
+    max_examples=100,
+    derandomize=True,  # the "did it happen" checks must not depend on the run's seed
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
 def test_session_when_random_batch_then_compiled_size_and_risk_equal_live() -> None:
     seen: Counter[str] = Counter()
 
-    @settings(
-        deadline=None,
-        max_examples=100,
-        derandomize=True,  # the "did it happen" checks below must not depend on the run's seed
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @SESSIONS
     @given(batch=batches())
     def check(batch: Batch) -> None:
         data = arrays(batch)
@@ -453,12 +456,7 @@ def test_risk_when_orders_break_rules_then_compiled_verdicts_equal_live() -> Non
     """Sizing only proposes valid orders; orders made invalid on purpose reach every rule the kernel transcribes."""
     seen: Counter[str] = Counter()
 
-    @settings(
-        deadline=None,
-        max_examples=100,
-        derandomize=True,  # the "did it happen" checks below must not depend on the run's seed
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @SESSIONS
     @given(batch=batches(), draw=st.data())
     def check(batch: Batch, draw: st.DataObject) -> None:
         data = arrays(batch)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from functools import lru_cache
 
-from alphamoe.errors import DataError
+from alphamoe.errors import AlphamoeError, DataError
 from alphamoe.market.bars import BarStore
 from alphamoe.market.calendar import TradingCalendar
 from alphamoe.market.reference import ReferenceData, pre_open_reference
+from alphamoe.risk.facts import FactsSource
+
+log = logging.getLogger("alphamoe.pipeline.market_data")
 
 
 class MarketData:
@@ -36,3 +40,15 @@ class MarketData:
         if previous is None or previous < sessions[0]:
             raise DataError(f"no history before {day.isoformat()} in {self.store.root}: nothing to scan")
         return previous
+
+
+def prefetch(data: MarketData, facts: FactsSource, day: date) -> None:
+    """Load `day`'s pre-open reference and market facts into the caches (on market.open, while the scan runs).
+
+    A failure is only logged: the event that needs the data reads it again and reports the error there.
+    """
+    try:
+        data.reference(day)
+        facts.facts(day)
+    except AlphamoeError as exc:
+        log.warning("prefetch of %s failed (read again when needed): %s", day, exc)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alphamoe.events.envelope import Envelope
-from alphamoe.events.payloads import OrderProposed
+from alphamoe.events.payloads import MarketOpen, OrderProposed
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.barrier import BarrierStore, MemoryBarrier
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
-from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.pipeline.stages.market_data import MarketData, prefetch
 from alphamoe.risk.engine import RiskEngine
 from alphamoe.risk.facts import FactsSource
 from alphamoe.risk.state import TradingState
@@ -37,6 +37,9 @@ class RiskStage:
         self.barrier: BarrierStore = barrier if barrier is not None else MemoryBarrier()
 
     def handle(self, envelope: Envelope[Any]) -> Outputs:
+        if isinstance(envelope.payload, MarketOpen):
+            prefetch(self.data, self.facts, envelope.payload.trading_day)
+            return []
         order = expect(envelope, OrderProposed)
         key = f"risk:{envelope.run_id}"
         self.barrier.add(key, f"{order.batch_index:06d}", envelope)

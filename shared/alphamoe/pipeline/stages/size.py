@@ -6,12 +6,12 @@ import time
 from typing import Any
 
 from alphamoe.events.envelope import Envelope
-from alphamoe.events.payloads import ScanCompleted, SignalRouted
+from alphamoe.events.payloads import MarketOpen, ScanCompleted, SignalRouted
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.barrier import BarrierStore, MemoryBarrier
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
-from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.pipeline.stages.market_data import MarketData, prefetch
 from alphamoe.risk.facts import FactsSource
 from alphamoe.sizing.allocate import size_batch
 from alphamoe.sizing.config import SizingConfig
@@ -42,6 +42,9 @@ class SizeStage:
         self.timeout_s = timeout_s
 
     def handle(self, envelope: Envelope[Any]) -> Outputs:
+        if isinstance(envelope.payload, MarketOpen):
+            prefetch(self.data, self.facts, envelope.payload.trading_day)
+            return []
         key = f"size:{envelope.run_id}"
         if isinstance(envelope.payload, ScanCompleted):
             self.barrier.add(key, "completed", envelope)
