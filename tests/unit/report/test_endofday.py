@@ -67,7 +67,7 @@ def test_rejections_when_risk_rejected_then_rule_code_and_message_kept() -> None
 def test_latency_when_in_process_then_each_stage_with_its_event_counts() -> None:
     latency = {s.stage: s for s in build().latency}
     assert latency["scan"].ms == 12.5 and latency["scan"].inputs == 1
-    assert latency["route"].inputs == 2 and latency["size"].inputs == 3
+    assert latency["route"].inputs == 2 and latency["size"].inputs == 4  # 2 routed + scan.completed + market.open
 
 
 def test_llm_usage_when_symbolic_experts_only_then_zero_with_a_note() -> None:
