@@ -2,10 +2,8 @@
 
 Orders are decided sells first, then buys, each in symbol order (the live order-id order: ids differ only
 in the symbol); an approval books its shares, cash and notional for the rest of the session. A rejected
-order counts every rule it fails, under the live rule's code (`risk.rules.RULES` order: `RULE_CODES`).
-Rules that cannot fail in a backtest are left out, each for a stated reason: TRADING_DAY and ACCOUNT (the
-orders are the session's own), KILL_SWITCH (ACTIVE throughout), DUPLICATE_ORDER (one order per symbol
-and side), DELISTING and LOCKED_LIMIT_UP (the backtest's facts name no such stocks), PRICE_TICK (fen).
+order counts every rule it fails, under the live rule's code (`RULE_CODES`: `risk.rules.RULES` in order,
+less the rules that cannot fail in a backtest, each left out for the reason `NOT_IN_BACKTESTS` gives).
 """
 
 from __future__ import annotations
@@ -15,25 +13,41 @@ import numpy as np
 from alphamoe.backtest.compiled.money import fee, sell_valid
 from alphamoe.backtest.compiled.terms import Array, ColumnTerms, FeeTerms, RiskTerms
 from alphamoe.jit import jit
+from alphamoe.risk.rules import RULES
 
-RULE_CODES = (
-    "DAILY_ORDER_CAP",
-    "DAILY_CANCEL_CAP",
-    "ORDER_RATE",
-    "ACTIVE_ORDER_CAP",
-    "SYMBOL_NOT_TRADING",
-    "LOT_SIZE",
-    "PRICE_BAND",
-    "ST_BUY",
-    "MAX_ORDER_QUANTITY",
-    "MAX_ORDER_NOTIONAL",
-    "T_PLUS_ONE",
-    "CASH",
-    "MAX_POSITION_WEIGHT",
-    "MAX_BOARD_WEIGHT",
-    "MAX_INDUSTRY_WEIGHT",
-)
+NOT_IN_BACKTESTS = {
+    "TRADING_DAY": "the orders are the session's own",
+    "ACCOUNT": "the orders are the backtest account's own",
+    "KILL_SWITCH": "the trading state is ACTIVE throughout",
+    "DUPLICATE_ORDER": "one order per symbol and side a session",
+    "DELISTING": "the backtest's facts name no stock in its delisting period",
+    "PRICE_TICK": "limit prices are whole fen",
+    "LOCKED_LIMIT_UP": "the backtest's facts name no locked stock (a sealed D−1 is not a candidate)",
+}
+RULE_CODES = tuple(code for code, _ in RULES if code not in NOT_IN_BACKTESTS)
 """The live codes of the rules checked here, in `risk.rules.RULES` order (index = violation bit)."""
+
+
+def _bit(code: str) -> int:
+    """Return the violation bit of a live rule code (its index in RULE_CODES); a code not checked raises."""
+    return 1 << RULE_CODES.index(code)
+
+
+DAILY_ORDER_CAP = _bit("DAILY_ORDER_CAP")
+DAILY_CANCEL_CAP = _bit("DAILY_CANCEL_CAP")
+ORDER_RATE = _bit("ORDER_RATE")
+ACTIVE_ORDER_CAP = _bit("ACTIVE_ORDER_CAP")
+SYMBOL_NOT_TRADING = _bit("SYMBOL_NOT_TRADING")
+LOT_SIZE = _bit("LOT_SIZE")
+PRICE_BAND = _bit("PRICE_BAND")
+ST_BUY = _bit("ST_BUY")
+MAX_ORDER_QUANTITY = _bit("MAX_ORDER_QUANTITY")
+MAX_ORDER_NOTIONAL = _bit("MAX_ORDER_NOTIONAL")
+T_PLUS_ONE = _bit("T_PLUS_ONE")
+CASH = _bit("CASH")
+MAX_POSITION_WEIGHT = _bit("MAX_POSITION_WEIGHT")
+MAX_BOARD_WEIGHT = _bit("MAX_BOARD_WEIGHT")
+MAX_INDUSTRY_WEIGHT = _bit("MAX_INDUSTRY_WEIGHT")
 
 
 @jit
@@ -85,49 +99,49 @@ def risk_session(
         value = quantity * limit
         bits = 0
         if n_approved >= r.max_orders_per_day:
-            bits |= 1 << 0
+            bits |= DAILY_ORDER_CAP
         if n_approved >= r.max_orders_and_cancels_per_day:
-            bits |= 1 << 1
+            bits |= DAILY_CANCEL_CAP
         if n_approved >= r.max_orders_per_second:
-            bits |= 1 << 2
+            bits |= ORDER_RATE
         if n_approved >= r.max_active_orders:
-            bits |= 1 << 3
+            bits |= ACTIVE_ORDER_CAP
         if not traded[c]:
-            bits |= 1 << 4
+            bits |= SYMBOL_NOT_TRADING
         minimum, step = cols.min_buy[c], cols.step[c]
         if buy:
             if quantity < minimum or (quantity - minimum) % step:
-                bits |= 1 << 5
+                bits |= LOT_SIZE
         elif not sell_valid(quantity, qty[c] - pending[c], minimum, step):
-            bits |= 1 << 5
+            bits |= LOT_SIZE
         if traded[c] and not (down[c] <= limit <= up[c]):
-            bits |= 1 << 6
+            bits |= PRICE_BAND
         if buy and traded[c] and st[c] and not r.allow_st_buys:
-            bits |= 1 << 7
+            bits |= ST_BUY
         if quantity > r.max_order_quantity:
-            bits |= 1 << 8
+            bits |= MAX_ORDER_QUANTITY
         if value > r.max_order_notional:
-            bits |= 1 << 9
+            bits |= MAX_ORDER_NOTIONAL
         cost = 0
         if not buy:
             if quantity > sellable[c] - pending[c]:
-                bits |= 1 << 10
+                bits |= T_PLUS_ONE
         else:
             cost = value + fee(fees, row, c, True, value)
             if buy_cost + cost > cash:
-                bits |= 1 << 11
+                bits |= CASH
             after = qty[c] * last[c] + bought[c] + value
             if equity <= 0 or after * r.position.den > equity * r.position.num:
-                bits |= 1 << 12
+                bits |= MAX_POSITION_WEIGHT
             b = cols.board[c]
             after = by_board[b] + board_new[b] + value
             if equity <= 0 or after * r.board.den > equity * r.board.num:
-                bits |= 1 << 13
+                bits |= MAX_BOARD_WEIGHT
             g = cols.industry[c]
             if g >= 0:
                 after = by_industry[g] + industry_new[g] + value
                 if equity <= 0 or after * r.industry.den > equity * r.industry.num:
-                    bits |= 1 << 14
+                    bits |= MAX_INDUSTRY_WEIGHT
         if bits:
             for code in range(len(rejected)):
                 if bits & (1 << code):
