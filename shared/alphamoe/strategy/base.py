@@ -9,9 +9,10 @@ wrapped, in Backtrader; so a strategy must be a pure function of the panel it is
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -26,10 +27,17 @@ class StrategyParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _type_name(annotation: Any) -> str:
+    """`int`, `tuple[FactorTerm, ...]`: the annotation as a user would write it."""
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", str(annotation))  # drop module paths
+
+
 def invalid_params(what: str, model: type[BaseModel], exc: ValidationError) -> ConfigurationError:
     """Return the error for bad parameters of `what`: each problem, then every valid field with its type."""
     fields = ", ".join(
-        f"{k} ({v.annotation.__name__ if isinstance(v.annotation, type) else v.annotation}, default {v.default!r})"
+        f"{k} ({_type_name(v.annotation)}, {'required' if v.is_required() else f'default {v.get_default()!r}'})"
         for k, v in model.model_fields.items()
     )
     problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors())

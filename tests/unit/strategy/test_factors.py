@@ -133,7 +133,11 @@ def test_strategy_registry_when_listed_then_ships_baseline_and_configured_strate
             r"bad parameters for factor rsi: window: Input should be a valid integer.*window \(int, default 14\)",
         ),
         ("mean_reversion", {"exit": [{"factor": "rsi", "op": "=>", "threshold": 1}]}, r"exit.0.op: Input should be"),
-        ("factor", {}, r"score: Field required.*entry: Field required"),
+        (
+            "factor",
+            {},
+            r"score: Field required.*entry: Field required.*score \(tuple\[FactorTerm, \.\.\.\], required\)",
+        ),
     ],
     ids=[
         "unknown-strategy",
