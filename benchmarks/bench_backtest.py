@@ -54,8 +54,7 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True) -> dict[s
     t0 = time.perf_counter()
     from alphamoe.backtest.compiled.engine import simulate_compiled
     from alphamoe.backtest.config import BacktestConfig
-    from alphamoe.backtest.engine import prepare, simulate
-    from alphamoe.backtest.kelly import kelly_schedule
+    from alphamoe.backtest.engine import prepare, prepare_market, simulate
     from alphamoe.market.bars import BarStore
     from alphamoe.strategy.trend_breakout import TrendBreakout
 
@@ -68,23 +67,10 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True) -> dict[s
     first = {**result.timings, "cpu_s": time.process_time() - cpu}
     # warm: the panel stays in memory (as VectorBT's arrays do); signals, statistics and the loop run again
     cpu, start = time.process_time(), time.perf_counter()
-    panel = prepared.market.panel
-    prepared.signals = strategy.decisions(panel)
-    signalled = time.perf_counter()
-    prepared.kelly = kelly_schedule(
-        panel,
-        prepared.signals,
-        first_decision_row=max(prepared.market.first_row - 1, 0),
-        lookback=config.stats_lookback,
-        refresh=config.stats_refresh,
-        prior_strength=config.prior_strength,
-    )
-    stats = time.perf_counter()
-    prepared.timings = {}
-    again = run(prepared) if compiled else result  # the live-object loop is timed once: it is the slow one
+    rerun = prepare_market(prepared.market, strategy, config, prepared.industries)
+    again = run(rerun) if compiled else result  # the live-object loop is timed once: it is the slow one
     warm = {
-        "signals_s": signalled - start,
-        "stats_s": stats - signalled,
+        **{k: rerun.timings[k] for k in ("signals_s", "stats_s", "picks_s")},
         "loop_s": again.timings["loop_s"],
         "total_s": time.perf_counter() - start + (0.0 if compiled else result.timings["loop_s"]),
         "cpu_s": time.process_time() - cpu,

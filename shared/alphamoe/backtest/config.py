@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,9 +24,12 @@ class BacktestConfig(BaseModel):
     warmup: int = Field(250, ge=0, description="sessions before --start the signals may read (the scan's lookback)")
     max_signals: int = Field(200, ge=0, description="candidates per day, best score first (as the scan)")
     min_listing_days: int = Field(60, ge=0, description="a stock listed fewer sessions is not a candidate")
-    confidence: float = Field(
-        1.0, ge=0, le=1, description="router confidence given to every signal: the backtest is quant-only (no experts)"
+    route: Literal["none", "symbolic"] = Field(
+        "none",
+        description="none: every pick confirmed at `confidence` (quant only); symbolic: the live router's "
+        "symbolic experts judge every pick (Quant ∩ Router)",
     )
+    confidence: float = Field(1.0, ge=0, le=1, description="router confidence given to every pick when route is none")
     stats_lookback: int = Field(250, ge=1, description="sessions of the strategy's own past trades behind p and b")
     stats_refresh: int = Field(21, ge=1, description="sessions between refreshes of the Kelly statistics")
     prior_strength: float = Field(20.0, ge=0, description="pseudo-trades of the board and universe priors in p and b")

@@ -8,6 +8,7 @@ with the minimum commission), then holdings are marked at d's close.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,7 +26,9 @@ from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
 from alphamoe.backtest.ledger import Ledger
 from alphamoe.backtest.market import BacktestMarket, build_market, fen_price
 from alphamoe.backtest.metrics import compute_metrics
+from alphamoe.backtest.picks import Picks
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
+from alphamoe.backtest.routing import route_picks
 from alphamoe.backtest.trusted import trusted
 from alphamoe.backtest.universe import load_range, restrict
 from alphamoe.events.payloads import OrderProposed
@@ -46,6 +49,7 @@ class Prepared:
 
     market: BacktestMarket
     signals: StrategySignals
+    picks: Picks
     kelly: KellySchedule
     strategy: Strategy
     config: BacktestConfig
@@ -60,7 +64,9 @@ class Prepared:
         return pd.Timestamp(self.market.panel.dates[row]).date()
 
     def decider(self) -> DayDecider:
-        return DayDecider(self.market, self.signals, self.kelly, self.strategy.name, self.config, self.industries)
+        return DayDecider(
+            self.market, self.signals, self.picks, self.kelly, self.strategy.name, self.config, self.industries
+        )
 
 
 def prepare(
@@ -70,37 +76,69 @@ def prepare(
     strategy: Strategy,
     config: BacktestConfig,
     universe: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> Prepared:
-    """Load the panel (with `config.warmup` sessions before `start`), compute signals and Kelly statistics."""
+    """Load the panel (with `config.warmup` sessions before `start`), compute signals, Kelly statistics, picks.
+
+    `progress` follows the routing of the picks (sessions), when `config.route` runs the experts.
+    """
     t0 = time.perf_counter()
     panel, first_row = load_range(store, start, end, config.warmup)
     if universe is not None:
         panel = restrict(panel, universe)
-    prepared = prepare_panel(panel, first_row, strategy, config, store_industries(store))
+    prepared = prepare_panel(panel, first_row, strategy, config, store_industries(store), progress=progress)
     prepared.timings = {"load_s": time.perf_counter() - t0 - sum(prepared.timings.values()), **prepared.timings}
     return prepared
 
 
 def prepare_panel(
-    panel: Panel, first_row: int, strategy: Strategy, config: BacktestConfig, industries: dict[str, str]
+    panel: Panel,
+    first_row: int,
+    strategy: Strategy,
+    config: BacktestConfig,
+    industries: dict[str, str],
+    *,
+    progress: Progress | None = None,
 ) -> Prepared:
-    """Compute the market arrays, signals and Kelly statistics of a loaded panel (sessions from `first_row`)."""
+    """Compute the market arrays, signals, Kelly statistics and routed picks of a loaded panel (from `first_row`)."""
     t0 = time.perf_counter()
     market = build_market(panel, first_row, min_listing_days=config.min_listing_days)
+    market_s = time.perf_counter() - t0
+    prepared = prepare_market(market, strategy, config, industries, progress=progress)
+    prepared.timings = {"market_s": market_s, **prepared.timings}
+    return prepared
+
+
+def prepare_market(
+    market: BacktestMarket,
+    strategy: Strategy,
+    config: BacktestConfig,
+    industries: dict[str, str],
+    *,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Compute the strategy's signals, its Kelly statistics and the routed picks over built market arrays."""
+    panel = market.panel
+    t0 = time.perf_counter()
+    routed = config.route != "none"
+    signals = strategy.signals(panel) if routed else strategy.decisions(panel)  # the experts read the features
     t1 = time.perf_counter()
-    signals = strategy.decisions(panel)
-    t2 = time.perf_counter()
     kelly = kelly_schedule(
         panel,
         signals,
-        first_decision_row=max(first_row - 1, 0),
+        first_decision_row=max(market.first_row - 1, 0),
         lookback=config.stats_lookback,
         refresh=config.stats_refresh,
         prior_strength=config.prior_strength,
     )
+    t2 = time.perf_counter()
+    picks = route_picks(market, signals, kelly, strategy.name, config, progress=progress)
     t3 = time.perf_counter()
-    timings = {"market_s": t1 - t0, "signals_s": t2 - t1, "stats_s": t3 - t2}
-    return Prepared(market, signals, kelly, strategy, config, industries, timings)
+    if routed:
+        signals = dataclasses.replace(signals, features={})  # judged: ~100 MB a feature at full scale, let go
+    timings = {"signals_s": t1 - t0, "stats_s": t2 - t1, "picks_s": t3 - t2}
+    return Prepared(market, signals, picks, kelly, strategy, config, industries, timings)
 
 
 def store_industries(store: BarStore) -> dict[str, str]:
@@ -167,6 +205,13 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
     )
 
 
+_ROUTE_NOTES = {
+    "none": "router not run: every pick confirmed at confidence {confidence} (quant-only backtest)",
+    "symbolic": "router: the live panel's symbolic experts judged every pick; only confirmed ones were sized, "
+    "at the panel's confidence (LLM experts unavailable, as on a live day without a model)",
+}
+
+
 def build_result(
     prepared: Prepared,
     engine: str,
@@ -196,9 +241,11 @@ def build_result(
         rejected=dict(sorted(rejected.items())),
         unfilled=dict(sorted(unfilled.items())),
         timings={**prepared.timings, "loop_s": loop_s},
+        route=config.route,
+        verdicts=prepared.picks.counts(),
         notes=[
             *notes,
-            "router not run: every candidate confirmed at the configured confidence (quant-only backtest)",
+            _ROUTE_NOTES[config.route].format(confidence=config.confidence),
             f"Kelly p/b refreshed every {config.stats_refresh} sessions from the strategy's own trades closed "
             f"in the prior {config.stats_lookback} sessions (point in time)",
             "trading state ACTIVE throughout: the kill switch's drawdown and daily-loss triggers are not modelled",

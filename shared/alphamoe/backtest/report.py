@@ -90,6 +90,7 @@ def write_html(result: BacktestResult, path: Path, benchmark: pd.Series | None =
         "Turnover (annual)": f"{m.turnover:.2f}×",
         "Win rate": "n/a" if m.win_rate is None else f"{m.win_rate:.1%} of {m.round_trips}",
         "Exposure": f"{m.exposure:.1%}",
+        "Picks by router verdict": f"{', '.join(f'{k} {v}' for k, v in result.verdicts.items())} ({result.route})",
         "Fills": str(m.fills),
         "Fees": f"{m.fees:,.2f} CNY",
         "Final equity": f"{result.final_equity:,.2f} CNY",

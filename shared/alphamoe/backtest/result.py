@@ -66,6 +66,8 @@ class BacktestResult(BaseModel):
     metrics: Metrics
     trades: list[TradeRecord]
     equity: list[EquityPoint]
+    route: str = Field("none", description="who judged the scan's picks: none (quant only) or symbolic experts")
+    verdicts: dict[str, int] = Field(default_factory=dict, description="the scan's picks by the router's verdict")
     rejected: dict[str, int] = Field(default_factory=dict, description="risk violations by rule code")
     unfilled: dict[str, int] = Field(default_factory=dict, description="approved orders the market did not fill")
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")

@@ -44,6 +44,14 @@ def backtest(
             "through Backtrader with an A-share broker (slow; for validation)",
         ),
     ] = "vectorbt",
+    route: Annotated[
+        str,
+        typer.Option(
+            "--route",
+            help="none: the quant signal alone, every pick confirmed; symbolic: the live router's symbolic experts "
+            "(trend, liquidity, risk skeptic) judge every pick, and only confirmed ones are sized (Quant ∩ Router)",
+        ),
+    ] = "none",
     report: Annotated[Path | None, typer.Option("--report", help="write report.html and equity.png here")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write metrics and every trade as JSON")] = None,
     index: Annotated[
@@ -64,6 +72,8 @@ def backtest(
         first, last = _day("--start", start), _day("--end", end)
         from alphamoe.backtest.config import BacktestConfig
         from alphamoe.backtest.engine import prepare, simulate
+        from alphamoe.backtest.progress import session_progress
+        from alphamoe.backtest.routing import check_route
         from alphamoe.backtest.strategies import DEFAULT_STRATEGY, build_strategy
         from alphamoe.backtest.universe import parse_universe
         from alphamoe.market.bars import BarStore
@@ -77,20 +87,22 @@ def backtest(
             commission=settings.commission,
             warmup=settings.lookback,
             stats_lookback=settings.lookback,
+            route=check_route(route),
         )
         store = BarStore(settings.data)
         started = time.perf_counter()
-        prepared = prepare(store, first, last, chosen, config, parse_universe(universe))
+        bars = progress and err_console.is_terminal
+        with session_progress(err_console, "route", enabled=bars and config.route != "none") as bar:
+            prepared = prepare(store, first, last, chosen, config, parse_universe(universe), progress=bar)
         if engine == "backtrader":
             from alphamoe.backtest.bt_engine import run_backtrader
 
             result = run_backtrader(prepared)
         else:
             from alphamoe.backtest.compiled.engine import simulate_compiled
-            from alphamoe.backtest.progress import session_progress
 
             run = simulate if engine == "reference" else simulate_compiled
-            with session_progress(err_console, "backtest", enabled=progress and err_console.is_terminal) as bar:
+            with session_progress(err_console, "backtest", enabled=bars) as bar:
                 result = run(prepared, progress=bar)
         elapsed = time.perf_counter() - started
         _print(result, elapsed)
@@ -129,6 +141,7 @@ def _print(result: object, elapsed: float) -> None:
         "turnover (annual)": f"{m.turnover:.2f}",
         "win rate": "n/a" if m.win_rate is None else f"{m.win_rate:.1%} ({m.round_trips} round trips)",
         "exposure": f"{m.exposure:.1%}",
+        "picks (router)": f"{', '.join(f'{k} {v}' for k, v in result.verdicts.items())} ({result.route})",
         "fills / fees": f"{m.fills} / {m.fees:,.2f}",
         "not filled": ", ".join(f"{k} {v}" for k, v in result.unfilled.items()) or "-",
         "risk rejections": ", ".join(f"{k} {v}" for k, v in result.rejected.items()) or "-",

@@ -27,9 +27,10 @@ from alphamoe.backtest.compiled.risk import RULE_CODES, risk_session
 from alphamoe.backtest.compiled.sizing import size_session
 from alphamoe.backtest.compiled.terms import ColumnTerms, column_terms, fee_terms, risk_terms, sizing_terms
 from alphamoe.backtest.config import BacktestConfig
-from alphamoe.backtest.decisions import BACKTEST_SECRET, DayDecider, candidate_mask
+from alphamoe.backtest.decisions import BACKTEST_SECRET, DayDecider
 from alphamoe.backtest.kelly import KellySchedule
 from alphamoe.backtest.market import BacktestMarket, build_market, fen_price
+from alphamoe.backtest.picks import Picks, scan_picks
 from alphamoe.backtest.reference import SessionReference
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected
 from alphamoe.market.bands import NO_LIMIT_FEN
@@ -75,6 +76,8 @@ class Stock:
     p_win: float
     payoff: float
     industry: str | None
+    verdict: int  # the router's, index into VERDICTS
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,14 @@ _column = st.tuples(
     st.sampled_from(P_WIN),
     st.sampled_from(PAYOFF),
     st.sampled_from((None, *INDUSTRIES)),
+    st.sampled_from([0, 0, 0, 0, 0, 0, 0, 1, 2]),  # router verdict: confirm, veto, abstain
+    st.sampled_from([1.0, 1.0, 1.0, 0.9, 0.6]),  # router confidence
 )
-Column = tuple[int, int, bool, bool, int, int | None, int | None, float, bool, float, float, str | None]
+Column = tuple[int, int, bool, bool, int, int | None, int | None, float, bool, float, float, str | None, int, float]
 
 
 def stock(symbol: str, held: bool, candidate: bool, c: Column) -> Stock:
-    quantity_if_held, prev_fen, traded, st_flag, listing, part, mark, score, exits, p_win, payoff, industry = c
+    quantity_if_held, prev_fen, traded, st_flag, listing, part, mark, score, exits, p_win, payoff, industry, v, conf = c
     quantity = quantity_if_held if held else 0
     return Stock(
         symbol=symbol,
@@ -121,6 +126,8 @@ def stock(symbol: str, held: bool, candidate: bool, c: Column) -> Stock:
         p_win=p_win,
         payoff=payoff,
         industry=industry,
+        verdict=v,
+        confidence=conf,
     )
 
 
@@ -197,9 +204,11 @@ def batches(draw: st.DrawFn) -> Batch:
         risk=draw(risk_limits()),
         commission=draw(commissions),
         max_signals=draw(st.sampled_from([2, 10, 200])),
-        confidence=draw(st.sampled_from([1.0, 0.9, 0.6])),
     )
     stocks = tuple(stock(*x) for x in zip(symbols, held, picked, draw(_columns(n)), strict=True))
+    quant_only = draw(st.sampled_from([None, 1.0, 0.9, 0.6]))  # route "none": all confirmed at one confidence
+    if quant_only is not None:
+        stocks = tuple(dataclasses.replace(s, verdict=0, confidence=quant_only) for s in stocks)
     # cash as a multiple of the holdings' value (plus some), so the exposure the caps see spans 0 … 1
     value = sum(s.quantity * s.last_fen for s in stocks)
     cash = int(value * draw(_cash_ratios)) + draw(_extra_cash)
@@ -210,6 +219,7 @@ def batches(draw: st.DrawFn) -> Batch:
 class Arrays:
     market: BacktestMarket
     signals: StrategySignals
+    picks: Picks
     stats: KellyStats
     industries: dict[str, str]
 
@@ -240,7 +250,13 @@ def arrays(batch: Batch) -> Arrays:
         payoff=np.array([s.payoff for s in stocks]),
     )
     industries = {s.symbol: s.industry for s in stocks if s.industry is not None}
-    return Arrays(market, StrategySignals(entries, exits, score, {}), stats, industries)
+    signals = StrategySignals(entries, exits, score, {})
+    # the scan's picks as the backtest takes them, each with the router's verdict drawn for its stock
+    start, cols = scan_picks(market, signals, batch.config.max_signals)
+    verdict = np.array([stocks[c].verdict for c in cols], dtype=np.int8)
+    confidence = np.array([stocks[c].confidence for c in cols])
+    picks = Picks(start, cols, verdict, confidence, tuple(f"routed {stocks[c].symbol}" for c in cols))
+    return Arrays(market, signals, picks, stats, industries)
 
 
 def account(batch: Batch) -> AccountState:
@@ -289,7 +305,9 @@ def _order(o: OrderProposed) -> Order:
 
 def live(batch: Batch, data: Arrays) -> tuple[Outcome, list[OrderProposed]]:
     schedule = KellySchedule(rows=(T,), tables=(data.stats,))
-    decider = DayDecider(data.market, data.signals, schedule, "compiled-twin", batch.config, data.industries)
+    decider = DayDecider(
+        data.market, data.signals, data.picks, schedule, "compiled-twin", batch.config, data.industries
+    )
     risk = decider.risk = RecordingRisk(batch.config.risk, BACKTEST_SECRET, batch.config.commission)
     risk.proposed = []
     approved = decider.decide(ROW, account(batch))
@@ -326,15 +344,15 @@ def compiled(batch: Batch, data: Arrays) -> Outcome:
     n, a = len(panel.symbols), book(batch, cols)
     exiting = np.zeros(n, dtype=np.bool_)
     exiting[a.held] = signals.exits[T, a.held]
-    found = np.flatnonzero(candidate_mask(market, signals)[T])
-    picks = found[np.argsort(-signals.score[T, found], kind="mergesort")][: s.max_signals]
+    at = data.picks.at(T)
+    picks, confidence = data.picks.cols[at], data.picks.sized_confidence[at]
     if not (len(picks) or exiting.any()):
         return Outcome([], [], Counter())
     width = n + s.max_orders
     out_col, out_qty, out_limit = (np.zeros(width, dtype=np.int64) for _ in range(3))
     out_buy = np.zeros(width, dtype=np.bool_)
     n_orders = size_session(
-        ROW, batch.cash_fen, a.qty, a.sellable, a.last, a.held, exiting, picks, data.stats.p_win,
+        ROW, batch.cash_fen, a.qty, a.sellable, a.last, a.held, exiting, picks, confidence, data.stats.p_win,
         data.stats.payoff, market.traded[ROW], market.prev_close[ROW], market.down[ROW], market.up[ROW], s, cols,
         fees, out_col, out_buy, out_qty, out_limit,
     )  # fmt: skip
@@ -416,6 +434,7 @@ def test_session_when_random_batch_then_compiled_size_and_risk_equal_live() -> N
         assert got.approved == expected.approved
         assert got.rejected == expected.rejected
         seen["batches with orders"] += bool(proposed)
+        seen["picks not confirmed"] += int(np.count_nonzero(data.picks.verdict))
         seen["sells"] += sum(o.side == Side.SELL for o in proposed)
         seen["trims"] += sum(o.reasons[0].startswith("trim") for o in proposed if o.side == Side.SELL)
         seen["buys"] += sum(o.side == Side.BUY for o in proposed)
@@ -427,7 +446,16 @@ def test_session_when_random_batch_then_compiled_size_and_risk_equal_live() -> N
             seen[f"rejected {code}"] += 1
 
     check()
-    for what in ("sells", "trims", "buys", "approved", "exposure scaled", "group capped", "stock capped"):
+    for what in (
+        "sells",
+        "trims",
+        "buys",
+        "approved",
+        "exposure scaled",
+        "group capped",
+        "stock capped",
+        "picks not confirmed",
+    ):
         assert seen[what] > 0, f"no {what} across the examples: the comparison was vacuous there ({seen})"
     rejected_codes = {k for k in seen if k.startswith("rejected ")}
     assert len(rejected_codes) >= 6, f"too few rejection codes exercised: {sorted(rejected_codes)}"

@@ -49,6 +49,8 @@ BINDING = {
         risk=RiskLimits(max_position_weight=0.45),
         volume_cap=0.002,
     ),
+    # the live router's symbolic experts judge every pick: vetoed and abstained picks are never sized
+    "routed": BacktestConfig(warmup=120, route="symbolic"),
 }
 
 

@@ -19,7 +19,6 @@ from alphamoe.backtest.compiled.loop import run_rows
 from alphamoe.backtest.compiled.matching import UNFILLED
 from alphamoe.backtest.compiled.risk import RULE_CODES
 from alphamoe.backtest.compiled.terms import IntArray, column_terms, fee_terms, risk_terms, sizing_terms
-from alphamoe.backtest.decisions import candidate_mask
 from alphamoe.backtest.engine import Prepared, Progress, build_result
 from alphamoe.backtest.market import fen_price
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
@@ -43,7 +42,8 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
     book = np.array([_fen(config.initial_cash), 0], dtype=np.int64)
     qty, sellable, last = (np.zeros(n_cols, dtype=np.int64) for _ in range(3))
     bars = (market.open, market.high, market.low, market.up, market.down, panel.volume, market.traded)
-    candidates = candidate_mask(market, signals)
+    picks = prepared.picks
+    confidence = picks.sized_confidence
     terms = (sizing_terms(config), risk_terms(config), column_terms(panel.symbols, prepared.industries))
     fees = fee_terms(panel, config)
     rejected = np.zeros(len(RULE_CODES), dtype=np.int64)
@@ -54,8 +54,8 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
     for lo in range(rows.start, rows.stop, CHUNK):
         hi = min(lo + CHUNK, rows.stop)
         trades, n_trades = run_rows(
-            lo, hi, book, qty, sellable, last, bars, market.close, market.prev_close, panel.st, candidates,
-            signals.score, signals.exits, kelly_table, p_win, payoff, *terms, fees, config.volume_cap,
+            lo, hi, book, qty, sellable, last, bars, market.close, market.prev_close, panel.st, picks.start,
+            picks.cols, confidence, signals.exits, kelly_table, p_win, payoff, *terms, fees, config.volume_cap,
             rejected, unfilled, trades, n_trades, equity,
         )  # fmt: skip
         if progress is not None:

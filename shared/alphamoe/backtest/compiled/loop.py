@@ -1,4 +1,4 @@
-"""The compiled session loop: for each session, decide (scan picks → size → risk), match, mark, record.
+"""The compiled session loop: for each session, decide (routed scan picks → size → risk), match, mark, record.
 
 `backtest.engine.simulate` with `DayDecider.decide` is the same loop over the live Python objects; this
 one keeps the account as arrays in fen and calls the compiled transcriptions of size, risk and matching,
@@ -32,8 +32,9 @@ def run_rows(
     close: Array,
     prev_close: Array,
     st: Array,
-    candidates: Array,
-    score: Array,
+    pick_start: Array,  # (rows + 1: row t's picks are pick_cols[pick_start[t]:pick_start[t+1]], best first)
+    pick_cols: Array,
+    pick_confidence: Array,  # (per pick: the router's confidence, NaN unless it confirmed)
     exits: Array,
     kelly_table: Array,  # (per row t: the Kelly table a decision at t reads)
     p_win: Array,  # (tables × columns)
@@ -72,12 +73,12 @@ def run_rows(
             for c in held:
                 exiting[c] = exits[t, c]
                 any_exit = any_exit or exiting[c]
-            found = np.flatnonzero(candidates[t])
-            picks = found[np.argsort(-score[t, found], kind="mergesort")][: s.max_signals]
+            picks = pick_cols[pick_start[t] : pick_start[t + 1]]
             if len(picks) or any_exit:  # DayDecider.decide: nothing to decide without either
                 k = kelly_table[t]
                 n_orders = size_session(
-                    row, book[CASH], qty, sellable, last, held, exiting, picks, p_win[k], payoff[k],
+                    row, book[CASH], qty, sellable, last, held, exiting, picks,
+                    pick_confidence[pick_start[t] : pick_start[t + 1]], p_win[k], payoff[k],
                     traded[row], prev_close[row], market[4][row], market[3][row], s, cols, fees,
                     out_col, out_buy, out_qty, out_limit,
                 )  # fmt: skip

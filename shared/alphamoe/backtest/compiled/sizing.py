@@ -5,8 +5,8 @@ candidates (Kelly × fraction × confidence, capped by the room under the stock 
 board then industry caps, the total-exposure scale, and lot-valid quantities against the cash left after
 the reserve. Weights are the same IEEE float operations as live (`allocate.ratio`, `allocate.target_cny`),
 money is exact integers. The backtest's facts hold industries only (no delisting or locked-limit-up
-names), so the live `blocked` filter is empty here; the router confirms every signal at
-`SizingTerms.confidence`.
+names), so the live `blocked` filter is empty here. A pick the router did not confirm has confidence NaN
+(live: verdict ≠ confirm), which fails `conf ≥ min_confidence` as the live check does.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def size_session(
     held: Array,  # (held columns in symbol order)
     exiting: Array,  # (per column: a held stock the strategy exits)
     picks: Array,  # (the scan's candidates, best score first)
+    confidence: Array,  # (per pick: the router's confidence, NaN unless it confirmed)
     p_win: Array,
     payoff: Array,
     traded: Array,  # (row's: has a pre-open reference)
@@ -97,10 +98,10 @@ def size_session(
     weight = np.empty(m, dtype=np.float64)
     kept = 0
     for k in range(m):
-        c = picks[order[k]]
-        if s.confidence < s.min_confidence or not traded[c] or exiting[c]:
+        c, conf = picks[order[k]], confidence[order[k]]
+        if not (conf >= s.min_confidence) or not traded[c] or exiting[c]:  # NaN: vetoed or abstained
             continue
-        raw = kelly(p_win[c], payoff[c]) * s.kelly_fraction * s.confidence
+        raw = kelly(p_win[c], payoff[c]) * s.kelly_fraction * conf
         hw = float(qty[c] * last[c]) / float(equity) if qty[c] > 0 else 0.0
         room = s.max_position_weight - hw
         if room < 0.0:

@@ -58,7 +58,7 @@ class FeeTerms(NamedTuple):
 
 
 class SizingTerms(NamedTuple):
-    """`SizingConfig` as the kernels read it, plus the backtest's router confidence."""
+    """`SizingConfig` as the kernels read it."""
 
     kelly_fraction: float
     max_position_weight: float
@@ -68,9 +68,7 @@ class SizingTerms(NamedTuple):
     max_total_weight: float
     cash_reserve: float
     min_confidence: float
-    confidence: float
     max_orders: int
-    max_signals: int
     buffer: Ratio  # limit buffer
     cap: Ratio  # max_position_weight as the decimal it reads as (trims sell back to cap × equity)
     reserve: Ratio  # cash_reserve as the decimal it reads as (cash kept = reserve × equity)
@@ -115,9 +113,7 @@ def sizing_terms(config: BacktestConfig) -> SizingTerms:
         max_total_weight=s.max_total_weight,
         cash_reserve=s.cash_reserve,
         min_confidence=s.min_confidence,
-        confidence=config.confidence,
         max_orders=s.max_orders,
-        max_signals=config.max_signals,
         buffer=ratio_of(s.limit_buffer),
         cap=ratio_of(s.max_position_weight),
         reserve=ratio_of(s.cash_reserve),
