@@ -50,7 +50,7 @@ def _digest(trades: list[Any]) -> str:
     return hashlib.sha256("\n".join(t.model_dump_json() for t in trades).encode()).hexdigest()[:16]
 
 
-def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True) -> dict[str, Any]:
+def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True, route: str = "none") -> dict[str, Any]:
     t0 = time.perf_counter()
     from alphamoe.backtest.compiled.engine import simulate_compiled
     from alphamoe.backtest.config import BacktestConfig
@@ -60,11 +60,24 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True) -> dict[s
 
     run = simulate_compiled if compiled else simulate
     imported = time.perf_counter()
-    config, strategy = BacktestConfig(warmup=0), TrendBreakout()
+    config, strategy = BacktestConfig(warmup=0, route=route), TrendBreakout()
     cpu = time.process_time()
     prepared = prepare(BarStore(data), START, END, strategy, config)
     result = run(prepared)
     first = {**result.timings, "cpu_s": time.process_time() - cpu}
+    summary = {
+        "fills": result.metrics.fills,
+        "digest": _digest(result.trades),
+        "cagr": result.metrics.cagr,
+        "max_drawdown": result.metrics.max_drawdown,
+        "verdicts": result.verdicts,
+        "stocks": result.universe,
+        "sessions": result.sessions,
+        "unfilled": result.unfilled,
+    }
+    if route != "none":  # routing runs the live Python router on every pick: timed once
+        first["total_s"] = sum(result.timings.values())
+        return {"import_s": imported - t0, "first": first, **summary, "peak_mb": _peak_mb()}
     # warm: the panel stays in memory (as VectorBT's arrays do); signals, statistics and the loop run again
     cpu, start = time.process_time(), time.perf_counter()
     rerun = prepare_market(prepared.market, strategy, config, prepared.industries)
@@ -80,18 +93,17 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True) -> dict[s
         "import_s": imported - t0,
         "first": {**first, "total_s": sum(v for k, v in result.timings.items())},
         "warm": warm,
-        "fills": result.metrics.fills,
-        "digest": _digest(result.trades),
-        "cagr": result.metrics.cagr,
-        "stocks": result.universe,
-        "sessions": result.sessions,
-        "unfilled": result.unfilled,
+        **summary,
         "peak_mb": _peak_mb(),
     }
 
 
 def _child_reference(data: Path, sample: int) -> dict[str, Any]:
     return _child_alphamoe(data, sample, compiled=False)
+
+
+def _child_routed(data: Path, sample: int) -> dict[str, Any]:
+    return _child_alphamoe(data, sample, route="symbolic")
 
 
 def _child_vectorbt(data: Path, sample: int) -> dict[str, Any]:
@@ -177,6 +189,7 @@ def _child_backtrader(data: Path, sample: int) -> dict[str, Any]:
 CHILDREN = {
     "alphamoe": _child_alphamoe,
     "reference": _child_reference,
+    "routed": _child_routed,
     "vectorbt": _child_vectorbt,
     "backtrader": _child_backtrader,
 }
@@ -232,7 +245,7 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {k: v for k, v in previous.items() if k not in only}
     with Progress() as progress:
         task = progress.add_task("benchmarks", total=len(only))
-        for name in ("vectorbt", "alphamoe", "reference", "backtrader"):
+        for name in ("vectorbt", "alphamoe", "reference", "routed", "backtrader"):
             if name not in only:
                 continue
             progress.update(task, description=name)
@@ -282,8 +295,8 @@ def main() -> None:
         f"{f['stats_s']:.2f}",
         f"{f['loop_s']:.2f}",
         f"{ours['import_s'] + f['total_s']:.2f} (CPU {f['cpu_s']:.1f})",
-        f"{w['total_s']:.2f} (signals {w['signals_s']:.1f} + stats {w['stats_s']:.1f} + loop {w['loop_s']:.1f}; "
-        f"CPU {w['cpu_s']:.1f})",
+        f"{w['total_s']:.2f} (signals {w['signals_s']:.1f} + stats {w['stats_s']:.1f} + picks "
+        f"{w.get('picks_s', 0.0):.1f} + loop {w['loop_s']:.1f}; CPU {w['cpu_s']:.1f})",
         f"{ours['fills']:,}",
         f"{ours['peak_mb']:,.0f}",
     )
@@ -304,6 +317,24 @@ def main() -> None:
             f"{ref['warm']['total_s']:.2f} (loop {rf['loop_s']:.1f})",
             f"{ref['fills']:,}",
             f"{ref['peak_mb']:,.0f}",
+        )
+    routed = results.get("routed")
+    if routed is not None:
+        rt, v = routed["first"], routed["verdicts"]
+        table.add_row(
+            f"alphamoe --route symbolic: the live router's symbolic experts judge all {sum(v.values()):,} picks "
+            f"(vetoed {v['veto']:,}, abstained {v['abstain']:,}; CAGR {routed['cagr']:.1%} vs {ours['cagr']:.1%})",
+            "on (the same rules)",
+            f"{routed['import_s']:.2f}",
+            f"{rt['load_s']:.2f}",
+            f"{rt.get('market_s', 0.0):.2f}",
+            f"{rt['signals_s']:.2f} (+ features)",
+            f"{rt['stats_s']:.2f}",
+            f"{rt['loop_s']:.2f} (routing {rt['picks_s']:.1f})",
+            f"{routed['import_s'] + rt['total_s']:.2f} (CPU {rt['cpu_s']:.1f})",
+            "-",
+            f"{routed['fills']:,}",
+            f"{routed['peak_mb']:,.0f}",
         )
     table.add_row(
         f"Backtrader, A-share broker, per stock (mean of {len(bt['sample'])}, × {bt['stocks']:,} extrapolated)",
