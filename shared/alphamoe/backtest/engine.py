@@ -21,6 +21,7 @@ import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.decisions import DayDecider
+from alphamoe.backtest.explain import explain
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
 from alphamoe.backtest.ledger import Ledger
@@ -225,6 +226,7 @@ def build_result(
 ) -> BacktestResult:
     """Return one engine's run as a BacktestResult, with the metrics and the notes both engines share."""
     config, rows = prepared.config, prepared.rows
+    trades = explain(prepared, trades)
     return BacktestResult(
         engine=engine,
         strategy=prepared.strategy.name,

@@ -15,6 +15,7 @@ import pandas as pd
 from alphamoe.backtest.result import BacktestResult
 
 MAX_TRADE_ROWS = 5000
+TRADE_COLUMNS = ("day", "symbol", "side", "quantity", "price", "fees", "why")
 
 
 def equity_frame(result: BacktestResult) -> pd.Series:
@@ -97,7 +98,7 @@ def write_html(result: BacktestResult, path: Path, benchmark: pd.Series | None =
     }
     rows = "".join(
         f"<tr><td>{t.day}</td><td>{html.escape(t.symbol)}</td><td>{t.side.value}</td><td>{t.quantity}</td>"
-        f"<td>{t.price}</td><td>{t.fees}</td></tr>"
+        f"<td>{t.price}</td><td>{t.fees}</td><td>{html.escape(t.why)}</td></tr>"
         for t in result.trades[:MAX_TRADE_ROWS]
     )
     more = len(result.trades) - MAX_TRADE_ROWS
@@ -113,7 +114,7 @@ initial cash {result.initial_cash} CNY · benchmark: {html.escape(bench_name)}</
 {fig.to_html(full_html=False, include_plotlyjs=True)}
 {heat.to_html(full_html=False, include_plotlyjs=False)}
 <h2>Trades ({len(result.trades)})</h2>
-<div class="trades"><table><tr><th>day</th><th>symbol</th><th>side</th><th>quantity</th><th>price</th><th>fees</th></tr>
+<div class="trades"><table><tr>{"".join(f"<th>{c}</th>" for c in TRADE_COLUMNS)}</tr>
 {rows}</table></div>{f"<p>… {more} more fills in the JSON</p>" if more > 0 else ""}
 <p>{"<br>".join(html.escape(n) for n in result.notes)}</p>
 </body></html>"""

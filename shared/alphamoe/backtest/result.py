@@ -22,6 +22,7 @@ class TradeRecord(BaseModel):
     price: Decimal = Field(description="CNY, on the tick")
     fees: Decimal = Field(description="commission + stamp duty + transfer fee, CNY")
     order_id: str
+    why: str = Field("", description="the router's summary behind a buy; the exit signal or the cap behind a sell")
 
 
 class EquityPoint(BaseModel):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from alphamoe.router.graph import Router
 
 ROUTES = ("none", "symbolic")
-QUANT_ONLY = "backtest: quant-only, confirmed"
+QUANT_ONLY = "quant only: confirmed without the experts (--route none)"
 _board_of = cache(board_of)  # a pure function of the code, asked for every pick of every session
 
 Progress = Callable[[int, int], None]

@@ -32,7 +32,9 @@ def trusted(cls: type[M], **values: Any) -> M:
     """Return an instance of `cls` holding `values` over its defaults, unvalidated (see the module docstring)."""
     model = cls.__new__(cls)
     defaults = _defaults(cls)
-    _set(model, "__dict__", defaults | values if defaults else values)  # `values` is ours
+    if defaults:  # given fields first, in the order given (as a dump shows them), then the defaults left
+        values |= {k: v for k, v in defaults.items() if k not in values}
+    _set(model, "__dict__", values)  # `values` is ours
     _set(model, "__pydantic_fields_set__", set(values))
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)

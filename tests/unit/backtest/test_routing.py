@@ -13,6 +13,7 @@ import pytest
 from alphamoe.backtest.compiled.engine import simulate_compiled
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.engine import Prepared, prepare
+from alphamoe.backtest.explain import EXIT, TRIM
 from alphamoe.backtest.picks import VERDICTS, candidate_mask, scan_picks
 from alphamoe.backtest.routing import pick_signals
 from alphamoe.errors import ConfigurationError
@@ -76,6 +77,9 @@ def test_backtest_when_routed_then_only_confirmed_picks_are_bought(routed: Prepa
     buys = [trade for trade in result.trades if trade.side is Side.BUY]
     judged = Counter(verdict_of[day_row[trade.day] - 1, trade.symbol] for trade in buys)
     assert judged and set(judged) == {Verdict.CONFIRM}, judged
+    # every fill says why: the confirming panel's summary for a buy, the exit or the cap for a sell
+    assert all(t.why.startswith("buy: confirm ") for t in buys)
+    assert {t.why for t in result.trades if t.side is Side.SELL} <= {EXIT, TRIM}
     assert result.route == "symbolic" and result.verdicts == picks.counts()
     quant_only = prepare(BarStore(market_dir), START, END, TrendBreakout(), BacktestConfig(warmup=120))
     assert len(simulate_compiled(quant_only).trades) != len(result.trades), "the experts' vetoes changed nothing"
