@@ -22,6 +22,7 @@ import pandas as pd
 from alphamoe.backtest.bt_broker import AShareBroker, AShareCommission
 from alphamoe.backtest.decisions import DayDecider
 from alphamoe.backtest.engine import Prepared, build_result
+from alphamoe.backtest.explain import explained
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
 from alphamoe.backtest.trusted import trusted
 from alphamoe.events.payloads import OrderProposed
@@ -191,7 +192,7 @@ def run_backtrader(prepared: Prepared) -> BacktestResult:
     return build_result(
         prepared,
         "backtrader",
-        _fill_order(wrapped.trades),
+        explained(prepared, _fill_order(wrapped.trades)),
         wrapped.equity,
         rejected=decider.rejected,
         unfilled=broker.unfilled,

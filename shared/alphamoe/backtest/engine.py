@@ -21,7 +21,7 @@ import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.decisions import DayDecider
-from alphamoe.backtest.explain import explain
+from alphamoe.backtest.explain import explained
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
 from alphamoe.backtest.ledger import Ledger
@@ -197,7 +197,7 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
     return build_result(
         prepared,
         "alphamoe",
-        trades,
+        explained(prepared, trades),
         equity,
         rejected=decider.rejected,
         unfilled=unfilled,
@@ -224,9 +224,11 @@ def build_result(
     loop_s: float,
     notes: list[str],
 ) -> BacktestResult:
-    """Return one engine's run as a BacktestResult, with the metrics and the notes both engines share."""
+    """Return one engine's run as a BacktestResult, with the metrics and the notes both engines share.
+
+    `trades` carry their `why` (`backtest.explain`).
+    """
     config, rows = prepared.config, prepared.rows
-    trades = explain(prepared, trades)
     return BacktestResult(
         engine=engine,
         strategy=prepared.strategy.name,

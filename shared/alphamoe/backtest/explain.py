@@ -2,14 +2,17 @@
 
 A buy on session d comes from one of row d−1's picks (only confirmed ones are sized), so it carries that
 pick's `reasoning_summary`; a sell is the strategy's exit signal of row d−1, or otherwise a trim of a holding
-over the position cap (sizing proposes no other sell). Derived from the prepared picks and signals after
-the run, so every engine's fills are explained the same way.
+over the position cap (sizing proposes no other sell). Derived from the prepared picks and signals, so every
+engine's fills are explained alike; the compiled engine asks for all its fills at once, as arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from alphamoe.backtest.result import TradeRecord
 from alphamoe.backtest.trusted import trusted
@@ -18,22 +21,39 @@ from alphamoe.types import Side
 if TYPE_CHECKING:
     from alphamoe.backtest.engine import Prepared
 
-EXIT = "sell: the strategy's exit signal"
-TRIM = "sell: trim of a holding over the position cap"
+IntArray = npt.NDArray[np.int64]
+EXIT = "the strategy's exit signal"
+TRIM = "trim of a holding over the position cap"
 
 
-def explain(prepared: Prepared, trades: Sequence[TradeRecord]) -> list[TradeRecord]:
-    """Return `trades` with `why` filled in (module docstring)."""
-    picks, exits = prepared.picks, prepared.signals.exits
+def fill_reasons(prepared: Prepared, rows: IntArray, cols: IntArray, buys: npt.NDArray[np.bool_]) -> list[str]:
+    """Return why each fill (session row, column, buy?) happened (module docstring)."""
+    picks, n_cols = prepared.picks, len(prepared.market.panel.symbols)
+    t = rows - 1
+    reasons = np.where(prepared.signals.exits[t, cols], EXIT, TRIM).astype(object)
+    if buys.any():
+        pick_rows = np.repeat(np.arange(len(picks.start) - 1), np.diff(picks.start))
+        keys = pick_rows * n_cols + picks.cols
+        order = np.argsort(keys, kind="stable")
+        wanted = t[buys] * n_cols + cols[buys]
+        at = np.searchsorted(keys[order], wanted)
+        if not (len(keys) and np.array_equal(keys[order[np.minimum(at, len(keys) - 1)]], wanted)):
+            raise AssertionError("a buy without a pick behind it: sizing bought what the scan did not pick")
+        found = order[at]
+        summaries = picks.summaries
+        reasons[buys] = [summaries[k] for k in found.tolist()]
+    out: list[str] = reasons.tolist()
+    return out
+
+
+def explained(prepared: Prepared, trades: Sequence[TradeRecord]) -> list[TradeRecord]:
+    """Return `trades` (built without a reason) with `why` filled in."""
+    if not trades:
+        return []
     row_of = {prepared.day(row): row for row in prepared.rows}
     col_of = {symbol: i for i, symbol in enumerate(prepared.market.panel.symbols)}
-    summary_of: dict[tuple[int, int], str] = {}
-    for t in sorted({row_of[trade.day] - 1 for trade in trades if trade.side is Side.BUY}):
-        at = picks.at(t)
-        summary_of.update(zip(((t, c) for c in picks.cols[at].tolist()), picks.summaries[at], strict=True))
-    explained = []
-    for trade in trades:
-        t, c = row_of[trade.day] - 1, col_of[trade.symbol]
-        why = "buy: " + summary_of[t, c] if trade.side is Side.BUY else EXIT if exits[t, c] else TRIM
-        explained.append(trusted(TradeRecord, **{**trade.__dict__, "why": why}))
-    return explained
+    rows = np.array([row_of[t.day] for t in trades], dtype=np.int64)
+    cols = np.array([col_of[t.symbol] for t in trades], dtype=np.int64)
+    buys = np.array([t.side is Side.BUY for t in trades])
+    reasons = fill_reasons(prepared, rows, cols, buys)
+    return [trusted(TradeRecord, **{**t.__dict__, "why": why}) for t, why in zip(trades, reasons, strict=True)]

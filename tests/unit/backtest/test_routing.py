@@ -13,7 +13,7 @@ import pytest
 from alphamoe.backtest.compiled.engine import simulate_compiled
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.engine import Prepared, prepare
-from alphamoe.backtest.explain import EXIT, TRIM
+from alphamoe.backtest.explain import EXIT, TRIM, fill_reasons
 from alphamoe.backtest.picks import VERDICTS, candidate_mask, scan_picks
 from alphamoe.backtest.routing import pick_signals
 from alphamoe.errors import ConfigurationError
@@ -78,7 +78,7 @@ def test_backtest_when_routed_then_only_confirmed_picks_are_bought(routed: Prepa
     judged = Counter(verdict_of[day_row[trade.day] - 1, trade.symbol] for trade in buys)
     assert judged and set(judged) == {Verdict.CONFIRM}, judged
     # every fill says why: the confirming panel's summary for a buy, the exit or the cap for a sell
-    assert all(t.why.startswith("buy: confirm ") for t in buys)
+    assert all(t.why.startswith("confirm ") and "trend: " in t.why for t in buys)
     assert {t.why for t in result.trades if t.side is Side.SELL} <= {EXIT, TRIM}
     assert result.route == "symbolic" and result.verdicts == picks.counts()
     quant_only = prepare(BarStore(market_dir), START, END, TrendBreakout(), BacktestConfig(warmup=120))
@@ -92,3 +92,15 @@ def test_route_when_unknown_then_names_the_valid_routes() -> None:
 
     with pytest.raises(ConfigurationError, match="unknown route 'llm'; valid routes: none, symbolic"):
         check_route("llm")
+
+
+def test_fill_reasons_when_a_buy_has_no_pick_then_it_says_so(routed: Prepared) -> None:
+    t = int(np.flatnonzero(np.diff(routed.picks.start))[0])
+    picked = set(routed.picks.cols[routed.picks.at(t)].tolist())
+    stranger = next(c for c in range(len(routed.market.panel.symbols)) if c not in picked)
+    rows, cols = np.array([t + 1, t + 1]), np.array([min(picked), stranger])
+    with pytest.raises(AssertionError, match="a buy without a pick behind it"):
+        fill_reasons(routed, rows, cols, np.array([True, True]))
+    (why,) = fill_reasons(routed, rows[:1], cols[:1], np.array([True]))
+    at = routed.picks.at(t)
+    assert why == routed.picks.summaries[at][routed.picks.cols[at].tolist().index(min(picked))]

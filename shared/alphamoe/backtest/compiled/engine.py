@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from alphamoe.backtest.compiled.matching import UNFILLED
 from alphamoe.backtest.compiled.risk import RULE_CODES
 from alphamoe.backtest.compiled.terms import IntArray, column_terms, fee_terms, risk_terms, sizing_terms
 from alphamoe.backtest.engine import Prepared, Progress, build_result
+from alphamoe.backtest.explain import fill_reasons
 from alphamoe.backtest.market import fen_price
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
 from alphamoe.backtest.trusted import trusted
@@ -64,7 +64,7 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
     return build_result(
         prepared,
         "alphamoe",
-        _trades(trades[:n_trades], days, panel.symbols, config.account_id),
+        _trades(prepared, trades[:n_trades], days, config.account_id),
         _equity(equity, rows, days),
         rejected=Counter({code: int(n) for code, n in zip(RULE_CODES, rejected, strict=True) if n}),
         unfilled=Counter({why: int(n) for why, n in zip(UNFILLED, unfilled, strict=True) if n}),
@@ -77,9 +77,11 @@ def _fen(cny: Decimal) -> int:
     return int((cny * 100).to_integral_exact())
 
 
-def _trades(trades: IntArray, days: list[date], symbols: Sequence[str], account: str) -> list[TradeRecord]:
+def _trades(prepared: Prepared, trades: IntArray, days: list[date], account: str) -> list[TradeRecord]:
+    symbols = prepared.market.panel.symbols
+    reasons = fill_reasons(prepared, trades[:, 0], trades[:, 1], trades[:, 2].astype(np.bool_))
     out = []
-    for row, col, buy, quantity, price, fees in trades.tolist():
+    for (row, col, buy, quantity, price, fees), why in zip(trades.tolist(), reasons, strict=True):
         side, day, symbol = Side.BUY if buy else Side.SELL, days[row], symbols[col]
         out.append(
             trusted(
@@ -91,6 +93,7 @@ def _trades(trades: IntArray, days: list[date], symbols: Sequence[str], account:
                 price=fen_price(price),
                 fees=fen_price(fees),
                 order_id=order_id(day, account, symbol, side),
+                why=why,
             )
         )
     return out
