@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.config import RiskLimits
 from alphamoe.sizing.config import SizingConfig
+
+Route = Literal["none", "symbolic"]
+ROUTES: tuple[str, ...] = get_args(Route)
+"""Who judges the scan's picks in a backtest (`backtest.routing`)."""
 
 
 class BacktestConfig(BaseModel):
@@ -24,7 +28,7 @@ class BacktestConfig(BaseModel):
     warmup: int = Field(250, ge=0, description="sessions before --start the signals may read (the scan's lookback)")
     max_signals: int = Field(200, ge=0, description="candidates per day, best score first (as the scan)")
     min_listing_days: int = Field(60, ge=0, description="a stock listed fewer sessions is not a candidate")
-    route: Literal["none", "symbolic"] = Field(
+    route: Route = Field(
         "none",
         description="none: every pick confirmed at `confidence` (quant only); symbolic: the live router's "
         "symbolic experts judge every pick (Quant ∩ Router)",

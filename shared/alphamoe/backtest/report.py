@@ -98,7 +98,7 @@ def write_html(result: BacktestResult, path: Path, benchmark: pd.Series | None =
     }
     rows = "".join(
         f"<tr><td>{t.day}</td><td>{html.escape(t.symbol)}</td><td>{t.side.value}</td><td>{t.quantity}</td>"
-        f"<td>{t.price}</td><td>{t.fees}</td><td>{html.escape(t.why)}</td></tr>"
+        f'<td>{t.price}</td><td>{t.fees}</td><td class="why">{html.escape(t.why)}</td></tr>'
         for t in result.trades[:MAX_TRADE_ROWS]
     )
     more = len(result.trades) - MAX_TRADE_ROWS
@@ -106,7 +106,7 @@ def write_html(result: BacktestResult, path: Path, benchmark: pd.Series | None =
 <title>alphamoe backtest · {html.escape(result.strategy)} · {result.start} … {result.end}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1.5em;color:#222}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ddd;padding:3px 8px;text-align:right}}th{{background:#f4f4f4}}
-.trades{{max-height:480px;overflow:auto;display:inline-block}}</style></head><body>
+td.why{{text-align:left;font-size:12px}}.trades{{max-height:480px;overflow:auto;display:inline-block}}</style></head><body>
 <h1>Backtest: {html.escape(result.strategy)} ({result.engine})</h1>
 <p>{result.start} … {result.end} · {result.sessions} sessions · {result.universe} stocks ·
 initial cash {result.initial_cash} CNY · benchmark: {html.escape(bench_name)}</p>

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from alphamoe.backtest.config import BacktestConfig
+from alphamoe.backtest.config import ROUTES, BacktestConfig
 from alphamoe.backtest.kelly import KellySchedule
 from alphamoe.backtest.market import BacktestMarket, fen_price
 from alphamoe.backtest.picks import VERDICTS, IntArray, Picks, scan_picks
@@ -32,16 +31,15 @@ from alphamoe.strategy.base import StrategySignals
 from alphamoe.types import Verdict
 
 if TYPE_CHECKING:
+    from alphamoe.backtest.engine import Progress
     from alphamoe.router.graph import Router
 
-ROUTES = ("none", "symbolic")
 QUANT_ONLY = "quant only: confirmed without the experts (--route none)"
 _board_of = cache(board_of)  # a pure function of the code, asked for every pick of every session
 
-Progress = Callable[[int, int], None]
-
 
 def check_route(route: str) -> str:
+    """Return `route` if it names a route, else the error listing the valid ones (the CLI's message)."""
     if route not in ROUTES:
         raise ConfigurationError(f"unknown route {route!r}; valid routes: {', '.join(ROUTES)}")
     return route
@@ -95,7 +93,7 @@ def route_picks(
     """Return every row's picks with the router's verdicts (module docstring); `signals` need features to route."""
     start, cols = scan_picks(market, signals, config.max_signals)
     n = len(cols)
-    if check_route(config.route) == "none":
+    if config.route == "none":
         return Picks(
             start,
             cols,

@@ -25,6 +25,7 @@ def _run(*args: str) -> tuple[int, str]:
         (["--params", '{"breakout_window": "wide"}'], ["breakout_window", "Valid parameters", "fast_ma"]),
         (["--params", '{"no_such": 1}'], ["no_such", "Valid parameters"]),
         (["--engine", "zipline"], ["unknown engine 'zipline'", "vectorbt, reference, backtrader"]),
+        (["--route", "llm"], ["unknown route 'llm'", "valid routes: none, symbolic"]),
         (["--universe", "600000.SH,999999.SH"], ["999999.SH", "e.g."]),
         (["--universe", "ABC"], ["'ABC' is not an A-share code"]),
     ],
