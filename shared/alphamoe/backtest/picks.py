@@ -41,7 +41,7 @@ class Picks:
     start: IntArray  # (rows + 1,)
     cols: IntArray
     verdict: npt.NDArray[np.int8]  # index into VERDICTS
-    confidence: FloatArray  # the router's confidence in [0, 1] (0 when it did not confirm)
+    confidence: FloatArray  # the router's confidence in its verdict, [0, 1] (sized only when it confirmed)
     summaries: tuple[str, ...]  # the router's reasoning_summary per pick
 
     def at(self, t: int) -> slice:

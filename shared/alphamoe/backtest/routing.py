@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -43,41 +42,6 @@ def check_route(route: str) -> str:
     if route not in ROUTES:
         raise ConfigurationError(f"unknown route {route!r}; valid routes: {', '.join(ROUTES)}")
     return route
-
-
-def signal_of(
-    day: date,
-    strategy: str,
-    symbol: str,
-    rank: int,
-    score: float,
-    close: int,
-    prev_close: int,
-    p_win: float,
-    payoff: float,
-    n_trades: int,
-    features: dict[str, float],
-) -> SignalGenerated:
-    """The signal.generated the scan would emit for one pick (prices in fen from the market arrays)."""
-    # trusted: the values come from validated arrays, and validating every pick of ten years of sessions
-    # would cost more than the whole rest of the loop
-    return trusted(
-        SignalGenerated,
-        trading_day=day,
-        signal_id=f"{day.isoformat()}:{strategy}:{symbol}",
-        symbol=symbol,
-        board=_board_of(symbol),
-        strategy=strategy,
-        rank=rank,
-        score=score,
-        reference_price=fen_price(close),
-        prev_close=fen_price(prev_close),
-        p_win=p_win,
-        payoff=payoff,
-        n_trades=n_trades,
-        features=features,
-        st=False,
-    )
 
 
 def route_picks(
@@ -141,19 +105,25 @@ def pick_signals(
         strict=True,
     )
     values = {key: array[t, cols].tolist() for key, array in signals.features.items()}
+    # trusted: the values come from validated arrays, and validating every pick of ten years of sessions
+    # would cost more than the whole rest of the loop
     return [
-        signal_of(
-            day,
-            strategy,
-            symbols[i],
-            rank,
-            score,
-            close,
-            prev,
-            p,
-            b,
-            n,
-            {key: v[rank] for key, v in values.items() if math.isfinite(v[rank])},
+        trusted(
+            SignalGenerated,
+            trading_day=day,
+            signal_id=f"{day.isoformat()}:{strategy}:{symbols[i]}",
+            symbol=symbols[i],
+            board=_board_of(symbols[i]),
+            strategy=strategy,
+            rank=rank,
+            score=score,
+            reference_price=fen_price(close),
+            prev_close=fen_price(prev),
+            p_win=p,
+            payoff=b,
+            n_trades=n,
+            features={key: v[rank] for key, v in values.items() if math.isfinite(v[rank])},
+            st=False,
         )
         for rank, (i, score, close, prev, p, b, n) in enumerate(columns)
     ]
