@@ -62,8 +62,11 @@ class PostClient:
         return answer
 
     async def _connect(self, key: tuple[str, int]) -> _Conn:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as the
+        # connection attempt fails, and a bridge stopping while a function is down then retries forever
         try:
-            return await asyncio.wait_for(asyncio.open_connection(*key), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                return await asyncio.open_connection(*key)
         except (TimeoutError, OSError) as exc:
             raise DeliveryError(f"cannot connect to {key[0]}:{key[1]}: {exc}", connect=True) from exc
 
