@@ -41,3 +41,7 @@ class InvalidPayloadError(EventError):
 
 class ApprovalError(AlphamoeError):
     """An order reached execute without a valid risk approval; it is parked, never sent."""
+
+
+class AuthenticationError(EventError):
+    """A request or event is not proved to come from this deployment (hop signature, run token, token): 401."""

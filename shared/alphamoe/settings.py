@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     approval_secret: SecretStr | None = Field(
         None, description="HMAC key risk signs approvals with; required when functions run as servers"
     )
+    event_key: SecretStr | None = Field(
+        None,
+        description="HMAC key of signed hops and run tokens (ALPHAMOE_EVENT_KEY, ≥ 32 bytes); required by servers",
+    )
     trading_state: TradingState = Field(
         TradingState.ACTIVE, description="kill switch floor: REDUCING only reducing sells, HALTED no new order"
     )

@@ -41,6 +41,8 @@ class Envelope(Generic[P]):
     payload: P
     replay_of: str | None = None
     """The recorded run this event replays (CloudEvent extension `replayof`): LLM experts answer from the record."""
+    run_token: str | None = None
+    """The issuer's proof that this run was started by this deployment (extension `runtoken`, `security.runs`)."""
 
     def to_cloudevent(self) -> CloudEvent:
         attributes: dict[str, Any] = {
@@ -57,6 +59,8 @@ class Envelope(Generic[P]):
             attributes["causationid"] = self.causation_id
         if self.replay_of:
             attributes["replayof"] = self.replay_of
+        if self.run_token:
+            attributes["runtoken"] = self.run_token
         return CloudEvent(attributes=attributes, data=self.payload.model_dump(mode="json"))
 
 
@@ -73,6 +77,7 @@ def build_event(
     source: str,
     causation_id: str | None = None,
     replay_of: str | None = None,
+    run_token: str | None = None,
 ) -> Envelope[P]:
     """Wrap a payload into an envelope; the trading day comes from the payload itself."""
     return Envelope(
@@ -84,6 +89,7 @@ def build_event(
         causation_id=causation_id,
         payload=payload,
         replay_of=replay_of,
+        run_token=run_token,
     )
 
 
@@ -142,6 +148,7 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
         )
     causation = attributes.get("causationid")
     replay_of = attributes.get("replayof")
+    run_token = attributes.get("runtoken")
     return Envelope(
         id=str(attributes["id"]),
         type=event_type,
@@ -151,6 +158,7 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
         causation_id=str(causation) if causation else None,
         payload=payload,
         replay_of=str(replay_of) if replay_of else None,
+        run_token=str(run_token) if run_token else None,
     )
 
 

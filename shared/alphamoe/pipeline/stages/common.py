@@ -20,7 +20,12 @@ def expect(envelope: Envelope[Any], model: type[P]) -> P:
 
 
 def derive(cause: Envelope[Any], payload: Payload, stage: str) -> Envelope[Any]:
-    """Build an output event of `stage` caused by `cause` (same run, causation id and replayed run kept)."""
+    """Build an output event of `stage` caused by `cause` (same run, causation id, replayed run and run token kept)."""
     return build_event(
-        payload, run_id=cause.run_id, source=f"/alphamoe/{stage}", causation_id=cause.id, replay_of=cause.replay_of
+        payload,
+        run_id=cause.run_id,
+        source=f"/alphamoe/{stage}",
+        causation_id=cause.id,
+        replay_of=cause.replay_of,
+        run_token=cause.run_token,
     )
