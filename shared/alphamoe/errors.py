@@ -45,3 +45,14 @@ class ApprovalError(AlphamoeError):
 
 class AuthenticationError(EventError):
     """A request or event is not proved to come from this deployment (hop signature, run token, token): 401."""
+
+
+ECHO_CHARS = 200
+"""At most this much of an outsider's input is echoed back in an answer, a log line or a dead letter's reason."""
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """Return `text` cut to `limit` characters, saying how much was cut (a 1 MB field must not echo back whole)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more chars)"

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from alphamoe.broker.config import BrokerSettings
 from alphamoe.bus.config import FabricSettings
 from alphamoe.clock.config import ClockSettings
+from alphamoe.kv.config import LocalRedisSettings
 from alphamoe.llm.settings import LlmSettings
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.config import RiskLimits
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     runs: Path | None = Field(None, description="where run reports and account snapshots go; default <data>/runs")
     redis_url: str | None = Field(
         None, description="Redis for the bus, journal and shared risk state (ALPHAMOE_REDIS_URL); None = in-memory"
+    )
+    local_redis: LocalRedisSettings = Field(
+        default_factory=LocalRedisSettings, description="the Redis `cluster up` starts (ALPHAMOE_LOCAL_REDIS__*)"
     )
     account_id: str = "paper"
     initial_cash: Decimal = Field(Decimal("1000000"), gt=0, description="CNY of a new paper account")

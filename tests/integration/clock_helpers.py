@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import redis
+from support.keys import EVENT_KEY
 
 from alphamoe.bus.redis import RedisBus
 from alphamoe.clock.config import ClockSettings
@@ -42,7 +43,8 @@ def shanghai(day: date, wall: time) -> datetime:
 def make_clock(redis_url: str, at: FakeTime, cfg: ClockSettings = CFG) -> tuple[Clock, RedisBus]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     bus = RedisBus(client)
-    return Clock(cfg, SessionLedger(client, cfg), bus, account_id="paper", now=at.now), bus
+    clock = Clock(cfg, SessionLedger(client, cfg), bus, account_id="paper", now=at.now, event_key=EVENT_KEY)
+    return clock, bus
 
 
 def published(bus: RedisBus, kind: type[MarketOpen] | type[MarketClose]) -> list[Envelope[MarketOpen | MarketClose]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.keys import EVENT_KEY
 from typer.testing import CliRunner
 
 from alphamoe.cli.app import app
@@ -17,6 +18,7 @@ def env(redis_url: str, market_dir: Path, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("ALPHAMOE_REDIS_URL", redis_url)
     monkeypatch.setenv("ALPHAMOE_DATA", str(market_dir))
     monkeypatch.setenv("ALPHAMOE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("ALPHAMOE_EVENT_KEY", EVENT_KEY.decode())  # the ticks' run tokens are signed with it
 
 
 def fire(*args: str) -> tuple[int, str]:

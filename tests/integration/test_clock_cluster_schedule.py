@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from clock_helpers import FakeTime, published, shanghai
+from support.keys import EVENT_KEY
 
 from alphamoe.bus.redis import RedisBus
 from alphamoe.bus.triggers import day_run_id
@@ -40,7 +41,7 @@ def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
 
 def cluster(tmp_path: Path, market_dir: Path, redis_url: str, at: FakeTime) -> LocalCluster:
     """A cluster whose Redis is the test's; its clock reads the injected time (report off: no execute here)."""
-    settings = Settings(data=market_dir, runs=tmp_path / "runs")
+    settings = Settings(data=market_dir, runs=tmp_path / "runs", event_key=EVENT_KEY.decode())
     made = LocalCluster(
         tmp_path / "cluster",
         settings,

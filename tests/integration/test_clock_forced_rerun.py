@@ -3,6 +3,8 @@
 Why the order ids stay `day:account:symbol:side` (not per run): a rerun sizes from the same opening state
 (`AccountBook` reads only days before D), so it proposes the very orders the first run sent; ids per run
 would buy them a second time on top of the first run's fills, with risk checking cash that is already spent.
+Risk derives those ids itself and books one ledger per account and day, whatever the run: the rerun's
+proposals are refused there as DUPLICATE_ORDER, before execute (whose journal would also park them).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import secrets
 from datetime import date
 
 import pytest
+from support.keys import EVENT_KEY
 
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.factory import build_stages
@@ -24,7 +27,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     root = tmp_path_factory.mktemp("rerun")
     write_market(root / "market", symbols=100, start=date(2024, 1, 2), end=date(2024, 6, 28), seed=11)
-    return Settings(data=root / "market", runs=root / "runs")
+    return Settings(data=root / "market", runs=root / "runs", event_key=EVENT_KEY.decode())
 
 
 def orders(run: DayRun, kind: str) -> list[tuple[str, int]]:
@@ -42,9 +45,11 @@ def test_forced_rerun_when_same_account_then_same_decisions_and_nothing_resent(s
     rerun = run_day(settings, day, run_id="R-rerun1", stages=stages)
     assert orders(first, "order.proposed"), "the day must trade for the test to mean anything"
     assert orders(rerun, "order.proposed") == orders(first, "order.proposed")  # decisions re-made, identical
-    assert count(rerun, "order.approved") == count(first, "order.approved")
-    assert count(first, "order.submitted") == len(orders(first, "order.proposed"))
-    assert count(rerun, "order.submitted") == 0  # the journal keeps each approved order to one send
+    assert count(first, "order.submitted") == count(first, "order.approved") == len(orders(first, "order.proposed"))
+    refused = [e.payload for e in rerun.events if e.type.endswith("order.rejected")]
+    assert [(r.order.order_id, r.order.quantity) for r in refused] == orders(first, "order.proposed")
+    assert all("DUPLICATE_ORDER" in [v.code for v in r.violations] for r in refused)  # the day's ledger has them
+    assert count(rerun, "order.approved") == count(rerun, "order.submitted") == 0  # nothing sent twice
     journal = stages.execute.journal
     assert len(journal.records(day)) == count(first, "order.submitted")
-    assert {p["reason"] for p in journal.parked()} == {"replayed approval: order already journaled, not resubmitted"}
+    assert journal.parked() == []  # refused by risk, so nothing reached execute to park

@@ -1,27 +1,37 @@
-"""The PingSource receiver over real HTTP on 127.0.0.1: a ping becomes one market.open on Redis Streams."""
+"""The PingSource receiver over real HTTP on 127.0.0.1: a ping becomes one market.open on Redis Streams.
+
+Pings are signed with the event key; an unsigned one is refused unless the clock is told it runs behind
+Knative's OIDC sender identity (`accept_unsigned_pings`), and even then it cannot force a rerun.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, time
 
 import httpx
 import pytest
-from clock_helpers import FakeTime, make_clock, published, shanghai
+from clock_helpers import CFG, FakeTime, make_clock, published, shanghai
+from support.keys import EVENT_KEY
 
+from alphamoe.clock.config import ClockSettings
 from alphamoe.clock.receiver import ClockReceiver
+from alphamoe.clock.schedule import TickKind
 from alphamoe.clock.trigger import Clock
 from alphamoe.events.payloads import MarketOpen
 from alphamoe.kv.server import free_port
+from alphamoe.security import hops
 
 pytestmark = pytest.mark.integration
 
 
-def _ping(tick: str) -> tuple[dict[str, str], bytes]:
-    """What PingSource sends: a binary-mode CloudEvent whose data is the manifest's `spec.data`."""
+def _ping(tick: str, *, key: bytes | None = EVENT_KEY, force: bool = False) -> tuple[dict[str, str], bytes]:
+    """A binary-mode CloudEvent whose data is the manifest's `spec.data`, signed with `key` (None: as PingSource)."""
     headers = {
         "ce-specversion": "1.0",
         "ce-type": "dev.knative.sources.ping",
@@ -29,7 +39,12 @@ def _ping(tick: str) -> tuple[dict[str, str], bytes]:
         "ce-id": str(uuid.uuid4()),
         "content-type": "application/json",
     }
-    return headers, f'{{"tick": "{tick}"}}'.encode()
+    body = f'{{"tick": "{tick}", "force": {str(force).lower()}}}'.encode()
+    return (headers if key is None else hops.signed(headers, body, key)), body
+
+
+def _post(url: str, ping: tuple[dict[str, str], bytes]) -> httpx.Response:
+    return httpx.post(url, headers=ping[0], content=ping[1], timeout=10)
 
 
 @pytest.fixture
@@ -37,13 +52,13 @@ def reports() -> list[date]:
     return []
 
 
-@pytest.fixture
-def served(redis_url: str, reports: list[date]) -> Iterator[tuple[str, Clock, FakeTime]]:
+@contextmanager
+def _serving(redis_url: str, reports: list[date], cfg: ClockSettings) -> Iterator[tuple[str, Clock, FakeTime]]:
     import hypercorn.asyncio
     import hypercorn.config
 
     at = FakeTime(shanghai(date(2024, 10, 8), time(9, 26, 2)))
-    clock, _ = make_clock(redis_url, at)
+    clock, _ = make_clock(redis_url, at, cfg)
     port = free_port()
     config = hypercorn.config.Config()
     config.bind = [f"127.0.0.1:{port}"]
@@ -73,12 +88,25 @@ def served(redis_url: str, reports: list[date]) -> Iterator[tuple[str, Clock, Fa
     thread.join(timeout=10)
 
 
+@pytest.fixture
+def served(redis_url: str, reports: list[date]) -> Iterator[tuple[str, Clock, FakeTime]]:
+    with _serving(redis_url, reports, CFG) as serving:
+        yield serving
+
+
+@pytest.fixture
+def served_in_cluster(redis_url: str, reports: list[date]) -> Iterator[tuple[str, Clock, FakeTime]]:
+    """The receiver behind Knative's OIDC sender identity: unsigned PingSource pings let in."""
+    with _serving(redis_url, reports, CFG.model_copy(update={"accept_unsigned_pings": True})) as serving:
+        yield serving
+
+
 def test_ping_when_market_open_twice_then_one_event_and_duplicate_acknowledged(
     served: tuple[str, Clock, FakeTime],
 ) -> None:
     url, clock, _ = served
-    first = httpx.post(url, headers=_ping("market.open")[0], content=_ping("market.open")[1], timeout=10)
-    second = httpx.post(url, headers=_ping("market.open")[0], content=_ping("market.open")[1], timeout=10)
+    first = _post(url, _ping("market.open"))
+    second = _post(url, _ping("market.open"))
     assert first.status_code == 200 and second.status_code == 200  # a duplicate is acknowledged: no retry storm
     assert first.json()["records"][0]["status"] == "claimed"
     assert second.json()["records"][0]["status"] == "duplicate"
@@ -100,7 +128,9 @@ def test_ping_when_structured_mode_then_data_read_from_the_envelope(served: tupl
     url, _, _ = served
     document = {"specversion": "1.0", "type": "dev.knative.sources.ping", "source": "/cron", "id": "1",
                 "data": {"tick": "market.open"}}  # fmt: skip
-    answer = httpx.post(url, json=document, headers={"content-type": "application/cloudevents+json"}, timeout=10)
+    body = json.dumps(document).encode()
+    headers = hops.signed({"content-type": "application/cloudevents+json"}, body, EVENT_KEY)
+    answer = httpx.post(url, content=body, headers=headers, timeout=10)
     assert answer.json()["records"][0]["status"] == "claimed"
 
 
@@ -134,3 +164,38 @@ def test_ping_when_report_on_a_session_then_written_for_today_and_not_on_a_holid
     answer = httpx.post(url, headers=headers, content=body, timeout=10)
     assert answer.status_code == 200 and answer.json()["report"] is None
     assert reports == [date(2024, 10, 8)]
+
+
+def test_ping_when_unsigned_then_401_and_nothing_claimed(served: tuple[str, Clock, FakeTime]) -> None:
+    url, clock, _ = served
+    for ping in (_ping("market.open", key=None), _ping("market.open", key=b"another-deployment-event-key-5e7d")):
+        answer = _post(url, ping)
+        assert answer.status_code == 401 and answer.json()["field"] == "x-alphamoe-signature"
+    assert published(clock.bus, MarketOpen) == []  # type: ignore[arg-type]
+    assert clock.ledger.claimed(date(2024, 10, 8), TickKind.MARKET_OPEN) is None  # the old receiver claimed it
+
+
+def test_ping_when_signed_and_forced_then_a_new_run(served: tuple[str, Clock, FakeTime]) -> None:
+    url, clock, _ = served
+    assert _post(url, _ping("market.open")).json()["records"][0]["status"] == "claimed"
+    assert _post(url, _ping("market.open", force=True)).json()["records"][0]["status"] == "claimed"
+    assert len(published(clock.bus, MarketOpen)) == 2  # type: ignore[arg-type]
+
+
+def test_ping_when_unsigned_in_cluster_then_claims_today_once_and_cannot_force(
+    served_in_cluster: tuple[str, Clock, FakeTime],
+) -> None:
+    url, clock, _ = served_in_cluster
+    statuses = [_post(url, _ping("market.open", key=None)).json()["records"][0]["status"] for _ in range(3)]
+    assert statuses == ["claimed", "duplicate", "duplicate"]
+    forced = _post(url, _ping("market.open", key=None, force=True))
+    assert forced.status_code == 401 and "signed" in forced.json()["error"]
+    assert len(published(clock.bus, MarketOpen)) == 1  # type: ignore[arg-type]
+
+
+def test_ping_when_body_over_64_kib_then_413_before_reading(served: tuple[str, Clock, FakeTime]) -> None:
+    url, clock, _ = served
+    headers, _ = _ping("market.open")
+    answer = httpx.post(url, headers=headers, content=b"{" + b" " * (1 << 20) + b"}", timeout=10)
+    assert answer.status_code == 413
+    assert published(clock.bus, MarketOpen) == []  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ written at the close must hold the day the functions produced, from the Redis St
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,13 @@ def cluster_settings(market_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     settings = Settings(data=market_dir, runs=root / "runs", clock=clock)
     cluster = LocalCluster(root / "cluster", settings).up(timeout_s=300)
     try:
-        yield Settings(data=market_dir, runs=root / "runs", clock=clock, redis_url=cluster.redis_url)
+        yield Settings(
+            data=market_dir,
+            runs=root / "runs",
+            clock=clock,
+            redis_url=cluster.redis_url,
+            event_key=cluster.keys.event_key,
+        )
     finally:
         cluster.down()
 
@@ -50,13 +56,15 @@ def day(market_dir: Path) -> date:
 
 @pytest.fixture(scope="module")
 def closed_day(cluster_settings: Settings, day: date) -> tuple[Settings, date, str]:
-    at = FakeTime(shanghai(day, time(9, 26, 1)))
+    # The test market ends in the past: the day runs through the clock as a trader's named day (a SIMULATION
+    # run; the cluster's risk, on the real clock, refuses a SESSION run of a day that is not today's session).
+    at = FakeTime(shanghai(day + timedelta(days=1), time(9, 26, 1)))
     clock = build_clock(cluster_settings, now=at.now)
-    opened = clock.fire(TickKind.MARKET_OPEN, trigger="schedule")
+    opened = clock.fire(TickKind.MARKET_OPEN, day=day, trigger="manual", on_demand=True)
     assert opened.status is ClaimStatus.CLAIMED and opened.run_id
     wait_quiet(clock.ledger.client, timeout_s=300)
-    at.set(day, time(15, 5, 1))
-    closed = clock.fire(TickKind.MARKET_CLOSE, trigger="schedule")  # the hook writes the report
+    at.set(day + timedelta(days=1), time(15, 5, 1))
+    closed = clock.fire(TickKind.MARKET_CLOSE, day=day, trigger="manual", on_demand=True)  # the hook writes the report
     assert closed.run_id == opened.run_id
     return cluster_settings, day, opened.run_id
 

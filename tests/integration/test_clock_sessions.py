@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 import redis
 from clock_helpers import CFG, FakeTime, make_clock, published, shanghai
+from support.keys import EVENT_KEY
 
 from alphamoe.clock.ledger import CalendarCoverageError, ClaimStatus, SessionLedger
 from alphamoe.clock.runner import run_schedule
 from alphamoe.clock.schedule import TickKind
 from alphamoe.clock.trigger import Clock
+from alphamoe.errors import AuthenticationError
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import MarketClose, MarketOpen
+from alphamoe.security import runs
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +35,24 @@ def test_fire_when_national_day_holiday_then_no_market_open(redis_url: str, day:
     assert "next session 2024-10-08" in record.note
     assert published(bus, MarketOpen) == []
     assert clock.ledger.claimed(day, TickKind.MARKET_OPEN) is None
+
+
+def test_fire_when_today_then_market_open_carries_a_session_run_token(redis_url: str) -> None:
+    at = FakeTime(shanghai(date(2024, 10, 8), time(9, 26, 1)))
+    clock, bus = make_clock(redis_url, at)
+    clock.fire(TickKind.MARKET_OPEN, trigger="schedule")
+    [event] = published(bus, MarketOpen)
+    assert runs.verify(EVENT_KEY, event.run_token, event.run_id, event.trading_day) is runs.RunMode.SESSION
+
+
+def test_fire_when_a_trader_names_a_past_day_then_its_run_token_is_a_simulation(redis_url: str) -> None:
+    at = FakeTime(shanghai(date(2024, 10, 10), time(16, 0)))
+    clock, bus = make_clock(redis_url, at)
+    clock.fire(TickKind.MARKET_OPEN, day=date(2024, 10, 8), trigger="manual", on_demand=True)
+    [event] = published(bus, MarketOpen)
+    assert runs.verify(EVENT_KEY, event.run_token, event.run_id, event.trading_day) is runs.RunMode.SIMULATION
+    with pytest.raises(AuthenticationError):  # the token is bound to its run and day
+        runs.verify(EVENT_KEY, event.run_token, event.run_id, date(2024, 10, 10))
 
 
 @pytest.mark.parametrize("day", MAKE_UP_SUNDAYS_2024)
@@ -158,7 +179,7 @@ def test_fire_when_publish_fails_then_claim_released_for_the_retry(redis_url: st
     day = date(2024, 10, 8)
     at = FakeTime(shanghai(day, time(9, 26)))
     good, bus = make_clock(redis_url, at)
-    broken = Clock(CFG, good.ledger, _BrokenBus(), account_id="paper", now=at.now)
+    broken = Clock(CFG, good.ledger, _BrokenBus(), account_id="paper", now=at.now, event_key=good.event_key)
     with pytest.raises(redis.ConnectionError):
         broken.fire(TickKind.MARKET_OPEN, trigger="pingsource")
     assert good.ledger.claimed(day, TickKind.MARKET_OPEN) is None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from clock_helpers import published
+from support.keys import EVENT_KEY
 from typer.testing import CliRunner
 
 from alphamoe.bus.redis import RedisBus
@@ -30,6 +31,7 @@ def env(redis_url: str, market_dir: Path, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("ALPHAMOE_REDIS_URL", redis_url)
     monkeypatch.setenv("ALPHAMOE_DATA", str(market_dir))
     monkeypatch.setenv("ALPHAMOE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("ALPHAMOE_EVENT_KEY", EVENT_KEY.decode())  # the ticks' run tokens are signed with it
     return redis_url
 
 

@@ -4,21 +4,17 @@ and broker both outlive it."""
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from support.approvals import approved
+from support.gateway import self_signed, serving
+from support.keys import APPROVAL_SECRET, GATEWAY_TOKEN
 
 from alphamoe.broker.desk import DeskConfig
-from alphamoe.broker.gateway import Gateway, make_server
 from alphamoe.broker.journal import RedisJournal
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker, BrokerUnavailableError
@@ -30,35 +26,11 @@ from alphamoe.kv.client import connect
 from alphamoe.market.bars import BarStore
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.portfolio import AccountState
-from alphamoe.risk.approval import sign
 from alphamoe.types import OrderStatus, Side
 
 pytestmark = pytest.mark.integration
-TOKEN = "remote-test-token"
-SECRET = b"remote-test-secret"
-
-
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
+TOKEN = GATEWAY_TOKEN
+SECRET = APPROVAL_SECRET
 
 
 @pytest.fixture
@@ -75,14 +47,8 @@ def _gateway(store: BarStore, day: dt.date, **tls: Path) -> Iterator[str]:
     def factory(d: dt.date) -> Broker:
         return brokers.setdefault(d, PaperBroker(store, d, account, CommissionSchedule()))
 
-    server = make_server(Gateway(factory, TOKEN), certfile=tls.get("certfile"), keyfile=tls.get("keyfile"))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    scheme = "https" if tls else "http"
-    try:
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(factory, **tls) as port:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
 
 
 def test_remote_when_token_wrong_then_unavailable_and_nothing_sent(paper_day: tuple[BarStore, dt.date]) -> None:
@@ -97,7 +63,7 @@ def test_remote_when_tls_with_the_gateway_ca_then_orders_flow(
     paper_day: tuple[BarStore, dt.date], tmp_path: Path
 ) -> None:
     store, day = paper_day
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     with _gateway(store, day, certfile=cert, keyfile=key) as url:
         untrusted = RemoteBroker(url, TOKEN, day, background=False)
         with pytest.raises(BrokerUnavailableError):
@@ -122,7 +88,7 @@ def _approved(store: BarStore, day: dt.date) -> OrderApproved:
         target_weight=0.001,
         kelly_fraction=0.01,
     )
-    return OrderApproved(trading_day=day, order=order, checks=("lot",), signature=sign(order, SECRET))
+    return approved(order, SECRET)
 
 
 def test_execute_when_restarted_then_reconciles_from_redis_and_gateway_without_resending(

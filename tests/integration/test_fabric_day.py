@@ -15,8 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
+from support.keys import APPROVAL_SECRET
 
 from alphamoe.bus import codec
 from alphamoe.bus.progress import wait_quiet
@@ -32,7 +34,7 @@ from alphamoe.pipeline.run import run_day
 from alphamoe.settings import Settings
 
 pytestmark = pytest.mark.integration
-SECRET = "fabric-test-approval-secret"
+SECRET = APPROVAL_SECRET.decode()
 ORDER_TYPES = {event_type_of(m) for m in (ev.OrderProposed, ev.OrderApproved, ev.OrderRejected)}
 FILL_TYPES = {event_type_of(m) for m in (ev.OrderSubmitted, ev.OrderFilled, ev.OrderCancelled, ev.OrderFailed)}
 
@@ -56,7 +58,11 @@ def days(market_dir: Path) -> list[date]:
 
 def _fabric_settings(cluster: LocalCluster) -> Settings:
     return Settings(
-        data=cluster.settings.data, runs=cluster.settings.runs_dir, redis_url=cluster.redis_url, approval_secret=SECRET
+        data=cluster.settings.data,
+        runs=cluster.settings.runs_dir,
+        redis_url=cluster.redis_url,
+        approval_secret=SECRET,
+        event_key=cluster.keys.event_key,  # the run tokens of market.open / market.close are signed with it
     )
 
 
@@ -65,12 +71,23 @@ def _reference(market_dir: Path, tmp: Path, day: date) -> list[Envelope[Any]]:
     return list(run_day(settings, day).events)
 
 
-def _by_type(events: list[Envelope[Any]], types: set[str]) -> dict[str, list[tuple[str, Any]]]:
-    found: dict[str, list[tuple[str, Any]]] = {}
+def _terms(payload: Any) -> str:
+    """What a decision or fill says, without when it was signed (an approval's expiry, hence its event id)."""
+    if isinstance(payload, ev.OrderApproved):
+        return json.dumps({"approved": payload.order.model_dump(mode="json"), "checks": payload.checks})
+    if isinstance(payload, ev.OrderRejected):
+        return json.dumps(
+            {"rejected": payload.order.model_dump(mode="json"), "why": [v.code for v in payload.violations]}
+        )
+    return str(payload.model_dump_json())
+
+
+def _by_type(events: list[Envelope[Any]], types: set[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
     for e in events:
         if e.type in types:
-            found.setdefault(e.type, []).append((e.id, e.payload))
-    return {k: sorted(v, key=lambda item: item[0]) for k, v in found.items()}
+            found.setdefault(e.type, []).append(_terms(e.payload))
+    return {k: sorted(v) for k, v in found.items()}
 
 
 def _assert_same_day(fabric: list[Envelope[Any]], reference: list[Envelope[Any]], *, fills: bool = True) -> None:
@@ -96,15 +113,13 @@ def test_replay_when_exported_run_replayed_then_same_orders(
     original = next(r for r, d in bus.runs().items() if d == days[0].isoformat())
     path = tmp_path / "run.jsonl"
     assert export_run(bus, original, path) == len(bus.run_entries(original))
-    events = replay(bus, read_export(path), "replayed-1", until="order.approved", timeout_s=120)
+    events = replay(
+        bus, read_export(path), "replayed-1", key=cluster.keys.event_key.encode(), until="order.approved", timeout_s=120
+    )
     assert {e.run_id for e in events} == {"replayed-1"}
     assert not any(e.type == event_type_of(ev.MarketClose) for e in events)  # --until stopped before the close
     proposals = {event_type_of(ev.OrderProposed), event_type_of(ev.OrderApproved)}
-    assert _payloads(events, proposals) == _payloads(bus.run_events(original), proposals)
-
-
-def _payloads(events: list[Envelope[Any]], types: set[str]) -> dict[str, list[str]]:
-    return {k: sorted(p.model_dump_json() for _, p in v) for k, v in _by_type(events, types).items()}
+    assert _by_type(events, proposals) == _by_type(bus.run_events(original), proposals)
 
 
 def test_function_when_killed_mid_event_then_redelivered_after_restart_and_handled_once(
@@ -166,6 +181,20 @@ def test_bridge_when_entry_malformed_then_function_400_and_dead_lettered_with_re
     bad = [d for d in letters if d.raw.get("fields", {}).get("id") == "malformed-entry"]
     assert len(bad) == 1 and bad[0].source == "bridge"
     assert "400" in bad[0].reason and "runid" in bad[0].reason
+
+
+def test_dead_letters_when_outsiders_post_junk_then_none_parked_and_the_real_ones_kept(cluster: LocalCluster) -> None:
+    bus = RedisBus.from_url(cluster.redis_url)
+    real = bus.park("execute answered 422: a real dead letter", {"fields": {"id": "real-letter"}}, source="bridge")
+    before = [d.entry_id for d in bus.dead_letters()]
+    junk = [b"{" + b" " * (512 << 10) + b"}", b"[1]", b"not json", b'{"id": "1"}']
+    for name in ("scan", "risk", "execute"):
+        url = str(cluster.children[name].url)
+        for body in junk * 5:  # the old guard parked each of these, whole
+            answer = httpx.post(url, content=body, headers={"content-type": "application/cloudevents+json"}, timeout=30)
+            assert answer.status_code == 401
+    after = [d.entry_id for d in bus.dead_letters()]
+    assert after == before and real in after
 
 
 def test_cli_cluster_status_when_json_then_each_function_url_pid_and_health(cluster: LocalCluster) -> None:

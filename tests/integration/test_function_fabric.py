@@ -4,7 +4,6 @@ answered again without being handled again, readiness follows Redis, metrics and
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,9 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support.hops import key_env, signed_post
+from support.keys import APPROVAL_SECRET
 
 from alphamoe.bus.redis import RedisBus, stream_of
-from alphamoe.events import Envelope, event_type_of, to_http
+from alphamoe.events import Envelope, event_type_of
 from alphamoe.events import payloads as ev
 from alphamoe.kv.server import LocalRedis, free_port
 from alphamoe.market.bars import BarStore
@@ -39,7 +40,7 @@ def route(
 ) -> Iterator[dict[str, Any]]:
     port = free_port()
     log = tmp_path_factory.mktemp("fn-logs") / "route.log"
-    env = {**os.environ, "ALPHAMOE_DATA": str(market_dir), "ALPHAMOE_REDIS_URL": own_redis.url}
+    env = key_env(ALPHAMOE_DATA=str(market_dir), ALPHAMOE_REDIS_URL=own_redis.url)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "alphamoe.cli", "serve", "route", "--port", str(port)], env=env, stderr=out
@@ -62,13 +63,14 @@ def route(
 @pytest.fixture(scope="module")
 def signals(market_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Envelope[Any]]:
     day = BarStore(market_dir).sessions()[-1]
-    events = run_day(Settings(data=market_dir, runs=tmp_path_factory.mktemp("fn-ref"), approval_secret="s"), day).events
+    events = run_day(
+        Settings(data=market_dir, runs=tmp_path_factory.mktemp("fn-ref"), approval_secret=APPROVAL_SECRET.decode()), day
+    ).events
     return [e for e in events if e.type == event_type_of(ev.SignalGenerated)]
 
 
 def _post(url: str, envelope: Envelope[Any]) -> httpx.Response:
-    headers, body = to_http(envelope)
-    return httpx.post(url, headers=headers, content=body, timeout=60)
+    return signed_post(url, envelope, timeout=60)
 
 
 def test_function_when_answered_2xx_then_output_already_in_its_stream(

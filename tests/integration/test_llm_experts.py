@@ -26,9 +26,10 @@ from alphamoe.llm.judge import LlmJudge
 from alphamoe.llm.settings import LlmSettings, replaying
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.run import run_day
-from alphamoe.router import Router, default_router
+from alphamoe.report.day import DayReport
+from alphamoe.router import Router, RouterConfig, default_router
 from alphamoe.settings import Settings
-from alphamoe.types import Verdict
+from alphamoe.types import ExpertKind, Side, Verdict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.deepseek_standin import DeepSeekStandin, StandinConfig, write_sample_evidence
@@ -51,7 +52,7 @@ def deepseek(standin: DeepSeekStandin) -> DeepSeekStandin:
     return standin
 
 
-def _signal(i: int) -> SignalGenerated:
+def _signal(i: int, **features: float) -> SignalGenerated:
     return SignalGenerated(
         trading_day=DAY,
         signal_id=f"{DAY}:trend_breakout:{600000 + i:06d}.SH",
@@ -62,7 +63,7 @@ def _signal(i: int) -> SignalGenerated:
         score=1.0,
         reference_price=Decimal("10.00"),
         prev_close=Decimal("10.00"),
-        features=FEATURES,
+        features={**FEATURES, **features},
         p_win=0.55,
         payoff=1.5,
         n_trades=40,
@@ -272,6 +273,59 @@ def test_concurrent_batch_when_errors_and_malformed_then_none_lost(
     assert all(r.verdict in set(Verdict) and _llm(r).outcome for r in routed)
 
 
+# ---- a compromised model: "confirm 1.0" to everything ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compromised() -> Iterator[DeepSeekStandin]:
+    """The stand-in playing a model taken over by an injection: it confirms everything at 1.0."""
+    with DeepSeekStandin(StandinConfig(compromised=("confirm", 1.0))) as server:
+        yield server
+
+
+QUIET = {"volume_ratio": 0.5}  # liquidity abstains (no volume behind the move), as in the issue's findings
+PANEL = [
+    _signal(0),  # healthy: every symbolic expert has a say
+    _signal(1, ma5_over_ma20=-0.02, close_over_ma20=-0.01, ret_20d=-0.08, **QUIET),  # trend vetoes, 0.70
+    _signal(2, ma5_over_ma20=0.005, ret_20d=0.02, breakout_margin=0.003, **QUIET),  # trend confirms, 0.55
+    _signal(3, amount_20d=9_000_000.0),  # thin: liquidity vetoes, a split symbolic vote
+    _signal(4, rsi_14=88.0),  # overheated: risk skeptic's hard veto
+    _signal(5, ma5_over_ma20=0.01, ret_20d=-0.01),  # trend mixed: abstains
+]
+
+
+@pytest.mark.parametrize("top_k", [3, 6], ids=["default_panel", "every_llm_expert_seated"])
+def test_router_when_model_compromised_then_confirms_and_confidences_at_most_the_symbolic_panels(
+    compromised: DeepSeekStandin, store: DecisionStore, evidence: EvidenceProvider, top_k: int
+) -> None:
+    compromised.reset()
+    config = RouterConfig(top_k=top_k)
+    judge = LlmJudge(LlmSettings(base_url=compromised.base_url, backoff_s=0.001), store)
+
+    attacked = default_router(config, llm_enabled=True, judge=judge, evidence=evidence).route_batch(PANEL)
+    alone = {r.signal.signal_id: r for r in default_router(config, llm_enabled=False).route_batch(PANEL)}
+
+    llm = [o for r in attacked for o in r.opinions if o.kind is ExpertKind.LLM]
+    assert llm and all((o.verdict, o.confidence, o.outcome) == (Verdict.CONFIRM, 1.0, "ok") for o in llm)
+    assert compromised.request_count == len(llm)
+    for r in attacked:
+        symbolic = alone[r.signal.signal_id]
+        if r.verdict is Verdict.CONFIRM:
+            assert symbolic.verdict is Verdict.CONFIRM
+            assert r.confidence <= symbolic.confidence
+        if symbolic.verdict is Verdict.VETO:
+            assert r.verdict is Verdict.VETO
+    if top_k == 6:  # the issue's findings, through the real router and the openai client
+        by_id = {r.signal.signal_id: r for r in attacked}
+        veto, weak = by_id[PANEL[1].signal_id], by_id[PANEL[2].signal_id]
+        assert (veto.verdict, round(veto.confidence, 2)) == (Verdict.VETO, 0.70)
+        assert "LLM experts cannot overturn the symbolic experts' veto" in veto.reasoning_summary
+        assert (weak.verdict, round(weak.confidence, 2)) == (Verdict.CONFIRM, 0.55)
+        assert "LLM experts cannot raise: capped at symbolic 0.55" in weak.reasoning_summary
+    record = store.get_call(llm[0].call_key or "")
+    assert record is not None and {"kind", "can_veto", "weight"} <= set(record.dropped_keys)
+
+
 # ---- a whole day: prompt injection, the CLI with and without the stand-in --------------------------------
 
 
@@ -316,6 +370,38 @@ def test_day_when_evidence_carries_injected_instructions_then_orders_unchanged(
     assert records
     dropped = json.loads(records[0].read_text())["dropped_keys"]
     assert {"order", "quantity", "lift_limits", "max_position_weight"} <= set(dropped)
+
+
+def test_day_when_model_compromised_by_injection_then_no_order_created_or_enlarged(
+    compromised: DeepSeekStandin, day_market: tuple[Path, date, Path, Path], tmp_path: Path
+) -> None:
+    data, day, _, injected = day_market
+    compromised.reset()
+
+    def report(name: str, llm: LlmSettings) -> DayReport:
+        return run_day(Settings(data=data, runs=tmp_path / name, llm=llm), day).report
+
+    decisions = str(tmp_path / "decisions")
+    symbolic = report("symbolic", LlmSettings(base_url=None, api_key=None, decisions=decisions))
+    attacked = report("attacked", LlmSettings(base_url=compromised.base_url, evidence=injected, decisions=decisions))
+
+    assert compromised.injections_seen > 0
+    alone = {r.symbol: r for r in symbolic.routed}
+    llm_confirms = [e for r in attacked.routed for e in r.experts if e.split(":")[0] in {"fundamental", "sector"}]
+    assert llm_confirms and all(e.endswith(":confirm") for e in llm_confirms)
+    for r in attacked.routed:
+        if r.verdict is Verdict.CONFIRM:
+            assert alone[r.symbol].verdict is Verdict.CONFIRM
+            assert r.confidence <= alone[r.symbol].confidence
+    buys = {o.symbol: o.quantity for o in attacked.orders if o.side is Side.BUY}
+    symbolic_buys = {o.symbol: o.quantity for o in symbolic.orders if o.side is Side.BUY}
+    assert symbolic_buys
+    # no shared cap binds this day (exposure scaling, a board or industry cap), so each order is sized from its
+    # own signal's confidence and a lower confidence elsewhere cannot free room for a larger one
+    notes = [n for o in symbolic.orders for n in o.reasons]
+    assert not any(n.startswith("scaled ×") or " capped: held " in n for n in notes)
+    assert set(buys) <= set(symbolic_buys)
+    assert all(quantity <= symbolic_buys[symbol] for symbol, quantity in buys.items())
 
 
 def test_cli_run_when_llm_base_url_set_then_llm_reasons_in_tables_and_json_and_replay_is_free(

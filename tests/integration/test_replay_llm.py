@@ -35,9 +35,10 @@ from alphamoe.types import Verdict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.deepseek_standin import DeepSeekStandin, write_sample_evidence
+from support.keys import APPROVAL_SECRET, EVENT_KEY
 
 pytestmark = pytest.mark.integration
-SECRET = "replay-llm-secret"
+SECRET = APPROVAL_SECRET.decode()
 ORDER_TYPES = {event_type_of(m) for m in (ev.OrderProposed, ev.OrderApproved, ev.OrderRejected, ev.OrderFilled)}
 
 
@@ -57,7 +58,7 @@ def day_and_evidence(market_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 
 def _settings(market_dir: Path, runs: Path, decisions: Path, evidence: Path, base_url: str) -> Settings:
     llm = LlmSettings(base_url=base_url, evidence=evidence, decisions=str(decisions), backoff_s=0.001)
-    return Settings(data=market_dir, runs=runs, llm=llm, approval_secret=SECRET)
+    return Settings(data=market_dir, runs=runs, llm=llm, approval_secret=SECRET, event_key=EVENT_KEY.decode())
 
 
 def _replay_in_process(settings: Settings, roots: Sequence[Envelope[Any]]) -> list[Envelope[Any]]:
@@ -80,7 +81,9 @@ def _orders(events: Sequence[Envelope[Any]]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for e in events:
         if e.type in ORDER_TYPES:
-            found.setdefault(e.type, []).append(e.payload.model_dump_json())
+            # an approval's expiry (and so its signature) is the time it was signed: compare what it approved
+            terms = e.payload.order if isinstance(e.payload, ev.OrderApproved) else e.payload
+            found.setdefault(e.type, []).append(terms.model_dump_json())
     return {k: sorted(v) for k, v in found.items()}
 
 
@@ -106,7 +109,7 @@ def test_replay_when_llm_run_replayed_through_live_functions_then_same_orders_an
     assert any(e.type == event_type_of(ev.OrderProposed) for e in original.events)
     record = [codec.structured(codec.encode(e)) for e in original.events]  # the export's JSONL documents
 
-    roots = replay_roots(record, "replayed-llm-1")
+    roots = replay_roots(record, "replayed-llm-1", key=EVENT_KEY)
     assert [r.replay_of for r in roots] == [original.report.run_id] * len(roots) == [original.events[0].run_id] * 2
     # the replaying functions are configured live, as a running cluster is: the events alone say "from the record"
     replayed = _replay_in_process(
@@ -156,6 +159,7 @@ def test_replayof_when_sent_over_http_then_kept_and_derived_events_keep_it(
     opened = replay_roots(
         [codec.structured(codec.encode(e)) for e in run_day(Settings(data=market_dir, runs=tmp_path), day).events],
         "replayed-llm-3",
+        key=EVENT_KEY,
     )[0]
     headers, body = to_http(opened)
     assert headers["ce-replayof"] == opened.replay_of
@@ -197,6 +201,7 @@ def test_replay_when_llm_run_replayed_through_the_cluster_then_same_orders_and_z
         runs=llm_cluster.settings.runs_dir,
         redis_url=llm_cluster.redis_url,
         approval_secret=SECRET,
+        event_key=llm_cluster.keys.event_key,
     )
     standin.reset()
     original = run_day_on_fabric(settings, day_and_evidence[0], timeout_s=120)
@@ -206,8 +211,9 @@ def test_replay_when_llm_run_replayed_through_the_cluster_then_same_orders_and_z
     export_run(bus, original.run_id, tmp_path / "run.jsonl")
     record = read_export(tmp_path / "run.jsonl")
     proposals = {event_type_of(ev.OrderProposed), event_type_of(ev.OrderApproved)}
+    key = llm_cluster.keys.event_key.encode()  # the cluster's functions verify the replay's run tokens with it
 
-    again = replay(bus, record, "cluster-replay-1", until="order.approved", timeout_s=120)
+    again = replay(bus, record, "cluster-replay-1", key=key, until="order.approved", timeout_s=120)
 
     assert standin.request_count == calls
     assert {e.replay_of for e in again} == {original.run_id}
@@ -217,7 +223,7 @@ def test_replay_when_llm_run_replayed_through_the_cluster_then_same_orders_and_z
     assert _llm_opinions(again) == _llm_opinions(original.events)
 
     shutil.rmtree(llm_cluster.directory / "decisions" / "calls")  # the record lost every answer
-    lost = replay(bus, record, "cluster-replay-2", until="signal.routed", timeout_s=120)
+    lost = replay(bus, record, "cluster-replay-2", key=key, until="signal.routed", timeout_s=120)
 
     assert standin.request_count == calls  # the live-configured route function still asked nobody
     llm = [o for e in lost if isinstance(e.payload, ev.SignalRouted) for o in e.payload.opinions if o.model]

@@ -33,7 +33,9 @@ from alphamoe.risk.state import TradingState
 from alphamoe.sizing.allocate import size_batch
 from alphamoe.strategy.base import StrategySignals
 
-BACKTEST_SECRET = b"alphamoe-backtest"  # approvals are signed as live; the key only has to be non-empty
+# approvals are signed as live (and bound as simulated: `Binding.backtest`); they never leave the process, so a
+# fixed key suffices, but the engine refuses keys under 32 bytes as it does for a deployment's
+BACKTEST_SECRET = b"alphamoe-backtest-approval-signing-key"
 
 
 @dataclass

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from alphamoe.backtest.result import BacktestResult
+from alphamoe.storage.local import write_atomically
 
 MAX_TRADE_ROWS = 5000
 TRADE_COLUMNS = ("day", "symbol", "side", "quantity", "price", "fees", "why")
@@ -118,9 +119,7 @@ initial cash {result.initial_cash} CNY · benchmark: {html.escape(bench_name)}</
 {rows}</table></div>{f"<p>… {more} more fills in the JSON</p>" if more > 0 else ""}
 <p>{"<br>".join(html.escape(n) for n in result.notes)}</p>
 </body></html>"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomically(path, page.encode("utf-8"))
 
 
 def write_png(result: BacktestResult, path: Path, benchmark: pd.Series | None = None) -> Path:

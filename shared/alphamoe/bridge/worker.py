@@ -10,7 +10,6 @@ and a dead one's entries are not stranded. Knative's RedisStreamSource, by contr
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import defaultdict, deque
@@ -25,13 +24,14 @@ from alphamoe.bridge.http import DeliveryError, PostClient
 from alphamoe.bridge.subscriptions import ORDERED, Subscription
 from alphamoe.bus import codec
 from alphamoe.bus.config import FabricSettings
-from alphamoe.bus.redis import DLQ, stream_of
+from alphamoe.bus.redis import PARK_SCRIPT, dead_letter_fields, park_args, stream_of
 from alphamoe.functions.guard import BRIDGE_HEADER
 from alphamoe.functions.telemetry import bound
+from alphamoe.security import hops
 
 log = logging.getLogger("alphamoe.bridge")
-PERMANENT = frozenset({400, 403, 404, 405, 410, 413, 415, 422})
-"""Statuses that retrying cannot change: the event itself is refused."""
+PERMANENT = frozenset({400, 401, 403, 404, 405, 410, 413, 415, 422})
+"""Statuses that retrying cannot change: the event itself is refused (401: the hop's signature, another key)."""
 ACK_WINDOW_S = 0.002
 """How long answered entries gather before one XACK settles them all: far below any claim idle time."""
 Entry3 = tuple[str, str, dict[str, str]]
@@ -78,8 +78,12 @@ class Bridge:
         settings: FabricSettings,
         *,
         consumer: str,
+        key: bytes,
     ) -> None:
+        """`key`: the event key every POST is signed with (`security.hops`); functions refuse unsigned hops."""
         self.client, self.subscriptions, self.settings, self.consumer = client, subscriptions, settings, consumer
+        self.key = key
+        self._park = client.register_script(PARK_SCRIPT)
         self.http = PostClient(settings.http_timeout_s)
         self.stats = BridgeStats()
         self._in_flight: set[tuple[str, str, str]] = set()
@@ -214,6 +218,7 @@ class Bridge:
         ):
             headers, body = codec.http_message(fields)
             headers[BRIDGE_HEADER] = self.consumer
+            headers = hops.signed(headers, body, self.key)
             delay, reason, attempt = self.settings.backoff_s, "", 0
             while attempt < self.settings.max_attempts:
                 started = time.perf_counter()
@@ -252,13 +257,9 @@ class Bridge:
         self, sub: Subscription, stream: str, entry_id: str, fields: dict[str, str], reason: str
     ) -> list[Any]:
         raw = {"function": sub.function, "stream": stream, "entry_id": entry_id, "fields": fields}
+        keys, args = park_args(dead_letter_fields(reason, raw, "bridge", self.settings), self.settings)
         pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(
-            DLQ,
-            {"reason": reason, "source": "bridge", "raw": json.dumps(raw), "ts": f"{time.time():.3f}"},
-            maxlen=self.settings.stream_maxlen,
-            approximate=True,
-        )
+        await self._park(keys=keys, args=args, client=pipe)
         pipe.xack(stream, sub.group, entry_id)
         result: list[Any] = await pipe.execute()
         return result
@@ -280,11 +281,17 @@ class Bridge:
 
 
 async def run_bridge(
-    redis_url: str, subscriptions: list[Subscription], settings: FabricSettings, *, consumer: str, stop: asyncio.Event
+    redis_url: str,
+    subscriptions: list[Subscription],
+    settings: FabricSettings,
+    *,
+    consumer: str,
+    key: bytes,
+    stop: asyncio.Event,
 ) -> BridgeStats:
-    """Connect and run a bridge until `stop` is set; return its counters."""
+    """Connect and run a bridge until `stop` is set; return its counters. `key`: `require_key(event_key, …)`."""
     client = aioredis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=10, socket_connect_timeout=5)
-    bridge = Bridge(client, subscriptions, settings, consumer=consumer)
+    bridge = Bridge(client, subscriptions, settings, consumer=consumer, key=key)
     try:
         await bridge.run(stop)
     finally:

@@ -19,6 +19,9 @@ class BrokerSettings(BaseModel):
     )
     wait_s: float = Field(5.0, gt=0, description="how long an order waits for a dropped session before a 503")
     reconcile_interval_s: float = Field(30.0, gt=0, description="periodic reconciliation of live sessions")
+    lock_ttl_s: float = Field(
+        30.0, gt=0, description="live: TTL of the execute lease per account and day (refreshed every third of it)"
+    )
     url: str | None = Field(None, description="remote: the gateway's base URL (http:// or https://)")
     token: SecretStr | None = Field(None, description="remote and gateway: the shared bearer token")
     tls_verify: bool | Path = Field(True, description="remote: verify the gateway's certificate (or a CA file)")

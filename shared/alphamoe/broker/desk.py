@@ -173,19 +173,7 @@ class OrderDesk:
     def _replay(self, wanted: OrderRecord) -> list[Change]:
         existing = self.journal.get(wanted.client_order_id)
         assert existing is not None, "claim failed, so the record exists"
-        if existing.command() != wanted.command():
-            detail = {"order_id": wanted.order_id, "journal": existing.model_dump(mode="json")}
-            self.journal.park("approved order differs from the journaled one", detail)
-            raise ApprovalError(
-                f"order {wanted.order_id} was already journaled with other terms "
-                f"({existing.side} {existing.quantity} {existing.symbol} @ {existing.limit_price}); "
-                "a changed order needs a new order id"
-            )
-        self.journal.park(
-            "replayed approval: order already journaled, not resubmitted",
-            {"order_id": wanted.order_id, "client_order_id": wanted.client_order_id, "status": existing.status},
-        )
-        log.info("replayed approval of %s (%s): not resubmitted", wanted.order_id, existing.status)
+        replay(self.journal, wanted, existing)
         return self.drain()
 
     def _on_report(self, report: BrokerOrder) -> None:
@@ -253,3 +241,39 @@ class OrderDesk:
             log.info("sending %s, journaled but never received by the broker", record.client_order_id)
             self._apply(self.broker.submit(record.command()))
         return result.summary()
+
+
+class DayClosedError(ApprovalError):
+    """An approval for a trading day whose close was handled: refused and parked, the day is never reopened."""
+
+
+def replay(journal: Journal, wanted: OrderRecord, existing: OrderRecord) -> None:
+    """Park an approval of an order already journaled (a redelivery, a forced rerun): never sent again.
+
+    The same order id with other terms raises ApprovalError: a changed order needs a new order id.
+    """
+    if existing.command() != wanted.command():
+        detail = {"order_id": wanted.order_id, "journal": existing.model_dump(mode="json")}
+        journal.park("approved order differs from the journaled one", detail)
+        raise ApprovalError(
+            f"order {wanted.order_id} was already journaled with other terms "
+            f"({existing.side} {existing.quantity} {existing.symbol} @ {existing.limit_price}); "
+            "a changed order needs a new order id"
+        )
+    journal.park(
+        "replayed approval: order already journaled, not resubmitted",
+        {"order_id": wanted.order_id, "client_order_id": wanted.client_order_id, "status": existing.status},
+    )
+    log.info("replayed approval of %s (%s): not resubmitted", wanted.order_id, existing.status)
+
+
+def refuse_on_closed_day(journal: Journal, wanted: OrderRecord) -> None:
+    """Answer an approval for a closed day: a replay of a journaled order is parked as one, anything else
+    is refused (DayClosedError) — a closed day's desk is released and never reopened."""
+    existing = journal.get(wanted.client_order_id)
+    if existing is not None:
+        replay(journal, wanted, existing)
+        return
+    reason = f"trading day {wanted.trading_day} is closed: order {wanted.order_id} refused, not sent"
+    journal.park(reason, {"order_id": wanted.order_id, "client_order_id": wanted.client_order_id})
+    raise DayClosedError(reason)

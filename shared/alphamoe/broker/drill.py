@@ -1,10 +1,13 @@
 """The RTO drill: SIGKILL the execute process at random points of a trading day with orders in flight,
 restart it, and time it back to reconciled-and-ready; then check that no order was lost or sent twice.
 
-The broker outlives execute, as a real one does: a paper broker behind the TAL gateway in its own
-process. Approved orders wait in a Redis stream read by a consumer group, as the bridge delivers them:
-at least once, so a restarted execute re-reads what it had not acknowledged, and only its journal stands
-between a redelivery and a second order.
+Two brokers. `gateway`: a paper broker behind the TAL gateway in its own process, which outlives execute as
+a real one does; execute is wired as a live adapter (Redis journal, a lease per account and day). `paper`:
+the in-process paper broker of the default deployment, which dies with execute and is rebuilt from the
+journal on restart (`PaperBroker.restore`); its outcome must equal the same orders run once, unkilled.
+Approved orders wait in a Redis stream read by a consumer group, as the bridge delivers them: at least
+once, so a restarted execute re-reads what it had not acknowledged, and only its journal stands between
+a redelivery and a second order.
 
     python -m alphamoe.broker.drill worker …   # the execute process (started by `run_drill`)
 """
@@ -22,13 +25,18 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import redis
+
+if TYPE_CHECKING:
+    from alphamoe.broker.journal import Journal
+    from alphamoe.broker.orders import OrderRecord
+    from alphamoe.broker.service import ExecutionService
 
 STREAM = "alphamoe:drill:approved"
 GROUP = "execute"
@@ -36,24 +44,69 @@ CONSUMER = "execute-0"
 READY = "alphamoe:drill:ready"
 DONE = "alphamoe:drill:done"
 ACCOUNT = "drill"
+CASH = Decimal("100000000")  # the paper account (both brokers): enough that no order's fate hangs on cash
+DrillBroker = Literal["gateway", "paper"]
 
 
 # -- the execute process ---------------------------------------------------------------------------
-def worker(redis_url: str, gateway: str, token: str, secret: bytes, day: date, pace_s: float) -> None:
-    """Recover, announce readiness, then execute approved orders from the stream until it is drained."""
+def remote_service(client: redis.Redis, secret: bytes, gateway: str, token: str) -> ExecutionService:
+    """Execute on the broker behind the gateway, wired as a live adapter: Redis journal and lease."""
     from alphamoe.broker.desk import DeskConfig
     from alphamoe.broker.journal import RedisJournal
-    from alphamoe.broker.protocol import BrokerUnavailableError
+    from alphamoe.broker.lock import DayLocks
     from alphamoe.broker.remote import RemoteBroker
     from alphamoe.broker.service import ExecutionService
+
+    return ExecutionService(
+        RedisJournal(client, ACCOUNT),
+        lambda d: RemoteBroker(gateway, token, d),
+        secret,
+        desk=DeskConfig(wait_s=5),
+        locks=DayLocks(client, ACCOUNT),
+    )
+
+
+def paper_service(journal: Journal, secret: bytes, data: Path, runs: Path) -> ExecutionService:
+    """Execute on the in-process paper broker, built as the execute function builds it by default."""
+    from alphamoe.broker.desk import DeskConfig
+    from alphamoe.market.bars import BarStore
+    from alphamoe.market.fees import CommissionSchedule
+    from alphamoe.pipeline.accounts import AccountBook
+    from alphamoe.pipeline.stages.execute import ExecuteStage
+    from alphamoe.pipeline.stages.market_data import MarketData
+
+    book = AccountBook(runs / "accounts", ACCOUNT, CASH)
+    stage = ExecuteStage(
+        MarketData(BarStore(data)), book, secret, CommissionSchedule(), journal=journal, desk=DeskConfig(wait_s=5)
+    )
+    return stage.service
+
+
+def worker(
+    redis_url: str,
+    secret: bytes,
+    day: date,
+    pace_s: float,
+    *,
+    broker: DrillBroker = "gateway",
+    gateway: str = "",
+    token: str = "",
+    data: Path | None = None,
+    runs: Path | None = None,
+) -> None:
+    """Recover, announce readiness, then execute approved orders from the stream until it is drained."""
+    from alphamoe.broker.journal import RedisJournal
+    from alphamoe.broker.protocol import BrokerUnavailableError
     from alphamoe.events.envelope import build_event
     from alphamoe.events.payloads import OrderApproved
     from alphamoe.kv.client import connect
 
     client = connect(redis_url)
-    service = ExecutionService(
-        RedisJournal(client, ACCOUNT), lambda d: RemoteBroker(gateway, token, d), secret, desk=DeskConfig(wait_s=5)
-    )
+    if broker == "paper":
+        assert data is not None and runs is not None, "the paper drill needs --data and --runs"
+        service = paper_service(RedisJournal(client, ACCOUNT), secret, data, runs)
+    else:
+        service = remote_service(client, secret, gateway, token)
     service.start()
     service.desk(day)
     while not service.health()[0]:
@@ -91,6 +144,7 @@ def worker(redis_url: str, gateway: str, token: str, secret: bytes, day: date, p
 class DrillResult:
     kills: int
     orders: int
+    broker: DrillBroker = "gateway"
     rto_s: list[float] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     doubled: list[str] = field(default_factory=list)
@@ -108,6 +162,7 @@ class DrillResult:
 
     def summary(self) -> dict[str, Any]:
         return {
+            "broker": self.broker,
             "kills": self.kills,
             "orders": self.orders,
             "rto_p50_s": round(self.p50, 3),
@@ -115,7 +170,7 @@ class DrillResult:
             "rto_max_s": round(max(self.rto_s), 3),
             "lost": len(self.lost),
             "sent_twice": len(self.doubled),
-            "journal_vs_broker_mismatches": len(self.mismatched),
+            "mismatches": len(self.mismatched),
             "final_states": self.states,
         }
 
@@ -124,12 +179,13 @@ def _approvals(data: Path, day: date, count: int, secret: bytes) -> list[str]:
     from alphamoe.events.payloads import OrderApproved, OrderProposed
     from alphamoe.market.bars import BarStore
     from alphamoe.market.boards import board_of
-    from alphamoe.risk.approval import sign
+    from alphamoe.risk.approval import Binding, approve
     from alphamoe.types import Board, Side
 
     bars = BarStore(data).day(day)
     symbols = sorted(s for s in bars if board_of(s) is Board.MAIN)
-    out = []
+    out: list[OrderApproved] = []
+    binding = Binding(day, datetime.now(UTC) + timedelta(hours=1), simulated=True)  # a past day: paper only
     for i in range(count):
         symbol = symbols[i % len(symbols)]
         prev = Decimal(str(bars[symbol].prev_close)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -145,7 +201,7 @@ def _approvals(data: Path, day: date, count: int, secret: bytes) -> list[str]:
             target_weight=0.001,
             kelly_fraction=0.01,
         )
-        out.append(OrderApproved(trading_day=day, order=order, checks=("drill",), signature=sign(order, secret)))
+        out.append(approve(order, binding, secret, ("drill",)))
     return [a.model_dump_json() for a in out]
 
 
@@ -158,44 +214,65 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
 
 
 def run_drill(
-    data: Path, workdir: Path, *, kills: int, orders: int, seed: int = 7, pace_s: float = 0.02, max_run_s: float = 1.0
+    data: Path,
+    workdir: Path,
+    *,
+    kills: int,
+    orders: int,
+    seed: int = 7,
+    pace_s: float = 0.02,
+    max_run_s: float = 1.0,
+    broker: DrillBroker = "gateway",
 ) -> DrillResult:
     """Run the drill on the last session of the bar store at `data`; every process is stopped at the end."""
-    from alphamoe.broker.ids import client_order_id
     from alphamoe.kv.server import LocalRedis, free_port
     from alphamoe.market.bars import BarStore
 
     rng = random.Random(seed)
     day = BarStore(data).sessions()[-1]
-    token, secret = "drill-token", b"drill-approval-secret"
+    token, secret = "drill-gateway-token-0123456789abcdef", b"drill-approval-secret-0123456789abcdef"
     server = LocalRedis(workdir / "redis").start()
-    gateway_port = free_port()
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    port = free_port()
+    gateway_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "ALPHAMOE_BROKER__TOKEN": token,
         "ALPHAMOE_RUNS": str(workdir / "runs"),
         "ALPHAMOE_ACCOUNT_ID": ACCOUNT,
+        "ALPHAMOE_INITIAL_CASH": str(CASH),  # the gateway's paper account: as the in-process one
         "ALPHAMOE_DATA": str(data),
     }
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "alphamoe.cli", "gateway", "--data", str(data), "--port", str(gateway_port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "gateway.log").open("wb"),
-        start_new_session=True,
-    )
+    gateway: subprocess.Popen[bytes] | None = None
+    if broker == "gateway":
+        gateway = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "alphamoe.cli",
+                "gateway",
+                "--data",
+                str(data),
+                "--port",
+                gateway_url.split(":")[-1],
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(workdir / "gateway.log").open("wb"),
+            start_new_session=True,
+        )
     worker_args = [
-        sys.executable, "-m", "alphamoe.broker.drill", "worker",
-        "--redis", server.url, "--gateway", gateway_url, "--token", token,
-        "--secret", secret.decode(), "--day", day.isoformat(), "--pace", str(pace_s),
+        sys.executable, "-m", "alphamoe.broker.drill", "worker", "--broker", broker,
+        "--redis", server.url, "--gateway", gateway_url, "--token", token, "--data", str(data),
+        "--runs", str(workdir / "runs"), "--secret", secret.decode(), "--day", day.isoformat(), "--pace", str(pace_s),
     ]  # fmt: skip
     client = redis.Redis.from_url(server.url, decode_responses=True)
-    result = DrillResult(kills=kills, orders=orders)
+    result = DrillResult(kills=kills, orders=orders, broker=broker)
     process: subprocess.Popen[bytes] | None = None
     try:
-        _wait(lambda: _healthy(gateway_url), 120, "gateway health")
-        for raw in _approvals(data, day, orders, secret):
+        if gateway is not None:
+            _wait(lambda: _healthy(gateway_url), 120, "gateway health")
+        approvals = _approvals(data, day, orders, secret)
+        for raw in approvals:
             client.xadd(STREAM, {"data": raw})
         log = (workdir / "worker.log").open("ab")
         for attempt in range(kills + 1):
@@ -217,26 +294,26 @@ def run_drill(
         _wait(lambda: bool(client.exists(DONE)), 120, "the last worker draining the stream")
         if process is not None:
             process.wait(timeout=30)
-        _verify(result, client, gateway_url, token, day, [client_order_id(_order_id(raw)) for raw in _raw(client)])
+        if gateway is not None:
+            _verify_gateway(result, client, gateway_url, token, day, approvals)
+        else:
+            _verify_paper(result, client, data, workdir / "unkilled", secret, day, approvals)
     finally:
         if process is not None and process.poll() is None:
             process.kill()
-        gateway.terminate()
-        gateway.wait(timeout=20)
+        if gateway is not None:
+            gateway.terminate()
+            gateway.wait(timeout=20)
         client.close()
         server.stop()
     return result
 
 
-def _raw(client: redis.Redis) -> list[str]:
-    entries: Any = client.xrange(STREAM)
-    return [str(fields["data"]) for _, fields in entries]
-
-
-def _order_id(raw: str) -> str:
+def _client_ids(approvals: list[str]) -> list[str]:
+    from alphamoe.broker.ids import client_order_id
     from alphamoe.events.payloads import OrderApproved
 
-    return OrderApproved.model_validate_json(raw).order.order_id
+    return [client_order_id(OrderApproved.model_validate_json(raw).order.order_id) for raw in approvals]
 
 
 def _healthy(url: str) -> bool:
@@ -246,8 +323,19 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _verify(result: DrillResult, client: redis.Redis, url: str, token: str, day: date, cids: list[str]) -> None:
+def _journaled(client: redis.Redis, day: date, result: DrillResult) -> dict[str, OrderRecord]:
     from alphamoe.broker.journal import RedisJournal
+
+    journal = {r.client_order_id: r for r in RedisJournal(client, ACCOUNT).records(day)}
+    for record in journal.values():
+        result.states[record.status.value] = result.states.get(record.status.value, 0) + 1
+    return journal
+
+
+def _verify_gateway(
+    result: DrillResult, client: redis.Redis, url: str, token: str, day: date, approvals: list[str]
+) -> None:
+    """The gateway's broker is the truth: every order there and in the journal, alike, each sent once."""
     from alphamoe.broker.protocol import BrokerOrder
 
     headers = {"authorization": f"Bearer {token}"}
@@ -259,30 +347,71 @@ def _verify(result: DrillResult, client: redis.Redis, url: str, token: str, day:
             for raw in httpx.get(f"{url}/v1/{day}/orders", headers=headers, timeout=30).json()
         )
     }
-    journal = {r.client_order_id: r for r in RedisJournal(client, ACCOUNT).records(day)}
-    result.lost = [c for c in cids if c not in truth or c not in journal]
+    journal = _journaled(client, day, result)
+    result.lost = [c for c in _client_ids(approvals) if c not in truth or c not in journal]
     result.doubled = [c for c, n in submits.items() if n > 1]
     for cid, record in journal.items():
         broker = truth.get(cid)
         if broker is None or (broker.status, broker.filled_quantity) != (record.status, record.filled_quantity):
             result.mismatched.append(cid)
-        result.states[record.status.value] = result.states.get(record.status.value, 0) + 1
+
+
+def _verify_paper(
+    result: DrillResult, client: redis.Redis, data: Path, folder: Path, secret: bytes, day: date, approvals: list[str]
+) -> None:
+    """The in-process counter died with each kill: the day must end as the same orders run once, unkilled.
+
+    Doubled: an order with more fills or shares than unkilled (a trade booked twice). Mismatched: any other
+    difference in status or fills.
+    """
+    from alphamoe.broker.journal import MemoryJournal
+    from alphamoe.broker.reconcile import UNSENT
+    from alphamoe.events.envelope import build_event
+    from alphamoe.events.payloads import OrderApproved
+
+    reference = MemoryJournal()
+    unkilled = paper_service(reference, secret, data, folder)
+    for raw in approvals:
+        approved = OrderApproved.model_validate_json(raw)
+        unkilled.execute(build_event(approved, run_id="drill", source="/alphamoe/risk"), approved)
+    expected = {r.client_order_id: r for r in reference.records(day)}
+    journal = _journaled(client, day, result)
+    result.lost = [c for c in _client_ids(approvals) if c not in journal or journal[c].status in UNSENT]
+    for cid, record in journal.items():
+        want = expected.get(cid)
+        if want is None or len(record.fills) > len(want.fills) or record.filled_quantity > want.filled_quantity:
+            result.doubled.append(cid)
+        elif (record.status, record.fills) != (want.status, want.fills):
+            result.mismatched.append(cid)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m alphamoe.broker.drill")
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("worker")
+    w.add_argument("--broker", choices=("gateway", "paper"), default="gateway")
     w.add_argument("--redis", required=True)
-    w.add_argument("--gateway", required=True)
-    w.add_argument("--token", required=True)
+    w.add_argument("--gateway", default="")
+    w.add_argument("--token", default="")
+    w.add_argument("--data", type=Path)
+    w.add_argument("--runs", type=Path)
     w.add_argument("--secret", required=True)
     w.add_argument("--day", required=True)
     w.add_argument("--pace", type=float, default=0.02)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    worker(args.redis, args.gateway, args.token, args.secret.encode(), date.fromisoformat(args.day), args.pace)
+    worker(
+        args.redis,
+        args.secret.encode(),
+        date.fromisoformat(args.day),
+        args.pace,
+        broker=args.broker,
+        gateway=args.gateway,
+        token=args.token,
+        data=args.data,
+        runs=args.runs,
+    )
 
 
 if __name__ == "__main__":

@@ -1,35 +1,48 @@
 """The TAL gateway: any adapter served over HTTP, so execute on Linux can drive a broker client elsewhere
 (MiniQMT on a Windows host beside the cluster, or a paper broker that outlives execute in a drill).
 
-JSON over HTTP/1.1 with a shared bearer token (compared in constant time), HTTPS when a certificate and key
-are given. One broker per trading day, made on first use by the factory. Broker reports are kept in a
-numbered log per day that clients long-poll (`GET /v1/<day>/events?after=N`); the gateway id changes
-when the gateway restarts, which tells a client its numbering (and session) is gone.
+JSON over HTTP/1.1 with a shared bearer token of at least 32 bytes (compared in constant time, before a
+byte of the body is read), HTTPS when a certificate and key are given and required to bind anything but
+loopback. Requests are bounded (`bounded_http`): body size, time to arrive, connections at once. One
+broker per trading day, made on first use by the factory. Broker reports are kept in a numbered log per
+day that clients long-poll (`GET /v1/<day>/events?after=N`); the gateway id changes when the gateway
+restarts, which tells a client its numbering (and session) is gone.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import ssl
+import math
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
+from alphamoe.broker.bounded_http import (
+    BoundedHandler,
+    BoundedHTTPServer,
+    HttpLimits,
+    RequestRefusedError,
+    excerpt,
+    is_loopback,
+    tls_context,
+)
 from alphamoe.broker.protocol import Broker, BrokerOrder, BrokerUnavailableError, SubmitOrder
+from alphamoe.errors import AlphamoeError, ConfigurationError
+from alphamoe.security.keys import require_key
 
 log = logging.getLogger("alphamoe.broker.gateway")
 BrokerFactory = Callable[[date], Broker]
+TOKEN_SETTING = "ALPHAMOE_BROKER__TOKEN"
+MAX_WAIT_S = 30.0  # the longest long-poll
 
 
 @dataclass
@@ -42,10 +55,9 @@ class _Day:
 class Gateway:
     """The brokers behind the HTTP API, one per trading day."""
 
-    def __init__(self, factory: BrokerFactory, token: str) -> None:
-        if not token:
-            raise ValueError("the gateway needs a non-empty shared token")
-        self.factory, self.token = factory, token
+    def __init__(self, factory: BrokerFactory, token: SecretStr | str | None) -> None:
+        self.factory = factory
+        self._expected = b"Bearer " + require_key(token, TOKEN_SETTING)
         self.gateway_id = uuid.uuid4().hex
         self.submits: Counter[str] = Counter()  # submit requests per client order id that reached the broker
         self._days: dict[date, _Day] = {}
@@ -54,7 +66,10 @@ class Gateway:
     def day(self, day: date) -> _Day:
         with self._lock:
             if day not in self._days:
-                broker = self.factory(day)
+                try:
+                    broker = self.factory(day)
+                except AlphamoeError as exc:  # e.g. no bars for that day: no broker to serve, not a bug
+                    raise BrokerUnavailableError(f"no broker for {day}: {excerpt(str(exc))}") from exc
                 entry = _Day(broker)
 
                 def keep(report: BrokerOrder, entry: _Day = entry) -> None:
@@ -70,8 +85,8 @@ class Gateway:
             return entry
 
     def authorised(self, header: str | None) -> bool:
-        expected = f"Bearer {self.token}"
-        return header is not None and hmac.compare_digest(header.encode(), expected.encode())
+        # http.server decodes headers as latin-1: encoding back gives the bytes the client sent
+        return header is not None and hmac.compare_digest(header.encode("latin-1"), self._expected)
 
     def route(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
         """Answer one request: (HTTP status, JSON document)."""
@@ -79,8 +94,8 @@ class Gateway:
         if parts == ["v1", "stats"]:
             return 200, {"gateway_id": self.gateway_id, "submits": dict(self.submits)}
         if len(parts) < 3 or parts[0] != "v1":
-            return 404, {"error": f"no route {method} {path}"}
-        day = date.fromisoformat(parts[1])
+            return 404, {"error": f"no route {method} {excerpt(path)}"}
+        day = _day(parts[1])
         entry = self.day(day)
         broker = entry.broker
         action = parts[2:]
@@ -93,7 +108,7 @@ class Gateway:
                     "next": len(entry.events),
                 }
             if method == "POST" and action == ["orders"]:
-                order = SubmitOrder.model_validate_json(body)
+                order = _submit_order(body)
                 self.submits[order.client_order_id] += 1
                 return 200, broker.submit(order).model_dump(mode="json")
             if method == "POST" and len(action) == 3 and action[0] == "orders" and action[2] == "cancel":
@@ -105,8 +120,8 @@ class Gateway:
             if method == "POST" and action == ["end_of_day"]:
                 return 200, broker.end_of_day().model_dump(mode="json")
         if method == "GET" and action == ["events"]:
-            after = int(query.get("after", ["0"])[0])
-            wait = min(float(query.get("wait", ["0"])[0]), 30.0)
+            after = int(_number(query, "after", int))
+            wait = min(_number(query, "wait", float), MAX_WAIT_S)
             with entry.changed:
                 if len(entry.events) <= after and wait > 0:
                     entry.changed.wait(wait)
@@ -116,51 +131,67 @@ class Gateway:
                 "next": after + len(events),
                 "events": [e.model_dump(mode="json") for e in events],
             }
-        return 404, {"error": f"no route {method} {path}"}
+        return 404, {"error": f"no route {method} {excerpt(path)}"}
 
 
-def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RequestRefusedError(400, f"trading day {excerpt(text)!r} is not YYYY-MM-DD", field="day") from None
 
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug(format, *args)
 
-        def _answer(self, status: int, document: Any) -> None:
-            body = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+def _number(query: dict[str, list[str]], name: str, kind: type[int] | type[float]) -> float:
+    text = query.get(name, ["0"])[0]
+    try:
+        value = kind(text)
+        valid = math.isfinite(value) and value >= 0
+    except (ValueError, OverflowError):  # not a number; an int too large for a float
+        valid = False
+    if not valid:
+        raise RequestRefusedError(400, f"query {name}={excerpt(text)!r} is not a number >= 0", field=name)
+    return value
 
-        def _serve(self, method: str) -> None:
+
+def _submit_order(body: bytes) -> SubmitOrder:
+    try:
+        return SubmitOrder.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = excerpt(".".join(str(p) for p in first["loc"])) or "body"
+        more = f"; {exc.error_count() - 1} more error(s)" if exc.error_count() > 1 else ""
+        raise RequestRefusedError(
+            400,
+            f"order field {where!r}: {excerpt(first['msg'])} (was {excerpt(repr(first.get('input')))}){more}",
+            field=where,
+        ) from None
+
+
+def _handler(gateway: Gateway) -> type[BoundedHandler]:
+    class Handler(BoundedHandler):
+        def admit(self) -> int:
+            # the token first: a stranger's request is refused on its headers, its body never read
+            if urlparse(self.path).path != "/health" and not gateway.authorised(self.headers.get("authorization")):
+                raise RequestRefusedError(401, "missing or wrong bearer token", field="authorization")
+            return super().admit()
+
+        def respond(self, body: bytes) -> tuple[int, Any]:
             url = urlparse(self.path)
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
             if url.path == "/health":
-                self._answer(200, {"gateway_id": gateway.gateway_id})
-                return
-            if not gateway.authorised(self.headers.get("authorization")):
-                self._answer(401, {"error": "missing or wrong bearer token"})
-                return
+                return 200, {"gateway_id": gateway.gateway_id}
             try:
-                status, document = gateway.route(method, url.path, parse_qs(url.query), body)
+                return gateway.route(self.command, url.path, parse_qs(url.query), body)
             except BrokerUnavailableError as exc:
-                status, document = 503, {"error": str(exc)}
+                return 503, {"error": excerpt(str(exc))}
             except KeyError as exc:
-                status, document = 404, {"error": str(exc)}
-            except (ValidationError, ValueError) as exc:
-                status, document = 400, {"error": str(exc)}
+                return 404, {"error": excerpt(str(exc))}
+            except ValueError as exc:
+                return 400, {"error": excerpt(str(exc))}
+            except RequestRefusedError:
+                raise
             except Exception as exc:  # a bug: keep serving, say what happened
-                log.exception("gateway failed on %s %s", method, url.path)
-                status, document = 500, {"error": f"{type(exc).__name__}: {exc}"}
-            self._answer(status, document)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
+                log.exception("gateway failed on %s %s", self.command, excerpt(url.path))
+                return 500, {"error": excerpt(f"{type(exc).__name__}: {exc}")}
 
     return Handler
 
@@ -172,12 +203,17 @@ def make_server(
     *,
     certfile: Path | None = None,
     keyfile: Path | None = None,
-) -> ThreadingHTTPServer:
-    """Return a bound (not yet serving) HTTP server; HTTPS when certfile and keyfile are given."""
-    server = ThreadingHTTPServer((host, port), _handler(gateway))
-    server.daemon_threads = True
-    if certfile is not None and keyfile is not None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certfile, keyfile)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    return server
+    limits: HttpLimits | None = None,
+) -> BoundedHTTPServer:
+    """Return a bound (not yet serving) server; HTTPS when certfile and keyfile are given.
+
+    Refused: a certificate without its key or a key without its certificate, and any address but loopback
+    without TLS (the token and every order would cross the network in clear).
+    """
+    tls = tls_context(certfile, keyfile)
+    if tls is None and not is_loopback(host):
+        raise ConfigurationError(
+            f"the gateway binds {host or 'every interface'} without TLS: set ALPHAMOE_BROKER__TLS_CERT and "
+            "__TLS_KEY, or bind 127.0.0.1"
+        )
+    return BoundedHTTPServer((host, port), _handler(gateway), limits or HttpLimits(), tls)

@@ -63,6 +63,14 @@ class Journal(Protocol):
         """Keep the first opening state of its day; later calls do not replace it."""
         ...
 
+    def closing(self, day: date) -> AccountState | None:
+        """Return the account at `day`'s close once the day is closed (its desk released), else None."""
+        ...
+
+    def set_closing(self, state: AccountState) -> None:
+        """Mark the day closed with the account at its close; the first close stays (a closed day never reopens)."""
+        ...
+
 
 class MemoryJournal:
     """The journal in this process: for the embedded run, where the process is the whole system."""
@@ -71,6 +79,7 @@ class MemoryJournal:
         self._records: dict[str, OrderRecord] = {}
         self._parked: list[dict[str, Any]] = []
         self._openings: dict[date, AccountState] = {}
+        self._closings: dict[date, AccountState] = {}
         self._outbox: list[str] = []
         self._lock = threading.Lock()
 
@@ -118,6 +127,14 @@ class MemoryJournal:
     def set_opening(self, state: AccountState) -> None:
         self._openings.setdefault(state.trading_day, state)
 
+    def closing(self, day: date) -> AccountState | None:
+        return self._closings.get(day)
+
+    def set_closing(self, state: AccountState) -> None:
+        with self._lock:
+            self._closings.setdefault(state.trading_day, state)
+            self._openings.pop(state.trading_day, None)  # only an open day's reconciliation reads it
+
 
 _ACK = """
 local n = 0
@@ -131,8 +148,9 @@ return n
 
 
 class RedisJournal:
-    """The journal in Redis: `alphamoe:journal:<account>` (hash cid → record JSON), `…:parked` (list) and
-    `…:outbox` (list of event entries, appended in the MULTI/EXEC that writes their record).
+    """The journal in Redis: `alphamoe:journal:<account>` (hash cid → record JSON), `…:parked` (list),
+    `…:outbox` (list of event entries, appended in the MULTI/EXEC that writes their record) and
+    `…:opening`/`…:closing` (hashes day → account state).
 
     Redis runs with the append-only file on, so a record written before the send survives a crash of
     execute and of Redis itself (up to the fsync interval).
@@ -190,6 +208,13 @@ class RedisJournal:
 
     def set_opening(self, state: AccountState) -> None:
         self._call(self.client.hsetnx, f"{self.key}:opening", state.trading_day.isoformat(), state.model_dump_json())
+
+    def closing(self, day: date) -> AccountState | None:
+        raw = self._call(self.client.hget, f"{self.key}:closing", day.isoformat())
+        return None if raw is None else AccountState.model_validate_json(raw)
+
+    def set_closing(self, state: AccountState) -> None:
+        self._call(self.client.hsetnx, f"{self.key}:closing", state.trading_day.isoformat(), state.model_dump_json())
 
     def _call(self, method: Any, *args: Any) -> Any:
         try:

@@ -7,14 +7,19 @@ the day's volume, rounded down to a valid lot. Cash and shares are frozen for op
 real broker does, and T+1 keeps today's buys out of `sellable`. Orders the exchange would refuse (odd lots,
 off-tick or out-of-band prices, more than the board's per-order maximum, suspended stocks, short sells,
 insufficient cash) come back REJECTED with the reason, as an exchange junk order (废单) does.
+
+The paper counter lives in the execute process, so its state dies with it; after a restart `restore` rebuilds
+it from the journal, which is the paper counter's truth (see `PaperBroker.restore`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from alphamoe.broker.orders import TERMINAL, OrderRecord
 from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore, DayBar
@@ -65,6 +70,7 @@ class PaperBroker:
         self._closed = False
         self._connected = True
         self._sessions = 0
+        self._received = 0  # orders received this session: their broker order number, in arrival order
 
     # -- session -----------------------------------------------------------------------------------
     @property
@@ -83,6 +89,44 @@ class PaperBroker:
     def close(self) -> None:
         self._closed = True
         self._connected = False
+        self._bars = None  # the day's bars are the session's weight; a released desk keeps none
+
+    def restore(self, records: Iterable[OrderRecord]) -> None:
+        """Rebuild the session from the day's journal records, before the desk subscribes and reconciles.
+
+        Each order the counter answered (it has a paper order number) is replayed in arrival order: its
+        journaled fills move cash, shares and the volume cap as they did, and one still open without a fill
+        is matched again, as it was at its submit. That match is deterministic and sees the same state, so
+        a fill the killed process made but never journaled comes back, and reconciliation journals it. An
+        order the journal has but the counter never answered (NEW, UNKNOWN) is left out: reconciliation
+        sends it, and it matches as it did. A cancel requested but not answered is lost with the process:
+        the order stays open until the close expires it.
+        """
+        prefix = self._order_number(0)[:-6]
+        answered = sorted(
+            (r for r in records if r.broker_order_id.startswith(prefix) and r.trading_day == self.day),
+            key=lambda r: r.broker_order_id,
+        )
+        for record in answered:
+            self._received = max(self._received, int(record.broker_order_id[len(prefix) :]))
+            order = BrokerOrder(
+                client_order_id=record.client_order_id,
+                order_id=record.order_id,
+                symbol=record.symbol,
+                side=record.side,
+                quantity=record.quantity,
+                limit_price=record.limit_price,
+                status=OrderStatus.REJECTED if record.status is OrderStatus.REJECTED else OrderStatus.ACCEPTED,
+                reason=record.reason if record.status is OrderStatus.REJECTED else "",
+                broker_order_id=record.broker_order_id,
+            )
+            for fill in record.fills:
+                order = self._fill(order, fill)
+            if record.status in TERMINAL:
+                order = _replace(order, status=record.status, reason=record.reason)
+            self._orders[order.client_order_id] = order
+            if order.status in OPEN_STATUSES and not order.fills:
+                self._orders[order.client_order_id] = self._match(order, self._day_bars()[order.symbol], publish=False)
 
     def subscribe(self, callback: OrderCallback) -> None:
         self._callbacks.append(callback)
@@ -107,6 +151,7 @@ class PaperBroker:
         existing = self._orders.get(order.client_order_id)
         if existing is not None:
             return existing
+        self._received += 1
         accepted = BrokerOrder(
             client_order_id=order.client_order_id,
             order_id=order.order_id,
@@ -115,6 +160,7 @@ class PaperBroker:
             quantity=order.quantity,
             limit_price=order.limit_price,
             status=OrderStatus.ACCEPTED,
+            broker_order_id=self._order_number(self._received),
         )
         reason = self._rejection(order)
         if reason is not None:
@@ -193,7 +239,10 @@ class PaperBroker:
             return f"insufficient cash: BUY {order.quantity} × {order.limit_price} + fees = {cost} > {free_cash} CNY"
         return None
 
-    def _match(self, order: BrokerOrder, bar: DayBar) -> BrokerOrder:
+    def _order_number(self, n: int) -> str:
+        return f"P{self.day:%Y%m%d}{n:06d}"
+
+    def _match(self, order: BrokerOrder, bar: DayBar, *, publish: bool = True) -> BrokerOrder:
         price = _fill_price(order.side, order.limit_price, bar, _band(bar))
         if price is None:
             return order
@@ -207,29 +256,31 @@ class PaperBroker:
             )
         if quantity <= 0:
             return order
-        fees = trade_fees(order.symbol, order.side, quantity * price, self.day, self.commission)
-        self._book(order.symbol, order.side, quantity, price, fees)
         fill = Fill(
             client_order_id=order.client_order_id,
             symbol=order.symbol,
             side=order.side,
             quantity=quantity,
             price=price,
-            fees=fees,
+            fees=trade_fees(order.symbol, order.side, quantity * price, self.day, self.commission),
             trade_id=f"{order.client_order_id}-T{len(order.fills) + 1}",
         )
-        filled = order.filled_quantity + quantity
+        filled = self._fill(order, fill)
+        return self._publish(filled) if publish else filled
+
+    def _fill(self, order: BrokerOrder, fill: Fill) -> BrokerOrder:
+        # book one fill (cash, shares, volume cap) and return the order with it
+        self._book(order.symbol, order.side, fill.quantity, fill.price, fill.fees)
+        filled = order.filled_quantity + fill.quantity
         fills = (*order.fills, fill)
         average = sum((f.price * f.quantity for f in fills), Decimal("0")) / filled
-        return self._publish(
-            _replace(
-                order,
-                status=OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED,
-                filled_quantity=filled,
-                average_price=average.quantize(Decimal("0.0001")),
-                fees=order.fees + fees,
-                fills=fills,
-            )
+        return _replace(
+            order,
+            status=OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED,
+            filled_quantity=filled,
+            average_price=average.quantize(Decimal("0.0001")),
+            fees=order.fees + fill.fees,
+            fills=fills,
         )
 
     def _book(self, symbol: str, side: Side, quantity: int, price: Decimal, fees: Decimal) -> None:

@@ -21,6 +21,9 @@ from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, OrderC
 from alphamoe.portfolio import AccountState
 
 log = logging.getLogger("alphamoe.broker.remote")
+# An idle connection is not reused after this: the gateway closes idle ones after its request timeout
+# (10 s by default), and a request sent on a connection it is closing fails and drops the session.
+KEEPALIVE_S = 5.0
 
 
 class RemoteBroker:
@@ -47,6 +50,7 @@ class RemoteBroker:
             headers={"authorization": f"Bearer {token}"},
             verify=verify_arg,
             timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
         )
         self._background = background
         self._connected = False

@@ -5,7 +5,9 @@ The execute function's whole job, without the pipeline around it: verify the app
 outbox. With a bus to publish to (`publish_with`: the function with Redis), a publisher thread also flushes
 the outbox as soon as a change is journaled, so broker pushes between events go out promptly and events a
 killed process journaled go out after its restart. It imports no market data, so a restarted execute
-process is back (reconciled and ready) in seconds.
+process is back (reconciled and ready) in seconds. A day's desk lives from its first order to its
+market.close, then is released; with a live broker it is held under a lease per account and day
+(`broker/lock.py`), so a second process refuses rather than sending the day's orders again.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import redis
 
-from alphamoe.broker.desk import DeskConfig, OrderDesk
+from alphamoe.broker.desk import DayClosedError, DeskConfig, OrderDesk, refuse_on_closed_day
 from alphamoe.broker.ids import client_order_id
 from alphamoe.broker.journal import Journal, JournalUnavailableError
+from alphamoe.broker.lock import DayLocks, DeskLockedError
 from alphamoe.broker.orders import OrderRecord
 from alphamoe.broker.outbox import SOURCE, Cause, Outbox, Publish, Publisher
 from alphamoe.broker.protocol import Broker, SubmitOrder
@@ -29,9 +32,10 @@ from alphamoe.errors import AlphamoeError, ApprovalError
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import OrderApproved
 from alphamoe.portfolio import AccountState
-from alphamoe.risk.approval import verify
+from alphamoe.risk.approval import check_binding, verify
 from alphamoe.risk.engine import scope_of
 from alphamoe.risk.reservations import ReservationBook
+from alphamoe.security.keys import require_key
 
 log = logging.getLogger("alphamoe.execute")
 BrokerFactory = Callable[[date], Broker]
@@ -52,15 +56,21 @@ class ExecutionService:
         reconcile_every_s: float | None = None,
         today: Callable[[], date] | None = None,
         reservations: ReservationBook | None = None,
+        now: Callable[[], datetime] | None = None,
+        locks: DayLocks | None = None,
     ) -> None:
-        self.journal, self.brokers, self.secret = journal, brokers, secret
+        self.journal, self.brokers = journal, brokers
+        self.secret = require_key(secret, "ALPHAMOE_APPROVAL_SECRET")
+        self._now = now or (lambda: datetime.now(UTC))  # an approval's expiry is checked against this clock
         self.reservations = reservations  # risk's book: an order that ends frees its working-order claim
         self._today = today  # a live broker: open today's session at start, so readiness means connected
         self._desk_config = desk or DeskConfig()
         self._reconcile_every_s = reconcile_every_s
+        self.locks = locks  # a live broker: one process per account and day (`broker/lock.py`)
         self._desks: dict[date, OrderDesk] = {}
-        self._closed_days: set[date] = set()
+        self._desks_lock = threading.RLock()
         self._started = False
+        self._refused: str | None = None  # why start() could not open a day (another process holds it)
         self._keeper: threading.Thread | None = None
         self._stop = threading.Event()
         self.outbox = Outbox(journal)
@@ -69,17 +79,45 @@ class ExecutionService:
 
     # -- sessions and readiness --------------------------------------------------------------------
     def desk(self, day: date) -> OrderDesk:
-        """Return the day's order desk, connecting and reconciling it the first time."""
-        if day not in self._desks:
-            on_terminal = self.release if self.reservations is not None else None
-            desk = OrderDesk(
-                self.brokers(day), self.journal, day, self._desk_config, on_terminal=on_terminal, on_outbox=self._wake
-            )
+        """Return the day's order desk, connecting and reconciling it the first time.
+
+        Raises DayClosedError for a day whose close was handled (its desk is released, never reopened), and
+        with `locks` DeskLockedError while another process holds the account's day (or this one lost it).
+        """
+        with self._desks_lock:
+            desk = self._desks.get(day)
+            if desk is not None:
+                if self.locks is not None:
+                    self._ensure_lease(day, desk)
+                return desk
+            if self.journal.closing(day) is not None:
+                raise DayClosedError(f"trading day {day} is closed: its desk is not reopened")
+            if self.locks is not None:
+                self.locks.acquire(day)  # before the broker session: nothing is sent without the lease
+            try:
+                on_terminal = self.release if self.reservations is not None else None
+                desk = OrderDesk(
+                    self.brokers(day),
+                    self.journal,
+                    day,
+                    self._desk_config,
+                    on_terminal=on_terminal,
+                    on_outbox=self._wake,
+                )
+            except BaseException:
+                if self.locks is not None:
+                    self.locks.release(day)
+                raise
             self._desks[day] = desk
-            desk.start()
-            if self._reconcile_every_s is not None:
-                self.keep(self._reconcile_every_s)
-        return self._desks[day]
+        desk.start()
+        if self._reconcile_every_s is not None:
+            self.keep(self._reconcile_every_s)
+        return desk
+
+    def open_days(self) -> list[date]:
+        """Return the days with a desk (a broker session) in this process: none once a day is closed."""
+        with self._desks_lock:
+            return sorted(self._desks)
 
     def broker(self, day: date) -> Broker:
         return self.desk(day).broker
@@ -91,23 +129,35 @@ class ExecutionService:
             days = sorted({r.trading_day for r in self.journal.records() if not r.terminal})
             if self._today is not None:
                 days = sorted({*days, self._today()})
+            days = [d for d in days if self.journal.closing(d) is None]
         except JournalUnavailableError as exc:
             log.error("execute cannot read its journal: %s", exc)
             self._started = False
             return
-        for day in days:
-            self.desk(day)
+        try:
+            for day in days:
+                self.desk(day)
+        except DeskLockedError as exc:
+            log.error("execute refuses to start: %s", exc)
+            self._started, self._refused = False, str(exc)
+            return
+        self._refused = None
 
     def health(self) -> tuple[bool, str]:
         """Readiness: every open day's session connected and reconciled (the runtime's readiness probe)."""
         if not self._started:
             self.start()
             if not self._started:
-                return False, "execute: journal unreachable; failed closed"
+                return False, f"execute: {self._refused or 'journal unreachable; failed closed'}"
         states = []
-        for day, desk in sorted(self._desks.items()):
-            if day in self._closed_days:
-                continue
+        with self._desks_lock:
+            desks = sorted(self._desks.items())
+        for day, desk in desks:
+            if self.locks is not None:
+                try:
+                    self._ensure_lease(day, desk)
+                except DeskLockedError as exc:
+                    return False, f"execute {day}: {exc}"
             ready, why = desk.health()
             if not ready:
                 desk.start()  # one more attempt per probe: the probe doubles as the reconnect loop
@@ -117,6 +167,17 @@ class ExecutionService:
             states.append(f"{day}: {why}")
         return True, "execute ready" + ("; " + "; ".join(states) if states else ": no session open")
 
+    def _ensure_lease(self, day: date, desk: OrderDesk) -> None:
+        # a lease lost (not refreshed in time, or taken over) is taken again if free, then the day reconciled
+        # (what another process sent meanwhile is at the broker: reconciliation reports it); else refused
+        assert self.locks is not None
+        try:
+            self.locks.check(day)
+        except DeskLockedError as lost:
+            log.error("%s; taking it again", lost)
+            self.locks.acquire(day)  # raises DeskLockedError naming the holder
+            desk.reconcile()
+
     def keep(self, interval_s: float) -> None:
         """Start a daemon thread that reconnects dropped sessions and reconciles every `interval_s` s."""
         if self._keeper is not None:
@@ -124,9 +185,9 @@ class ExecutionService:
 
         def run() -> None:
             while not self._stop.wait(interval_s):
-                for day, desk in list(self._desks.items()):
-                    if day in self._closed_days:
-                        continue
+                with self._desks_lock:
+                    desks = list(self._desks.values())
+                for desk in desks:
                     if desk.session.ready:
                         desk.reconcile()
                     else:
@@ -149,21 +210,37 @@ class ExecutionService:
         self._stop.set()
         if self.publisher is not None:
             self.publisher.stop()
-        for desk in self._desks.values():
+        with self._desks_lock:
+            desks, self._desks = list(self._desks.values()), {}
+        for desk in desks:
             desk.broker.close()
+        if self.locks is not None:
+            self.locks.close()
 
     # -- orders ------------------------------------------------------------------------------------
     def execute(self, envelope: Envelope[Any], approved: OrderApproved) -> list[Envelope[Any]]:
-        """Verify, journal and send one approved order; return its order.* events (and any pending ones)."""
+        """Verify, journal and send one approved order; return its order.* events (and any pending ones).
+
+        Refused (parked, never sent, no desk opened): a bad signature, and an approval not bound to this
+        event's day, past its expiry, or, with a live adapter (`today` is given exactly then, see
+        `broker.wiring.execute_options`), simulated or for a session other than the exchange's today.
+        """
         try:
             verify(approved, self.secret)
+            live_today = self._today() if self._today is not None else None
+            check_binding(approved, day=envelope.trading_day, now=self._now(), live_today=live_today)
         except ApprovalError as exc:
             self.journal.park(str(exc), {"event_id": envelope.id, "order": approved.order.model_dump(mode="json")})
             raise
         order = approved.order
-        desk = self.desk(order.trading_day)
         terms = order.model_dump(include=SubmitOrder.model_fields.keys() - {"client_order_id"})
         command = SubmitOrder(client_order_id=client_order_id(order.order_id), **terms)
+        try:
+            desk = self.desk(order.trading_day)
+        except DayClosedError:  # a replay is parked as one; a new order is refused, the day not reopened
+            wanted = OrderRecord.new(command, broker="", approval=approved.signature, run_id=envelope.run_id)
+            refuse_on_closed_day(self.journal, wanted)
+            return self._answer()
         with desk.caused_by(Cause.of(envelope)), self._answering():
             desk.submit(command, approved.signature, run_id=envelope.run_id)
         return self._answer()
@@ -179,11 +256,12 @@ class ExecutionService:
         them against the account at the open, so a filled order consumed them for the day; and an unfilled
         remainder may still fill after its cancel (the state machine accepts that late trade), while the
         buy claim's fees are not divisible by share. Keeping them can only make risk refuse, never approve
-        more than the day's cash or weights allow. A record without a run id (journaled before it was kept)
-        is looked up in the run-less scope, where release frees only an id booked there.
+        more than the day's cash or weights allow. The claim is freed in the day's one ledger, whatever the
+        record's run (`risk.engine.scope_of`), and only for an id booked there; a replay's own ledger is
+        left to expire (it can only make that replay stricter).
         """
         assert self.reservations is not None, "release needs risk's reservation book"
-        scope = scope_of(record.account_id, record.trading_day, record.run_id)
+        scope = scope_of(record.account_id, record.trading_day)
         try:
             freed = self.reservations.release(scope, record.order_id)
         except redis.RedisError as exc:
@@ -193,12 +271,32 @@ class ExecutionService:
         return freed
 
     def close_day(self, envelope: Envelope[Any], day: date) -> tuple[AccountState, list[Envelope[Any]]]:
-        """End the day at the broker: open orders expire; return the account at the close and the events."""
+        """End the day at the broker: open orders expire; return the account at the close and the events.
+
+        The close is journaled and the day's desk released (broker session, paper state, lease): a process
+        that sees many days holds only the open ones. A repeated close (a redelivery, a forced rerun)
+        answers the journaled close without reopening anything; a crash before the journal write closes
+        again, which gives the same state (the paper broker is rebuilt from the journal).
+        """
+        closed = self.journal.closing(day)
+        if closed is not None:
+            return closed, self._answer()
         desk = self.desk(day)
         with desk.caused_by(Cause.of(envelope)), self._answering():
             state = desk.close_day()
-        self._closed_days.add(day)
-        return state, self._answer()
+        self.journal.set_closing(state)
+        answer = self._answer()
+        self._release_desk(day)
+        return state, answer
+
+    def _release_desk(self, day: date) -> None:
+        with self._desks_lock:
+            desk = self._desks.pop(day, None)
+        if desk is not None:
+            desk.broker.close()
+        if self.locks is not None:
+            self.locks.release(day)
+        log.info("trading day %s closed: its desk is released", day)
 
     def _answer(self) -> list[Envelope[Any]]:
         """Return this event's order.* events, after any still unpublished before them (journal order).
@@ -208,7 +306,9 @@ class ExecutionService:
         (and the 2xx), and the answer is empty: one publish per event instead of the answer's and the
         thread's racing each other; the thread carries what broker pushes journal between events.
         """
-        for desk in self._desks.values():
+        with self._desks_lock:
+            desks = list(self._desks.values())
+        for desk in desks:
             desk.drain()  # the outbox holds them; the in-memory lists are only the desk's own answer
         if self.publisher is None:
             return self.outbox.take()

@@ -9,15 +9,26 @@ from zoneinfo import ZoneInfo
 from alphamoe.broker.config import BrokerSettings
 from alphamoe.broker.desk import DeskConfig
 from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
+from alphamoe.broker.lock import DayLocks
 from alphamoe.broker.protocol import Broker
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.reservations import RedisReservations
 
 
-def journal_for(redis_url: str | None, account_id: str) -> Journal:
-    """Return the Redis journal when Redis is configured, else the in-process one (embedded run)."""
+def journal_for(redis_url: str | None, account_id: str, *, adapter: str = "paper") -> Journal:
+    """Return the Redis journal when Redis is configured, else the in-process one (embedded paper run only).
+
+    A live adapter refuses to start without Redis: an in-process journal guards nothing against a second
+    process sending the same client order ids, and dies with this one while the broker keeps the orders.
+    """
     if redis_url is None:
+        if adapter != "paper":
+            raise ConfigurationError(
+                f"ALPHAMOE_BROKER__ADAPTER={adapter} needs Redis (ALPHAMOE_REDIS_URL) for its order journal and "
+                "its lease per account and day: without them two processes could send the same orders twice. "
+                "Run a Redis (`alphamoe cluster up` starts one) or use the paper adapter"
+            )
         return MemoryJournal()
     from alphamoe.kv.client import connect
 
@@ -58,10 +69,15 @@ def execute_options(
 
     With Redis, execute shares risk's reservation book (same keys as `risk.wiring.risk_stores`) over the
     journal's connection, to free an ended order's working-order claim. Without Redis there is no shared
-    book: risk's memory book belongs to its stage, and nothing is released.
+    book: risk's memory book belongs to its stage, and nothing is released. A live adapter needs Redis
+    and takes a lease per account and day before it opens a desk (`broker/lock.py`).
     """
     live = settings.adapter != "paper"
-    journal = journal_for(redis_url, account_id)
+    journal = journal_for(redis_url, account_id, adapter=settings.adapter)
+    locks = None
+    if live:
+        assert isinstance(journal, RedisJournal), "journal_for refuses a live adapter without Redis"
+        locks = DayLocks(journal.client, account_id, ttl_s=settings.lock_ttl_s)
     return {
         "journal": journal,
         "reservations": RedisReservations(journal.client) if isinstance(journal, RedisJournal) else None,
@@ -69,6 +85,7 @@ def execute_options(
         "desk": DeskConfig(wait_s=settings.wait_s),
         "reconcile_every_s": settings.reconcile_interval_s if live else None,
         "today": shanghai_today if live else None,
+        "locks": locks,
     }
 
 

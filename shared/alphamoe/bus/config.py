@@ -20,3 +20,13 @@ class FabricSettings(BaseModel):
     barrier_timeout_s: float = Field(
         300.0, gt=0, description="size proposes with the signals it has when scan.completed is this old"
     )
+    max_body_bytes: int = Field(
+        1 << 20, ge=1024, description="largest request body a function reads (413 above; checked before reading)"
+    )
+    body_timeout_s: float = Field(30.0, gt=0, description="how long a function waits for a request's whole body")
+    dlq_max_bytes: int = Field(
+        64 << 20, ge=1 << 20, description="byte budget of alphamoe:dlq: the oldest entries go first when it is spent"
+    )
+    dlq_entry_bytes: int = Field(
+        16 << 10, ge=1024, description="largest dead letter kept whole; a bigger raw entry is kept truncated"
+    )

@@ -17,12 +17,16 @@ import redis
 
 from alphamoe.bus import codec
 from alphamoe.bus.config import FabricSettings
+from alphamoe.errors import clip
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import EVENT_TYPES, Payload
 from alphamoe.kv.client import connect
 
 PREFIX = "alphamoe:"
 DLQ = PREFIX + "dlq"
+DLQ_BYTES = DLQ + ":bytes"
+REASON_CHARS = 1000
+"""A dead letter's reason is cut to this: it may quote the refused input."""
 RUNS = PREFIX + "runs"
 
 _PUBLISH = """
@@ -35,6 +39,52 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
 redis.call('SET', KEYS[1], entry, 'EX', ARGV[1])
 return {1, entry}
 """
+
+
+PARK_SCRIPT = """
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+local entry = redis.call('XADD', KEYS[1], '*', unpack(fields))
+local total = redis.call('INCRBY', KEYS[2], ARGV[3])
+if redis.call('XLEN', KEYS[1]) == 1 then
+  total = tonumber(ARGV[3])
+  redis.call('SET', KEYS[2], total)
+end
+local maxlen, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+while total > budget or redis.call('XLEN', KEYS[1]) > maxlen do
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  if oldest == nil or oldest[1] == entry then break end
+  local size = 0
+  for i = 1, #oldest[2], 2 do
+    if oldest[2][i] == 'bytes' then size = tonumber(oldest[2][i + 1]) end
+  end
+  redis.call('XDEL', KEYS[1], oldest[1])
+  total = redis.call('DECRBY', KEYS[2], size)
+end
+return entry
+"""
+
+
+def dead_letter_fields(reason: str, raw: dict[str, Any], source: str, settings: FabricSettings) -> dict[str, str]:
+    """Return a dead letter's stream fields: the reason clipped, the raw entry truncated to the entry cap.
+
+    A truncated entry keeps its first `dlq_entry_bytes` characters under `head`, so one oversized request
+    cannot take the byte budget the real dead letters share.
+    """
+    text = json.dumps(raw, default=str)
+    if len(text) > settings.dlq_entry_bytes:
+        text = json.dumps({"truncated_from": len(text), "head": text[: settings.dlq_entry_bytes]})
+    fields = {"reason": clip(reason, REASON_CHARS), "source": source, "raw": text, "ts": f"{time.time():.3f}"}
+    fields["bytes"] = str(sum(len(k) + len(v.encode()) for k, v in fields.items()))
+    return fields
+
+
+def park_args(fields: dict[str, str], settings: FabricSettings) -> tuple[list[str], list[str | int]]:
+    """Return (keys, args) of the park script: the entry joins alphamoe:dlq, the oldest leave over budget."""
+    args: list[str | int] = [settings.stream_maxlen, settings.dlq_max_bytes, fields["bytes"]]
+    for name, value in fields.items():
+        args += [name, value]
+    return [DLQ, DLQ_BYTES], args
 
 
 def stream_of(event_type: str) -> str:
@@ -72,6 +122,7 @@ class RedisBus:
         self.client = client
         self.settings = settings or FabricSettings()
         self._publish = client.register_script(_PUBLISH)
+        self._park = client.register_script(PARK_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, settings: FabricSettings | None = None) -> RedisBus:
@@ -104,14 +155,13 @@ class RedisBus:
         return [bool(int(reply[0])) for reply in replies[::2]]
 
     def park(self, reason: str, raw: dict[str, Any], *, source: str = "function") -> str:
-        """Keep an event that could not be handled in alphamoe:dlq, with the reason and the original entry."""
-        entry = self.client.xadd(
-            DLQ,
-            {"reason": reason, "source": source, "raw": json.dumps(raw, default=str), "ts": f"{time.time():.3f}"},
-            maxlen=self.settings.stream_maxlen,
-            approximate=True,
-        )
-        return str(entry)
+        """Keep an event that could not be handled in alphamoe:dlq, with the reason and the original entry.
+
+        The queue is bounded by count (`stream_maxlen`) and by bytes (`dlq_max_bytes`): past either, the
+        oldest entries are dropped, so the newest dead letters are the ones kept.
+        """
+        keys, args = park_args(dead_letter_fields(reason, raw, source, self.settings), self.settings)
+        return str(self._park(keys=keys, args=args))
 
     def dead_letters(self, count: int = 1000) -> list[DeadLetterEntry]:
         rows: list[tuple[str, dict[str, str]]] = self.client.xrange(DLQ, count=count)  # type: ignore[assignment]

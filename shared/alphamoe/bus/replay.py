@@ -5,7 +5,8 @@ CloudEvents. Only the roots (events with no cause: market.open, market.close) ar
 functions derive everything else again, deterministically, so the orders equal the original run's.
 Each re-published root carries `replayof=<original run id>`, which every derived event keeps: the route
 function answers its LLM experts from the decision record for such events (a missing key abstains, no
-model is called), whatever the running cluster's settings.
+model is called), whatever the running cluster's settings. Each root also carries a REPLAY run token signed
+with the event key (`security.runs`): functions refuse roots no issuer of this deployment signed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from alphamoe.bus.redis import RedisBus
 from alphamoe.errors import DataError
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import PREFIX
+from alphamoe.security import runs
 
 
 def export_run(bus: RedisBus, run_id: str, path: Path) -> int:
@@ -59,15 +61,21 @@ def recorded(bus: RedisBus, run_id: str) -> list[dict[str, Any]]:
     return [codec.structured(fields) for fields in entries]
 
 
-def replay_roots(record: Sequence[dict[str, Any]], run_id: str) -> list[Envelope[Any]]:
-    """Return the record's roots rebuilt under `run_id`, each marked as a replay of its original run."""
+def replay_roots(record: Sequence[dict[str, Any]], run_id: str, *, key: bytes) -> list[Envelope[Any]]:
+    """Return the record's roots rebuilt under `run_id`, each marked as a replay of its original run.
+
+    `key`: the event key (`require_key(settings.event_key, …)`) that signs each root's REPLAY run token.
+    """
     roots: list[Envelope[Any]] = []
     for document in record:
         if document.get("causationid"):
             continue
         original = codec.from_structured(document)
         replay_of = original.replay_of or original.run_id  # a replay of a replay still answers from the first
-        roots.append(build_event(original.payload, run_id=run_id, source=original.source, replay_of=replay_of))
+        token = runs.issue(key, run_id, original.trading_day, runs.RunMode.REPLAY)
+        roots.append(
+            build_event(original.payload, run_id=run_id, source=original.source, replay_of=replay_of, run_token=token)
+        )
     return roots
 
 
@@ -76,6 +84,7 @@ def replay(
     record: Sequence[dict[str, Any]],
     run_id: str,
     *,
+    key: bytes,
     until: str | None = None,
     speed: float | None = None,
     timeout_s: float = 300.0,
@@ -88,7 +97,7 @@ def replay(
     target = None if until is None else (until if until.startswith(PREFIX) else PREFIX + until)
     documents = [d for d in record if not d.get("causationid")]
     previous: datetime | None = None
-    for document, root in zip(documents, replay_roots(documents, run_id), strict=True):
+    for document, root in zip(documents, replay_roots(documents, run_id, key=key), strict=True):
         when = _time(document)
         if speed and previous is not None and when is not None:
             time.sleep(max(0.0, (when - previous).total_seconds() / speed))

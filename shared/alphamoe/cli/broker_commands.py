@@ -18,21 +18,25 @@ from alphamoe.settings import Settings
 def gateway(
     adapter: Annotated[str, typer.Option(help="paper (day bars of --data) | miniqmt (xtquant on this host)")] = "paper",
     data: Annotated[Path | None, typer.Option("--data", help="bar store folder (paper)")] = None,
-    host: Annotated[str, typer.Option(help="interface to bind; 0.0.0.0 only behind TLS and a firewall")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="interface to bind; anything but loopback needs TLS")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8765,
+    max_body: Annotated[int, typer.Option(help="largest request body in bytes (larger: 413, unread)")] = 1 << 20,
+    timeout: Annotated[float, typer.Option(help="seconds a request may take to arrive (then dropped)")] = 10.0,
+    max_connections: Annotated[int, typer.Option(help="connections served at once (more: wait, then 503)")] = 32,
 ) -> None:
-    """Serve a broker adapter over HTTP for a remote execute (token: ALPHAMOE_BROKER__TOKEN; TLS: __TLS_CERT/KEY)."""
+    """Serve a broker adapter over HTTP for a remote execute (token: ALPHAMOE_BROKER__TOKEN, 32+ bytes;
+    TLS: __TLS_CERT and __TLS_KEY)."""
     with friendly_errors():
         settings = load_settings(data)
-        if settings.broker.token is None:
-            raise ConfigurationError("the gateway needs ALPHAMOE_BROKER__TOKEN (the shared bearer token)")
-        kind: Literal["paper", "miniqmt"] = "miniqmt" if adapter == "miniqmt" else "paper"
-        factory = _factory(kind, settings)
+        from alphamoe.broker.bounded_http import HttpLimits
         from alphamoe.broker.gateway import Gateway, make_server
 
-        gw = Gateway(factory, settings.broker.token.get_secret_value())
-        server = make_server(gw, host, port, certfile=settings.broker.tls_cert, keyfile=settings.broker.tls_key)
-        scheme = "https" if settings.broker.tls_cert else "http"
+        limits = HttpLimits(max_body_bytes=max_body, request_timeout_s=timeout, max_connections=max_connections)
+        kind: Literal["paper", "miniqmt"] = "miniqmt" if adapter == "miniqmt" else "paper"
+        gw = Gateway(_factory(kind, settings), settings.broker.token)
+        b = settings.broker
+        server = make_server(gw, host, port, certfile=b.tls_cert, keyfile=b.tls_key, limits=limits)
+        scheme = "https" if server.tls else "http"
         console.print(f"gateway {gw.gateway_id} ({kind}) on {scheme}://{host}:{server.server_address[1]}")
         try:
             server.serve_forever()

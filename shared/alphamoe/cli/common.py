@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from alphamoe.errors import AlphamoeError
+from alphamoe.security.redact import redact
 from alphamoe.settings import Settings
 
 console = Console()
@@ -28,12 +29,12 @@ def load_settings(data: Path | None = None, **overrides: Any) -> Settings:
 
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Turn expected failures into one clear line and exit code 2: no traceback for bad input."""
+    """Turn expected failures into one clear line and exit code 2: no traceback, no password of a URL."""
     try:
         yield
     except AlphamoeError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}")
+        err_console.print(f"[bold red]error:[/bold red] {redact(str(exc))}")
         raise typer.Exit(2) from None
     except ValidationError as exc:
-        err_console.print(f"[bold red]invalid setting:[/bold red] {exc}")
+        err_console.print(f"[bold red]invalid setting:[/bold red] {redact(str(exc))}")
         raise typer.Exit(2) from None

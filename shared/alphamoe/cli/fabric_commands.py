@@ -21,6 +21,7 @@ from alphamoe.cli.common import console, friendly_errors, load_settings
 from alphamoe.clock.schedule import TickKind
 from alphamoe.errors import ConfigurationError, DataError, NoTradingDayError
 from alphamoe.events.payloads import PREFIX
+from alphamoe.security.redact import redact
 from alphamoe.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,18 +49,25 @@ def cluster_dir(settings: Settings, directory: Path | None) -> Path:
 
 
 def fabric_settings(data: Path | None = None, directory: Path | None = None) -> Settings:
-    """Settings for talking to the fabric: Redis and data from the environment, else from the running cluster."""
+    """Settings for talking to the fabric: Redis and data from the environment, else from the running cluster.
+
+    The cluster's Redis URL (with its password) and event key come from its 0600 files (`cluster.keys`),
+    never from `state.json`, which shows the URL masked.
+    """
+    from alphamoe.cluster.keys import read_access
     from alphamoe.cluster.supervisor import read_state
 
     settings = load_settings(data)
-    state_path = cluster_dir(settings, directory) / "state.json"
+    folder = cluster_dir(settings, directory)
     if settings.redis_url and data is not None:
         return settings
-    if state_path.exists():
-        state = read_state(state_path.parent)
+    if (folder / "state.json").exists():
+        state = read_state(folder)
+        access = read_access(folder)
         return load_settings(
             data or (None if "ALPHAMOE_DATA" in os.environ else Path(state["data"])),
-            redis_url=settings.redis_url or state["redis_url"],
+            redis_url=settings.redis_url or access.get("redis_url"),
+            event_key=settings.event_key or access.get("event_key"),
             runs=settings.runs or Path(state["runs"]),
         )
     return settings
@@ -74,6 +82,7 @@ def bridge(
     from alphamoe.bridge.subscriptions import load_subscriptions
     from alphamoe.bridge.worker import run_bridge
     from alphamoe.functions.telemetry import configure_logging
+    from alphamoe.security.keys import require_key
 
     with friendly_errors():
         settings = load_settings()
@@ -81,6 +90,7 @@ def bridge(
             raise ConfigurationError("the bridge needs ALPHAMOE_REDIS_URL")
         overrides = dict(u.split("=", 1) for u in url or [])
         subs = load_subscriptions(subscriptions, overrides)
+        key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")  # every hop is signed with it
         configure_logging("bridge")
 
         async def main() -> None:
@@ -88,7 +98,7 @@ def bridge(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await run_bridge(str(settings.redis_url), subs, settings.fabric, consumer=consumer, stop=stop)
+            await run_bridge(str(settings.redis_url), subs, settings.fabric, consumer=consumer, key=key, stop=stop)
 
         asyncio.run(main())
 
@@ -175,22 +185,39 @@ def _alive(pid: int) -> bool:
 
 
 def cluster_status(folder: Path) -> dict[str, Any]:
-    """Return the cluster's state with each process's liveness and each function's readiness."""
+    """Return the cluster's state with each process's liveness, each function's readiness and Redis's."""
+    from alphamoe.cluster.keys import read_access
     from alphamoe.cluster.supervisor import read_state, ready
 
     state = read_state(folder)
+    state["redis_url"] = redact(state["redis_url"])  # a state file from before masking
     for child in state["children"].values():
         child["alive"] = child["pid"] is not None and _alive(int(child["pid"]))
         child["ready"] = child["alive"] and ready(child["url"])
     state["supervisor_alive"] = _alive(int(state["supervisor_pid"]))
+    state["redis_ready"] = _redis_answers(read_access(folder).get("redis_url"))
     return state
+
+
+def _redis_answers(url: str | None) -> bool:
+    from alphamoe.kv.client import connect
+
+    if url is None:
+        return False
+    try:
+        connect(url, timeout=2).close()
+    except ConfigurationError:
+        return False
+    return True
 
 
 def _print_cluster(state: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(state, indent=2))
         return
-    table = Table(title=f"local cluster · Redis {state['redis_url']}")
+    answers = "answering" if state["redis_ready"] else "NOT answering"
+    restarts = state.get("redis_restarts", 0)
+    table = Table(title=f"local cluster · Redis {redact(state['redis_url'])} ({answers}, {restarts} restarts)")
     for column in ("process", "url", "pid", "alive", "ready", "restarts"):
         table.add_column(column)
     for name, child in state["children"].items():
@@ -211,11 +238,11 @@ def _print_cluster(state: dict[str, Any], *, as_json: bool) -> None:
 
 @cluster_app.command("status")
 def cluster_status_command(directory: DirOption = None, as_json: JsonOption = False) -> None:
-    """List each function's URL, pid and health, and the bridge's."""
+    """List each function's URL, pid and health, the bridge's and Redis's (its URL masked); exit 1 if one is down."""
     with friendly_errors():
         state = cluster_status(cluster_dir(load_settings(), directory))
         _print_cluster(state, as_json=as_json)
-        if not all(c["ready"] for c in state["children"].values()):
+        if not state["redis_ready"] or not all(c["ready"] for c in state["children"].values()):
             raise typer.Exit(1)
 
 
@@ -399,15 +426,18 @@ def replay(
     from alphamoe.bus.replay import read_export, recorded
     from alphamoe.bus.replay import replay as replay_run
     from alphamoe.bus.triggers import fabric_bus
+    from alphamoe.security.keys import require_key
 
     with friendly_errors():
         if (run_id is None) == (file is None):
             raise DataError("give exactly one of --run-id and --file")
-        bus = fabric_bus(fabric_settings(data, directory))
+        settings = fabric_settings(data, directory)
+        bus = fabric_bus(settings)
         record = recorded(bus, run_id) if run_id else read_export(file)  # type: ignore[arg-type]
         original = str(record[0].get("runid", "run"))
         target = new_run_id or f"{original}-replay-{time.time_ns() // 1_000_000}"
         factor = None if speed == "max" else float(speed)
-        events = replay_run(bus, record, target, until=until, speed=factor)
+        key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")  # signs the replay's run tokens
+        events = replay_run(bus, record, target, key=key, until=until, speed=factor)
         console.print(f"replayed {original} as {target}: {len(events)} events")
         _print_orders([e for e in events if e.type.startswith(PREFIX + "order.")])

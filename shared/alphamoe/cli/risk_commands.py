@@ -16,12 +16,16 @@ from alphamoe.risk.switch import RedisSwitch
 risk_app = typer.Typer(no_args_is_help=True, help="Kill switch: halt, reduce or resume trading for an account.")
 
 AccountOption = Annotated[str | None, typer.Option("--account", help="account id (default $ALPHAMOE_ACCOUNT_ID)")]
-RedisOption = Annotated[str | None, typer.Option("--redis-url", help="Redis URL (default $ALPHAMOE_REDIS_URL)")]
+RedisOption = Annotated[
+    str | None, typer.Option("--redis-url", help="Redis URL (default $ALPHAMOE_REDIS_URL, else the local cluster's)")
+]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why; stored and carried by every rejection")]
 
 
 def _switch(redis_url: str | None) -> RedisSwitch:
-    settings = load_settings(redis_url=redis_url)
+    from alphamoe.cli.fabric_commands import fabric_settings
+
+    settings = load_settings(redis_url=redis_url) if redis_url else fabric_settings()  # else: the local cluster's
     if not settings.redis_url:
         raise ConfigurationError(
             "the kill switch lives in Redis, and no Redis is configured: set ALPHAMOE_REDIS_URL or pass --redis-url "

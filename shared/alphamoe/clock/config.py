@@ -29,6 +29,14 @@ class ClockSettings(BaseModel):
     report_store: str | None = Field(
         None, description="where end-of-day reports go: a folder or s3://bucket/prefix; None = <runs>/reports"
     )
+    accept_unsigned_pings: bool = Field(
+        False,
+        description=(
+            "let the PingSource receiver accept pings without the event key's signature: only in-cluster, where "
+            "Knative's OIDC sender identity (features: authentication-oidc) and the NetworkPolicy admit PingSource "
+            "alone; such a ping can claim today's tick once, never force a rerun"
+        ),
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,12 @@ PingSource sends a CloudEvent (`dev.knative.sources.ping`, binary mode) whose da
 the manifest, e.g. `{"tick": "market.open"}`; `{"tick": "catch-up"}` is the sweep that catches up a missed
 tick when the cluster returns; `{"tick": "report"}` writes the day's end-of-day report after the close.
 Duplicates answer 200: acknowledged, so PingSource does not retry them.
+
+Who may ping: a request signed with the event key (`x-alphamoe-signature`, `security.hops`: a trader's
+script, a CronJob holding the key) may do anything, `force` included. PingSource cannot sign; in-cluster it
+is identified by Knative's OIDC sender identity (`features: authentication-oidc`) and the NetworkPolicy, and
+`ALPHAMOE_CLOCK__ACCEPT_UNSIGNED_PINGS=true` lets such unsigned pings in: they name only a tick, so the most a
+forged one can do is claim today's tick once (the ledger's claim), never force a rerun. Anything else: 401.
 """
 
 from __future__ import annotations
@@ -20,14 +26,27 @@ import redis
 from alphamoe.clock.ledger import CalendarCoverageError, ClockRecord
 from alphamoe.clock.schedule import TickKind, local_day
 from alphamoe.clock.trigger import Clock
-from alphamoe.errors import AlphamoeError, ConfigurationError, DataError
-from alphamoe.functions.guard import Receive, Scope, Send, read_body, send_json
+from alphamoe.errors import AlphamoeError, AuthenticationError, ConfigurationError, DataError, clip
+from alphamoe.functions.guard import (
+    Receive,
+    RequestError,
+    Scope,
+    Send,
+    declared_length,
+    header_map,
+    read_body,
+    send_json,
+)
+from alphamoe.security import hops
 
 log = logging.getLogger("alphamoe.clock")
 CATCH_UP = "catch-up"
 REPORT = "report"
 TICKS = (*(k.value for k in TickKind), CATCH_UP, REPORT)
 WriteReport = Callable[[date], str]
+PING_BYTES = 64 << 10
+"""A ping is a few dozen bytes; anything past this is refused (413) before it is read."""
+BODY_TIMEOUT_S = 30.0
 
 
 def _ping_data(headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -60,15 +79,38 @@ class ClockReceiver:
         if scope.get("method") != "POST":
             await send_json(send, 405, {"error": 'POST a ping: {"tick": "market.open"}'})
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = header_map(scope)
         try:
-            data = _ping_data(headers, await read_body(receive))
+            declared_length(headers, PING_BYTES)
+            async with asyncio.timeout(BODY_TIMEOUT_S):
+                body = await read_body(receive, PING_BYTES)
+        except TimeoutError:
+            await send_json(send, 408, {"error": f"the body did not arrive within {BODY_TIMEOUT_S:g} s"}, close=True)
+            return
+        except RequestError as exc:
+            await send_json(send, exc.status, {"error": str(exc), "field": exc.field}, close=True)
+            return
+        try:
+            signed = await asyncio.to_thread(self._authenticate, headers, body)
+        except AuthenticationError as exc:
+            log.warning("clock refused a ping: %s", exc)
+            await send_json(send, 401, {"error": str(exc), "field": exc.field})
+            return
+        except (AlphamoeError, redis.RedisError) as exc:  # no clock yet (Redis, settings): PingSource retries
+            log.error("clock unavailable: %s", exc)
+            await send_json(send, 503, {"error": clip(str(exc), 1000)})
+            return
+        try:
+            data = _ping_data(headers, body)
             tick = str(data.get("tick", ""))
             force = bool(data.get("force", False))
             if tick not in TICKS:
-                raise ValueError(f"unknown tick {tick!r}; expected one of {', '.join(TICKS)}")
-        except ValueError as exc:
-            await send_json(send, 400, {"error": str(exc)})
+                raise ValueError(f"unknown tick {clip(tick)!r}; expected one of {', '.join(TICKS)}")
+        except (ValueError, RecursionError) as exc:
+            await send_json(send, 400, {"error": clip(str(exc), 1000)})
+            return
+        if force and not signed:
+            await send_json(send, 401, {"error": "a forced tick needs a ping signed with the event key"})
             return
         try:
             if tick == REPORT:
@@ -92,6 +134,20 @@ class ClockReceiver:
         for record in records:
             log.info("clock %s %s: %s", record.event.value, record.status.value, record.note)
         await send_json(send, 200, {"records": [r.model_dump(mode="json") for r in records]})
+
+    def _authenticate(self, headers: dict[str, str], body: bytes) -> bool:
+        # True for a ping signed with the event key; False for an unsigned one the settings let in.
+        clock = self._clock()
+        if hops.SIGNATURE_HEADER in headers:
+            hops.verify(headers, body, clock.event_key)
+            return True
+        if clock.cfg.accept_unsigned_pings:
+            return False
+        raise AuthenticationError(
+            f"unsigned ping: sign it with the event key ({hops.SIGNATURE_HEADER}), or, in-cluster behind Knative's "
+            "OIDC sender identity, set ALPHAMOE_CLOCK__ACCEPT_UNSIGNED_PINGS=true",
+            field=hops.SIGNATURE_HEADER,
+        )
 
     def _report(self) -> dict[str, Any]:
         clock = self._clock()

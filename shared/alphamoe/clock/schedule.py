@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from alphamoe.clock.config import ClockSettings
+from alphamoe.security.runs import RunMode
 
 
 class TickKind(StrEnum):
@@ -39,6 +40,15 @@ def session_end_at(day: date, cfg: ClockSettings) -> datetime:
 def local_day(now: datetime, cfg: ClockSettings) -> date:
     """Return the exchange's calendar day at `now` (an aware datetime)."""
     return now.astimezone(cfg.zone).date()
+
+
+def run_mode(day: date, now: datetime, cfg: ClockSettings) -> RunMode:
+    """Return the mode a run of `day` started at `now` is issued in: SESSION only for the exchange's today.
+
+    Any other day (a past day on the paper account, a named future day) is a SIMULATION; risk and execute
+    keep live money out of it.
+    """
+    return RunMode.SESSION if day == local_day(now, cfg) else RunMode.SIMULATION
 
 
 def ticks_on(day: date, cfg: ClockSettings) -> tuple[Tick, ...]:

@@ -2,7 +2,8 @@
 
 The same path serves every trigger: `alphamoe schedule` (foreground), the PingSource receiver, the CronJob
 (`alphamoe schedule fire …`) and a trader's hand (`--date D --force`). The bus is whatever the rest of the
-pipeline publishes through (Redis Streams in a cluster), so a tick is an ordinary event.
+pipeline publishes through (Redis Streams in a cluster), so a tick is an ordinary event. Each tick carries a
+run token signed with the event key (`security.runs`): SESSION for the exchange's today, else SIMULATION.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from datetime import date, datetime
 from alphamoe.bus.base import Bus
 from alphamoe.clock.config import ClockSettings
 from alphamoe.clock.ledger import ClaimStatus, ClockRecord, SessionLedger
-from alphamoe.clock.schedule import Tick, TickKind, due_ticks, local_day, tick_at
+from alphamoe.clock.schedule import Tick, TickKind, due_ticks, local_day, run_mode, tick_at
 from alphamoe.events.envelope import build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen, Payload
+from alphamoe.security import runs
 
 Now = Callable[[], datetime]
 AfterClaim = Callable[[ClockRecord], None]
@@ -32,9 +34,12 @@ class Clock:
         *,
         account_id: str,
         now: Now,
+        event_key: bytes,
         after_close: AfterClaim | None = None,
     ) -> None:
+        """`event_key`: the deployment's key (`require_key(settings.event_key, …)`); it signs the ticks' run tokens."""
         self.cfg, self.ledger, self.bus, self.account_id, self.now = cfg, ledger, bus, account_id, now
+        self.event_key = event_key
         self.after_close = after_close
 
     def fire(
@@ -64,8 +69,9 @@ class Clock:
             else MarketClose(trading_day=day, account_id=self.account_id)
         )
         source = "/alphamoe/clock/catch-up" if record.caught_up else f"/alphamoe/clock/{trigger}"
+        token = runs.issue(self.event_key, record.run_id, day, run_mode(day, now, self.cfg))
         try:
-            self.bus.publish(build_event(payload, run_id=record.run_id, source=source))
+            self.bus.publish(build_event(payload, run_id=record.run_id, source=source, run_token=token))
         except BaseException:
             self.ledger.release(record)  # claimed but not sent: let the next attempt take the day
             raise

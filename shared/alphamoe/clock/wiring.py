@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from alphamoe.bus.redis import RedisBus
 from alphamoe.clock.ledger import ClockRecord, SessionLedger
 from alphamoe.clock.trigger import AfterClaim, Clock, Now
+from alphamoe.security.keys import require_key
 from alphamoe.settings import Settings
 
 
@@ -45,7 +46,8 @@ def build_clock(settings: Settings, *, now: Now = system_now, report: bool = Tru
     """Return the clock of a cluster: claims and events in the Redis of the settings (or of `cluster up`)."""
     from alphamoe.bus.triggers import day_run_id, fabric_bus
 
+    key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")  # the ticks' run tokens are signed with it
     bus = fabric_bus(settings)
     ledger = SessionLedger(bus.client, settings.clock, run_id_of=lambda day: day_run_id(settings, day))
     hook = write_report_after_close(settings, bus, ledger) if report else None
-    return Clock(settings.clock, ledger, bus, account_id=settings.account_id, now=now, after_close=hook)
+    return Clock(settings.clock, ledger, bus, account_id=settings.account_id, now=now, event_key=key, after_close=hook)

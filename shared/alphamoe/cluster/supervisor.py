@@ -1,7 +1,9 @@
 """Run the local cluster: Redis, one process per function, the bridge; restart what dies, as Knative would.
 
-State (URLs, pids, restarts) is kept in `<dir>/state.json` so `alphamoe cluster status` can read it from
-another process; logs go to `<dir>/logs/<name>.log` (JSON lines).
+State (URLs, pids, restarts) is kept in `<dir>/state.json` (0600, the Redis URL masked) so `alphamoe cluster
+status` can read it from another process; logs go to `<dir>/logs/<name>.log` (JSON lines); secrets in the
+0600 files of `cluster.keys`. A Redis that dies is restarted on the same port and directory: its AOF holds
+every write it acknowledged, and the children's clients reconnect on their next command.
 """
 
 from __future__ import annotations
@@ -9,26 +11,30 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from alphamoe.bridge.subscriptions import write_subscriptions
 from alphamoe.bus.redis import RedisBus, stream_of
 from alphamoe.clock.trigger import Clock
+from alphamoe.cluster.keys import ClusterKeys, redis_passwords, write_access
 from alphamoe.cluster.schedule import ScheduleKeeper
 from alphamoe.errors import ConfigurationError
 from alphamoe.kv.server import LocalRedis, free_port
 from alphamoe.pipeline.factory import STAGE_NAMES
 from alphamoe.pipeline.run import SUBSCRIPTIONS
+from alphamoe.security.files import write_private
+from alphamoe.security.redact import redact
 from alphamoe.settings import Settings
 
 log = logging.getLogger("alphamoe.cluster")
@@ -67,7 +73,8 @@ class LocalCluster:
     functions: Sequence[str] = STAGE_NAMES
     env: Mapping[str, str] = field(default_factory=dict)
     redis: LocalRedis | None = None
-    redis_url: str = ""
+    redis_url: str = ""  # with the functions user's password: children and the clock get it, nothing shows it
+    redis_restarts: int = 0
     children: dict[str, Child] = field(default_factory=dict)
     schedule: bool = False  # run the trading day's clock too (`cluster up --schedule`)
     clock_factory: Callable[[Settings], Clock] | None = None  # default alphamoe.clock.wiring.build_clock
@@ -75,6 +82,7 @@ class LocalCluster:
     _stopping: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
+    _redis_retry_at: float = 0.0
 
     @property
     def state_path(self) -> Path:
@@ -86,8 +94,11 @@ class LocalCluster:
         if self.settings.redis_url:
             self.redis_url = self.settings.redis_url
         else:
-            self.redis = LocalRedis(self.directory / "redis").start()
+            self.redis = LocalRedis(
+                self.directory / "redis", passwords=redis_passwords(self.directory), settings=self.settings.local_redis
+            ).start()
             self.redis_url = self.redis.url
+        write_access(self.directory, self.redis_url)
         env = self._child_env()
         serve = [sys.executable, "-m", "alphamoe.functions.serve"]  # the container's lean entry point
         logs = self.directory / "logs"
@@ -125,7 +136,9 @@ class LocalCluster:
 
     def start_schedule(self) -> ScheduleKeeper:
         """Start the clock thread on this cluster's Redis; it catches up on a tick missed while it was down."""
-        settings = self.settings.model_copy(update={"redis_url": self.redis_url})
+        settings = self.settings.model_copy(
+            update={"redis_url": self.redis_url, "event_key": SecretStr(self.keys.event_key)}
+        )
         if self.clock_factory is None:
             from alphamoe.clock.wiring import build_clock
 
@@ -158,23 +171,21 @@ class LocalCluster:
             self.redis.stop()
         self.write_state(ready=False)
 
+    @cached_property
+    def keys(self) -> ClusterKeys:
+        """The approval secret and event key every child gets: the settings', else the cluster folder's."""
+        return ClusterKeys.ensure(self.directory, self.settings)
+
     def _child_env(self) -> dict[str, str]:
-        secret = self.settings.approval_secret
-        if secret is not None:
-            key = secret.get_secret_value()
-        else:  # one key for risk and execute, kept with the cluster (0600), never printed
-            path = self.directory / "approval.secret"
-            if not path.exists():
-                path.write_text(secrets.token_hex(32), encoding="utf-8")
-                path.chmod(0o600)
-            key = path.read_text(encoding="utf-8").strip()
+        keys = self.keys
         return {
             **os.environ,
             **self.env,
             "ALPHAMOE_DATA": str(self.settings.data),
             "ALPHAMOE_RUNS": str(self.settings.runs_dir),
             "ALPHAMOE_REDIS_URL": self.redis_url,
-            "ALPHAMOE_APPROVAL_SECRET": key,
+            "ALPHAMOE_APPROVAL_SECRET": keys.approval_secret,
+            "ALPHAMOE_EVENT_KEY": keys.event_key,
         }
 
     def _wait_ready(self, timeout_s: float) -> None:
@@ -192,6 +203,7 @@ class LocalCluster:
 
     def _watch(self, env: Mapping[str, str]) -> None:
         while not self._stopping.wait(0.1):
+            self._keep_redis()
             for child in list(self.children.values()):
                 if child.process is not None and child.process.poll() is not None and not self._stopping.is_set():
                     log.warning(
@@ -203,12 +215,28 @@ class LocalCluster:
             if self.keeper is not None and self.keeper.check():
                 self.write_state(ready=True)
 
+    def _keep_redis(self) -> None:
+        """Restart the cluster's Redis if it died: same port, directory and passwords, so the AOF is replayed."""
+        if self.redis is None or self._stopping.is_set() or time.monotonic() < self._redis_retry_at:
+            return
+        try:
+            revived = self.redis.revive()
+        except ConfigurationError as exc:  # e.g. the port taken meanwhile: tried again a second later
+            log.error("redis-server on port %d died and did not restart: %s", self.redis.port, redact(str(exc)))
+            self._redis_retry_at = time.monotonic() + 1.0
+            return
+        if revived:
+            self.redis_restarts += 1
+            log.warning("redis-server on port %d died: restarted (restart %d)", self.redis.port, self.redis_restarts)
+            self.write_state(ready=True)
+
     def write_state(self, *, ready: bool) -> None:
         state = {
             "ready": ready,
             "supervisor_pid": os.getpid(),
-            "redis_url": self.redis_url,
+            "redis_url": redact(self.redis_url),
             "redis_pid": self.redis.process.pid if self.redis and self.redis.process else None,
+            "redis_restarts": self.redis_restarts,
             "data": str(self.settings.data),
             "runs": str(self.settings.runs_dir),
             "children": {
@@ -218,9 +246,7 @@ class LocalCluster:
             "schedule": self.keeper.state() if self.keeper is not None else None,
         }
         with self._state_lock:
-            tmp = self.state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-            tmp.replace(self.state_path)
+            write_private(self.state_path, json.dumps(state, indent=2))
 
 
 def ready(url: str | None) -> bool:

@@ -20,7 +20,7 @@ from cloudevents.core.exceptions import BaseCloudEventException, CloudEventValid
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
 
-from alphamoe.errors import EventError, InvalidPayloadError, MissingAttributeError, UnknownEventTypeError
+from alphamoe.errors import EventError, InvalidPayloadError, MissingAttributeError, UnknownEventTypeError, clip
 from alphamoe.events.payloads import EVENT_TYPES, Payload, event_type_of
 
 P = TypeVar("P", bound=Payload)
@@ -109,7 +109,7 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
     model = EVENT_TYPES.get(event_type)
     if model is None:
         known = ", ".join(sorted(EVENT_TYPES))
-        raise UnknownEventTypeError(f"unknown event type {event_type!r}; expected one of {known}", field="type")
+        raise UnknownEventTypeError(f"unknown event type {clip(event_type)!r}; expected one of {known}", field="type")
     for name in REQUIRED_EXTENSIONS:
         if not attributes.get(name):
             raise MissingAttributeError(
@@ -117,29 +117,33 @@ def parse_event(event: CloudEvent) -> Envelope[Payload]:
             )
     content_type = attributes.get("datacontenttype") or "application/json"
     if not str(content_type).startswith("application/json"):
-        raise EventError(f"datacontenttype {content_type!r} is not application/json", field="datacontenttype")
+        raise EventError(
+            f"datacontenttype {clip(str(content_type))!r} is not application/json", field="datacontenttype"
+        )
     try:
         trading_day = date.fromisoformat(str(attributes["tradingday"]))
     except ValueError:
         raise MissingAttributeError(
-            f"CloudEvent attribute 'tradingday' was {attributes['tradingday']!r}, not YYYY-MM-DD",
+            f"CloudEvent attribute 'tradingday' was {clip(str(attributes['tradingday']))!r}, not YYYY-MM-DD",
             field="tradingday",
         ) from None
     data = event.get_data()
     if isinstance(data, bytes | str):
         try:
             data = json.loads(data)
+        except RecursionError:
+            raise InvalidPayloadError("event data is nested too deeply", field="data") from None
         except ValueError as exc:
-            raise InvalidPayloadError(f"event data is not JSON: {exc}", field="data") from None
+            raise InvalidPayloadError(f"event data is not JSON: {clip(str(exc))}", field="data") from None
     try:
         payload = model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "data"
+        where = clip(".".join(str(p) for p in first["loc"]))
         raise InvalidPayloadError(
-            f"{event_type} payload field {where!r}: {first['msg']} (was {first.get('input')!r})"
+            f"{event_type} payload field {where or 'data'!r}: {first['msg']} (was {clip(repr(first.get('input')))})"
             + (f"; {exc.error_count() - 1} more error(s)" if exc.error_count() > 1 else ""),
-            field=f"data.{where}",
+            field=f"data.{where}" if where else "data",
         ) from None
     if payload.trading_day != trading_day:
         raise InvalidPayloadError(
@@ -184,14 +188,19 @@ def to_http(envelope: Envelope[Any]) -> tuple[dict[str, str], bytes]:
 def from_http(headers: dict[str, str], body: bytes) -> Envelope[Payload]:
     """Decode an HTTP CloudEvent (binary or structured) and validate it; errors name the field."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    _require_id(lowered, body)
     try:
+        _require_id(lowered, body)
         event = from_http_event(HTTPMessage(headers=lowered, body=body))
     except CloudEventValidationError as exc:
         field, reasons = _describe(exc)
-        raise MissingAttributeError(f"invalid CloudEvent attribute {field!r}: {reasons}", field=field) from None
-    except (BaseCloudEventException, ValueError, KeyError, TypeError) as exc:
-        raise EventError(f"not a CloudEvent: {exc}", field="event") from None
+        raise MissingAttributeError(
+            f"invalid CloudEvent attribute {clip(field)!r}: {clip(reasons)}", field=clip(field)
+        ) from None
+    except RecursionError:
+        raise InvalidPayloadError("event JSON is nested too deeply", field="data") from None
+    except (BaseCloudEventException, ValueError, KeyError, TypeError, AttributeError) as exc:
+        # AttributeError: a structured-mode body that is JSON but not an object (`[1]`, `"x"`, `null`)
+        raise EventError(f"not a CloudEvent: {clip(str(exc))}", field="event") from None
     if not isinstance(event, CloudEvent):
         raise EventError("only CloudEvents 1.0 are accepted", field="specversion")
     return parse_event(event)

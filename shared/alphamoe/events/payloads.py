@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from alphamoe.types import Board, ExpertKind, OrderStatus, Side, Symbol, Verdict
 
@@ -133,11 +133,18 @@ class RuleViolation(BaseModel):
 
 
 class OrderApproved(Payload):
-    """An order that passed every risk rule, signed with the approval HMAC (DESIGN.md §5)."""
+    """An order that passed every risk rule, signed with the approval HMAC over the order and its binding.
+
+    The binding (session, expiry, simulated) is what makes an approval good for one session only: execute
+    refuses it for another day, past its expiry, or (simulated) on a live broker (DESIGN.md §5).
+    """
 
     EVENT: ClassVar[str] = "order.approved"
     order: OrderProposed
     checks: tuple[str, ...]
+    session: date = Field(description="the exchange session the order may be sent in")
+    expires_at: AwareDatetime = Field(description="instant after which execute refuses the approval")
+    simulated: bool = Field(description="from a simulation, replay or backtest: only a paper broker may fill it")
     signature: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 

@@ -27,7 +27,7 @@ def serve(name: str, host: str = "127.0.0.1", port: int = 8080) -> None:
 
     configure_logging(f"function/{name}")
     function = StageFunction(name)
-    app = EnvelopeGuard(ASGIApplication(function), lambda: function.bus, function.metrics.exposition)
+    app = EnvelopeGuard(ASGIApplication(function), function)
     config = uvicorn.Config(
         app,
         host=host,

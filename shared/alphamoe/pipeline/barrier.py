@@ -2,7 +2,8 @@
 
 A barrier is keyed by stage and run. Members are envelopes under a stable field name; `close` is first-wins
 and remembers which event closed the batch, so a redelivery of that very event recomputes the (deterministic)
-outputs instead of losing them, and any other late duplicate produces nothing.
+outputs instead of losing them, and any other late duplicate produces nothing. `join` adds a member only
+while the batch is open, atomically, so a member either is decided with its batch or learns it came late.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ _OPENED, _CLOSED = "_opened", "_closed"
 class BarrierStore(Protocol):
     def add(self, key: str, member: str, envelope: Envelope[Any]) -> None:
         """Add (or replace) one member of the batch `key`; the first add starts its clock."""
+
+    def join(self, key: str, member: str, envelope: Envelope[Any]) -> str | None:
+        """Add a member unless batch `key` is closed, in one atomic step; return the closer's id if it is.
+
+        A member joins before the close or not at all, so whoever decides the batch after closing it sees
+        every member that joined, and a late arrival learns it is late (risk rejects it, never drops it).
+        """
 
     def members(self, key: str) -> dict[str, Envelope[Any]]:
         """Return the members of batch `key` by field name."""
@@ -50,6 +58,12 @@ class MemoryBarrier:
     def add(self, key: str, member: str, envelope: Envelope[Any]) -> None:
         self._batches.setdefault(key, _Batch(time.time())).members[member] = envelope
 
+    def join(self, key: str, member: str, envelope: Envelope[Any]) -> str | None:
+        batch = self._batches.setdefault(key, _Batch(time.time()))
+        if batch.closed_by is None:
+            batch.members[member] = envelope
+        return batch.closed_by
+
     def members(self, key: str) -> dict[str, Envelope[Any]]:
         batch = self._batches.get(key)
         return dict(batch.members) if batch else {}
@@ -64,11 +78,24 @@ class MemoryBarrier:
         return {k: b.opened for k, b in self._batches.items() if b.closed_by is None}
 
 
+# KEYS: the batch hash, the set of open batches. ARGV: now, member, envelope JSON, ttl, batch key.
+_JOIN = """
+local closed = redis.call('HGET', KEYS[1], '_closed')
+if closed then return closed end
+redis.call('HSETNX', KEYS[1], '_opened', ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[5])
+return false
+"""
+
+
 class RedisBarrier:
     """Barrier state as one Redis hash per batch (`alphamoe:barrier:<key>`), shared by every replica."""
 
     def __init__(self, client: redis.Redis, *, ttl_s: int) -> None:
         self.client, self.ttl_s = client, ttl_s
+        self._join = client.register_script(_JOIN)
 
     @staticmethod
     def _hash(key: str) -> str:
@@ -82,6 +109,11 @@ class RedisBarrier:
         pipe.expire(name, self.ttl_s)
         pipe.sadd("alphamoe:barriers", key)
         pipe.execute()
+
+    def join(self, key: str, member: str, envelope: Envelope[Any]) -> str | None:
+        args: list[str | int] = [f"{time.time():.3f}", member, _dump(envelope), self.ttl_s, key]
+        closer = self._join(keys=[self._hash(key), "alphamoe:barriers"], args=args)
+        return None if closer is None else str(closer)
 
     def members(self, key: str) -> dict[str, Envelope[Any]]:
         raw: dict[str, str] = self.client.hgetall(self._hash(key))  # type: ignore[assignment]

@@ -88,10 +88,17 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
     if name == "risk":
         from alphamoe.pipeline.stages.risk import RiskStage
         from alphamoe.risk.wiring import build_risk_engine
+        from alphamoe.security.keys import require_key
 
-        engine = build_risk_engine(settings, secret)
         return RiskStage(
-            data, accounts, engine, partial(_fixed_state, settings.trading_state), barrier=_barrier(settings)
+            data,
+            accounts,
+            build_risk_engine(settings, secret),
+            partial(_fixed_state, settings.trading_state),
+            event_key=require_key(settings.event_key, "ALPHAMOE_EVENT_KEY"),  # verifies the runs' tokens
+            barrier=_barrier(settings),
+            clock=settings.clock,
+            timeout_s=settings.fabric.barrier_timeout_s,
         )
     from alphamoe.broker.wiring import execute_options
     from alphamoe.pipeline.stages.execute import ExecuteStage

@@ -1,4 +1,9 @@
-"""Run one trading day in process: market.open → scan → route → size → risk → execute → market.close."""
+"""Run one trading day in process: market.open → scan → route → size → risk → execute → market.close.
+
+The run issues its own run token (`security.runs`, SESSION for the exchange's today, else SIMULATION) with
+the settings' event key, or with a key generated for this process; the stages are built from the same
+settings, so risk verifies the token exactly as a function of the fabric does.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import SecretStr
+
 from alphamoe.bus.memory import InMemoryBus
+from alphamoe.clock.schedule import run_mode
 from alphamoe.events import payloads as ev
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen, event_type_of
@@ -20,7 +28,10 @@ from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.factory import Stages, build_stages
 from alphamoe.report.day import DayReport, build_report
 from alphamoe.report.render import write_html
+from alphamoe.security import runs
+from alphamoe.security.keys import generate_key, require_key
 from alphamoe.settings import Settings
+from alphamoe.storage.local import write_atomically
 
 T = TypeVar("T")
 
@@ -66,13 +77,30 @@ def _timed(
     return run
 
 
+def with_event_key(settings: Settings) -> Settings:
+    """Return `settings` with an event key: its own (checked by `require_key`), else one made for this process.
+
+    Build the stages of an in-process run from the returned settings: risk verifies run tokens with that key.
+    """
+    if settings.event_key is not None:
+        require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")
+        return settings
+    return settings.model_copy(update={"event_key": SecretStr(generate_key())})
+
+
 def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages: Stages | None = None) -> DayRun:
-    """Run the whole pipeline for `day` on the in-memory bus and write the report (JSON + HTML)."""
+    """Run the whole pipeline for `day` on the in-memory bus and write the report (JSON + HTML).
+
+    `stages`, when given, must be built from settings that carry the event key (`with_event_key`).
+    """
+    settings = with_event_key(settings)
+    key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")
     secret = (
         settings.approval_secret.get_secret_value().encode() if settings.approval_secret else secrets.token_bytes(32)
     )
     stages = stages or build_stages(settings, secret=secret)
     run_id = run_id or default_run_id(day, settings, stages.data.store)
+    token = runs.issue(key, run_id, day, run_mode(day, datetime.now(UTC), settings.clock))
     bus = InMemoryBus()
     spent: dict[str, float] = defaultdict(float)
     for name, types in SUBSCRIPTIONS.items():
@@ -81,25 +109,21 @@ def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages:
             continue
         for event_type in types:
             bus.subscribe(event_type, _timed(stages.by_name(name).handle, name, spent))
-    bus.publish(
-        build_event(MarketOpen(trading_day=day, account_id=settings.account_id), run_id=run_id, source="/alphamoe/cli")
-    )
-    bus.drain()
-    bus.publish(
-        build_event(MarketClose(trading_day=day, account_id=settings.account_id), run_id=run_id, source="/alphamoe/cli")
-    )
-    bus.drain()
+    for root in (
+        MarketOpen(trading_day=day, account_id=settings.account_id),
+        MarketClose(trading_day=day, account_id=settings.account_id),
+    ):
+        bus.publish(build_event(root, run_id=run_id, source="/alphamoe/cli", run_token=token))
+        bus.drain()
     report = build_report(
         bus.log,
-        stages.execute.closed[day],
+        stages.execute.closing(day),
         run_id=run_id,
         calendar=stages.data.calendar.source(day),
         stage_ms=dict(spent),
         dead_letters=[p.reason for p in bus.dead_letters],
     )
     out = settings.runs_dir / day.isoformat()
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "report.json"
-    json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    json_path = write_atomically(out / "report.json", report.model_dump_json(indent=2).encode("utf-8"))
     html_path = write_html(report, out / "report.html")
     return DayRun(report=report, events=bus.log, json_path=json_path, html_path=html_path)

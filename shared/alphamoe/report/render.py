@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from alphamoe.report.day import DayReport
+from alphamoe.storage.local import write_atomically
 
 
 def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -101,6 +102,4 @@ def write_html(report: DayReport, path: Path) -> Path:
         "</style></head><body>"
         f"<h1>alphamoe · {report.trading_day} · run {html.escape(report.run_id)}</h1>{sections}</body></html>"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomically(path, page.encode("utf-8"))

@@ -37,6 +37,13 @@ class RiskLimits(BaseModel):
     max_drawdown: float = Field(0.20, gt=0, le=1, description="fall from the equity peak")
     on_daily_loss: TradingState = Field(TradingState.REDUCING, description="state the daily loss limit switches to")
     on_drawdown: TradingState = Field(TradingState.HALTED, description="state the drawdown limit switches to")
+    allow_simulation: bool = Field(
+        True,
+        description="decide simulation and replay runs (other days, paper only); a live deployment sets False",
+    )
+    approval_ttl_s: int = Field(
+        3600, gt=0, description="seconds a simulation or replay approval stays valid (a session's: until its close)"
+    )
 
     @model_validator(mode="after")
     def _caps_nest(self) -> RiskLimits:

@@ -1,4 +1,9 @@
-"""The risk engine: run every rule over a sized batch, reserve the day's limits, sign what passes."""
+"""The risk engine: run every rule over a sized batch, reserve the day's limits, sign what passes.
+
+Risk trusts nothing of the sender's bookkeeping: an order's id is derived here from its terms and day
+(`sizing.allocate.order_id`), and the day's limits live in one ledger per account and trading day, so a new
+run id or a new order id cannot book the same day twice.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected, RuleViolation
 from alphamoe.market.boards import board_key
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState
-from alphamoe.risk.approval import canonical_order, sign
+from alphamoe.risk.approval import Binding, approve, canonical_order
 from alphamoe.risk.config import RiskLimits
 from alphamoe.risk.facts import MarketFacts
 from alphamoe.risk.gate import Booking, Gate
@@ -27,6 +31,8 @@ from alphamoe.risk.reservations import (
 from alphamoe.risk.rules import RULES, RULES_BY_SIDE, ZERO, RiskContext, notional
 from alphamoe.risk.state import TradingState, TradingStatus, stricter
 from alphamoe.risk.switch import TradingSwitch
+from alphamoe.security.keys import require_key
+from alphamoe.sizing.allocate import order_id
 from alphamoe.types import Side
 
 Decision = OrderApproved | OrderRejected
@@ -34,16 +40,44 @@ _SELL = Side.SELL  # read once: an enum member lookup costs per order
 CHECKS = tuple(code for code, _ in RULES)
 
 
-def scope_of(account_id: str, day: date, run: str | None) -> str:
-    """Return the reservation scope of one account's day in one run (a replay books apart from live)."""
-    return f"{account_id}:{day.isoformat()}:{run or '-'}"
+def scope_of(account_id: str, day: date, replay: str | None = None) -> str:
+    """Return the ledger scope of one account's trading day: the same for every session and simulation run.
+
+    One ledger per account and day is what makes the day's limits hold: a new run id (a forced rerun, a
+    second trigger, a forged run) books against everything the day already approved. A replay (`alphamoe
+    replay`: a recorded run re-published under a new run id, to re-make its decisions) books in its own
+    scope, named by its run id: its orders carry the recorded day's ids, so in the day's ledger each would
+    be a duplicate and the replay could not re-make what it exists to check; and its approvals are simulated,
+    so execute refuses them on a live broker and only a paper account fills them.
+    """
+    base = f"{account_id}:{day.isoformat()}"
+    return base if replay is None else f"{base}:replay:{replay}"
+
+
+def derived_id(order: OrderProposed) -> str:
+    """Return the id risk gives an order: derived from its day, account, symbol and side, never the sender's."""
+    return order_id(order.trading_day, order.account_id, order.symbol, order.side)
+
+
+def rekeyed(order: OrderProposed) -> OrderProposed:
+    """Return `order` under its derived id; a different sender's id is replaced, and its reasons say so.
+
+    Re-keying (not rejecting) keeps a well-formed proposal decidable while making its id meaningless: two
+    proposals with the same terms share one id, so the day's ledger approves at most one of them.
+    """
+    derived = derived_id(order)
+    if order.order_id == derived:
+        return order
+    note = f"order id {order.order_id[:80]!r} re-keyed by risk to {derived!r}"
+    return OrderProposed(**{**order.model_dump(), "order_id": derived, "reasons": (*order.reasons, note)})
 
 
 class RiskEngine:
     """Approve (signed) or reject (with every violation) each order of a batch, deterministically.
 
     `reservations` and `switch` are shared between replicas (Redis) or kept in this process (memory);
-    without them every call books on its own, as a backtest does.
+    without them every call books on its own, as a backtest does. The approval secret must be a real key
+    (`security.keys.require_key`: at least 32 bytes, not a placeholder).
     """
 
     def __init__(
@@ -55,10 +89,8 @@ class RiskEngine:
         reservations: ReservationBook | None = None,
         switch: TradingSwitch | None = None,
     ) -> None:
-        if not secret:
-            raise ConfigurationError("risk needs a non-empty approval secret (ALPHAMOE_APPROVAL_SECRET)")
         self.limits = limits
-        self._secret = secret
+        self._secret = require_key(secret, "ALPHAMOE_APPROVAL_SECRET")
         self.commission = commission
         self.reservations = reservations
         self.switch = switch
@@ -73,28 +105,45 @@ class RiskEngine:
         *,
         approved_today: Collection[str] = (),
         facts: MarketFacts | None = None,
-        run: str | None = None,
+        replay: str | None = None,
         now: datetime | None = None,
         state_reason: str = "",
         on_decision: Callable[[Decision], None] | None = None,
+        binding: Binding | None = None,
+        refusal: RuleViolation | None = None,
     ) -> list[Decision]:
-        """Return one decision per order: sells first, then buys, each by order_id.
+        """Return one decision per order: sells first, then buys, each by its derived order id.
 
-        Sells go first so their T+1 claims are booked before buys; approved buys commit cash and
-        approved sells commit shares for the rest of the day. `approved_today` holds ids approved by
-        earlier batches when no shared reservation book keeps them. The trading state is the stricter of
-        `state` and the switch, read again before every order, so a halt stops the next order. All
-        orders of one call share the one-second window of `now` (the batch is sent at once).
+        Every order is first re-keyed to its derived id (`rekeyed`). Sells go first so their T+1 claims are
+        booked before buys; approved buys commit cash and approved sells commit shares for the rest of the
+        day. `approved_today` holds ids approved by earlier batches when no shared reservation book keeps
+        them; `replay` names a replay run, which books in its own ledger (`scope_of`). The trading state is
+        the stricter of `state` and the switch, read again before every order, so a halt stops the next
+        order. All orders of one call share the one-second window of `now` (the batch is sent at once).
+        Approvals are signed for `binding` (default: a backtest's, `Binding.backtest`); a `refusal` (the run
+        may not be decided at all: `risk.session.run_refusal`) rejects every order with it, booking nothing.
         """
+        orders = [rekeyed(o) for o in orders]
+        floor = TradingStatus(state, state_reason)
+        if refusal is not None:
+            refused: list[Decision] = []
+            for order in _in_fixed_order(orders):
+                rejected = OrderRejected(
+                    trading_day=day, order=order, violations=(refusal,), trading_state=floor.describe()
+                )
+                refused.append(rejected)
+                if on_decision is not None:
+                    on_decision(rejected)
+            return refused
+        binding = binding or Binding.backtest(day)
         facts = facts or MarketFacts()
-        scope = scope_of(account.account_id, day, run)
+        scope = scope_of(account.account_id, day, replay)
         book = self.reservations
         if book is None:  # one call books alone: the context is the whole ledger, nothing to reserve
             fresh = MemoryReservations()
             fresh.seed(scope, list(approved_today))
             book = fresh
         second = int(now.timestamp()) if now is not None else 0
-        floor = TradingStatus(state, state_reason)
         ctx = _context(day, account, reference, self.limits, self.commission, facts, book.snapshot(scope), second)
         gate, secret, switch, alone = Gate(ctx), self._secret, self.switch, self.reservations is None
         ctx.state, ctx.state_reason = floor.state, floor.reason
@@ -108,12 +157,10 @@ class RiskEngine:
             # order goes through every rule, which names each failure, and the reservation book
             booking = gate.clear(order)
             if booking is not None and alone:
-                decision: Decision = OrderApproved(
-                    trading_day=day, order=order, checks=CHECKS, signature=sign(order, secret)
-                )
+                decision: Decision = approve(order, binding, secret, CHECKS)
                 _commit(ctx, order, booking)
             else:
-                decision = self._decide(day, order, ctx, booking, book, scope, second, status)
+                decision = self._decide(day, order, ctx, booking, book, scope, second, status, binding)
             decisions.append(decision)
             if on_decision is not None:
                 on_decision(decision)
@@ -129,6 +176,7 @@ class RiskEngine:
         scope: str,
         second: int,
         status: TradingStatus,
+        binding: Binding,
     ) -> Decision:
         # `booking` is the gate's: the order passes every rule; without it every rule runs and names each failure
         violations = (
@@ -141,9 +189,7 @@ class RiskEngine:
                 () if self.reservations is None else book.reserve(scope, order.order_id, claims_for(order, ctx, second))
             )
             if not short:
-                approved = OrderApproved(
-                    trading_day=day, order=order, checks=CHECKS, signature=sign(order, self._secret)
-                )
+                approved = approve(order, binding, self._secret, CHECKS)
                 _commit(ctx, order, booking)
                 return approved
             violations = [RuleViolation(code=s.claim.code, message=s.message(order.order_id)) for s in short]

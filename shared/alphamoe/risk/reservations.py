@@ -22,7 +22,7 @@ from alphamoe.market.boards import board_key
 from alphamoe.risk.rules import RiskContext, as_decimal, notional
 from alphamoe.types import Side
 
-DAY_TTL = 3 * 24 * 3600  # a day's ledger outlives the day, for audit and replays of the same run
+DAY_TTL = 3 * 24 * 3600  # a day's ledger outlives the day, for audit and the day's late reports
 CANCELS = "cancels"
 ORDERS_AND_CANCELS = "orders_cancels"
 ACTIVE = "active"
@@ -60,7 +60,7 @@ class Ledger:
 
 
 class ReservationBook(Protocol):
-    """Where a day's bookings live; `scope` is one account, day and run."""
+    """Where a day's bookings live; `scope` is one account and day, whatever the run (`engine.scope_of`)."""
 
     def snapshot(self, scope: str) -> Ledger: ...
 

@@ -81,6 +81,26 @@ def judge_safely(expert: Expert, signal: SignalGenerated) -> ExpertOpinion:
         )
 
 
+def counted_kind(expert: Expert, opinion: ExpertOpinion) -> ExpertKind:
+    """Return the kind the aggregation counts `opinion` as: the registered expert's, not the opinion's say-so.
+
+    Only symbolic ballots can add to a verdict (router/aggregate.py), so an opinion never counts as more
+    symbolic than its expert is registered. One exception, by design: an LLM expert's symbolic form (it had no
+    evidence for the model, router/llm.py) counts as symbolic, because our code computed it from the scan's
+    features and no model was asked: the opinion says so (kind symbolic, a `fallback` reason) and carries no
+    model or call. A model's answer never reaches those fields: only its verdict, confidence and reasons do.
+    """
+    if expert.kind is ExpertKind.SYMBOLIC:
+        return opinion.kind  # symbolic, unless the opinion itself claims to be a model's: count it as one
+    symbolic_form = (
+        opinion.kind is ExpertKind.SYMBOLIC
+        and opinion.fallback is not None
+        and opinion.model is None
+        and opinion.call_key is None
+    )
+    return ExpertKind.SYMBOLIC if symbolic_form else expert.kind
+
+
 def missing_features(signal: SignalGenerated, needed: Iterable[str]) -> tuple[str, ...]:
     """Return the needed features that are absent or not finite (NaN, inf), in the order asked."""
     return tuple(key for key in needed if not math.isfinite(signal.features.get(key, math.nan)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alphamoe.events.payloads import GateChoice, SignalGenerated
 from alphamoe.router.config import GateWeights, RouterConfig
 from alphamoe.router.experts import Expert, ExpertRegistry
+from alphamoe.types import ExpertKind
 
 
 def expert_weight(expert: Expert, signal: SignalGenerated, weights: GateWeights, regime: str) -> tuple[float, str]:
@@ -29,6 +30,12 @@ def choose_experts(
 ) -> tuple[GateChoice, ...]:
     """Return one choice per registered expert: the top-k available, competent ones by weight are selected.
 
+    An LLM expert joins the panel, never displaces a symbolic one: the symbolic experts that would be the
+    top k without any LLM expert are selected too, whatever their rank. So the symbolic ballots of a signal
+    are those of the same day without a model, and the aggregation's rule that LLM experts only subtract
+    (router/aggregate.py) bounds the verdict by that panel: an LLM expert pushing out a symbolic veto (e.g.
+    liquidity's, 0.8, behind fundamental's 0.9) would otherwise turn it into a confirm.
+
     Ties break by name, so the choice is deterministic. Selected experts come first, by rank; the others
     follow in registration order, each with why it was left out.
     """
@@ -49,10 +56,15 @@ def choose_experts(
             continue
         ranked.append((weight, expert.name, terms))
     ranked.sort(key=lambda entry: (-entry[0], entry[1]))
+    symbolic = [name for _, name, _ in ranked if registry.get(name).kind is ExpertKind.SYMBOLIC]
+    symbolic_seats = frozenset(symbolic[: config.top_k])
     selected: list[GateChoice] = []
     for rank, (weight, name, terms) in enumerate(ranked, start=1):
         why = f"rank {rank} of {len(ranked)}, weight {weight:.2f} = {terms}"
         if rank <= config.top_k:
+            selected.append(GateChoice(expert=name, weight=weight, selected=True, why=why))
+        elif name in symbolic_seats:
+            why += f": outside the top {config.top_k}, kept as a symbolic seat (LLM experts never displace one)"
             selected.append(GateChoice(expert=name, weight=weight, selected=True, why=why))
         else:
             left_out[name] = GateChoice(

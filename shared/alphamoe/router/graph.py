@@ -20,7 +20,7 @@ from alphamoe.llm.judge import LlmJudge
 from alphamoe.router.aggregate import Ballot, aggregate
 from alphamoe.router.config import RouterConfig
 from alphamoe.router.defaults import default_registry
-from alphamoe.router.experts import Expert, ExpertRegistry, judge_safely
+from alphamoe.router.experts import Expert, ExpertRegistry, counted_kind, judge_safely
 from alphamoe.router.gate import choose_experts
 from alphamoe.types import ExpertKind
 
@@ -155,11 +155,13 @@ class Router:
         opinions: dict[tuple[int, str], ExpertOpinion],
         position: int,
     ) -> SignalRouted:
-        ballots = [
-            Ballot(opinion=opinion, weight=choice.weight, can_veto=self.registry.get(choice.expert).can_veto)
-            for choice in gate
-            if choice.selected and (opinion := opinions.get((position, choice.expert))) is not None
-        ]
+        ballots: list[Ballot] = []
+        for choice in gate:
+            opinion = opinions.get((position, choice.expert))
+            if choice.selected and opinion is not None:
+                expert = self.registry.get(choice.expert)  # the kind and the veto right come from the registry
+                kind = counted_kind(expert, opinion)
+                ballots.append(Ballot(opinion=opinion, weight=choice.weight, kind=kind, can_veto=expert.can_veto))
         decision = aggregate(ballots, confirm_threshold=self.config.confirm_threshold, gate=gate)
         return SignalRouted(
             trading_day=signal.trading_day,

@@ -93,3 +93,10 @@ class LocalStore:
 
     def local_path(self, key: str) -> Path | None:
         return self._file(key)
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write one file by the store's temp-file-and-rename: a crash or a full disk leaves the old file whole."""
+    path = Path(path)
+    LocalStore(path.parent).put_bytes(path.name, data)
+    return path

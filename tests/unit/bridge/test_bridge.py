@@ -1,6 +1,7 @@
 """The bridge on real Redis and a real HTTP endpoint on 127.0.0.1: ack after 2xx only, retries, dead letters.
 
-The endpoint is a hand-written stub that answers from a script, so each delivery rule can be shown.
+The endpoint is a hand-written stub that answers from a script, so each delivery rule can be shown; it
+checks every request's hop signature as a function does.
 """
 
 from __future__ import annotations
@@ -12,30 +13,40 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis.asyncio as aioredis
+from support.keys import EVENT_KEY
 
 from alphamoe.bridge.subscriptions import Subscription
 from alphamoe.bridge.worker import Bridge
 from alphamoe.bus.config import FabricSettings
 from alphamoe.bus.progress import progress
 from alphamoe.bus.redis import RedisBus, stream_of
+from alphamoe.errors import AuthenticationError
 from alphamoe.events import build_event, event_type_of
 from alphamoe.events.payloads import MarketOpen
+from alphamoe.security import hops
 
 OPEN = event_type_of(MarketOpen)
 FAST = FabricSettings(max_attempts=3, backoff_s=0.01, backoff_cap_s=0.02, claim_idle_ms=100)
 
 
 class Stub:
-    """Answer each POST with the next scripted status (then 200), recording the CloudEvent ids received."""
+    """Answer each POST with the next scripted status (then 200), recording the CloudEvent ids received and
+    whether each request's hop signature verified with the event key."""
 
     def __init__(self, script: list[int]) -> None:
         self.script, self.received = list(script), []  # type: ignore[var-annotated]
+        self.verified: list[bool] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 stub.received.append(self.headers["ce-id"])
+                try:
+                    hops.verify(dict(self.headers.items()), body, EVENT_KEY)
+                    stub.verified.append(True)
+                except AuthenticationError:
+                    stub.verified.append(False)
                 status = stub.script.pop(0) if stub.script else 200
                 self.send_response(status)
                 self.send_header("content-length", "2")
@@ -63,7 +74,7 @@ def _serve(stub: Stub) -> threading.Thread:
 async def _run(redis_url: str, stub: Stub, *, seconds: float, consumer: str = "b1", expect: int = 0) -> Bridge:
     # Run for `seconds`, or until `expect` deliveries have been received and settled (a loaded machine is slow).
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    bridge = Bridge(client, [Subscription("scan", stub.url, (OPEN,))], FAST, consumer=consumer)
+    bridge = Bridge(client, [Subscription("scan", stub.url, (OPEN,))], FAST, consumer=consumer, key=EVENT_KEY)
     stop = asyncio.Event()
     running = asyncio.create_task(bridge.run(stop))
     deadline = asyncio.get_running_loop().time() + (30 if expect else seconds)
@@ -96,6 +107,7 @@ def test_bridge_when_function_answers_2xx_then_delivers_each_once_and_acks(redis
     bridge = asyncio.run(_run(redis_url, stub, seconds=1.0, expect=20))
     stub.server.shutdown()
     assert sorted(stub.received) == sorted(ids) and bridge.stats.delivered == 20
+    assert stub.verified == [True] * 20  # every hop signed with the event key
     assert _settled(redis_url) == (0, 0)
 
 
@@ -131,6 +143,16 @@ def test_bridge_when_400_then_dead_letters_at_once_without_retry(redis_url: str)
     assert "answered 400" in RedisBus.from_url(redis_url).dead_letters()[0].reason
 
 
+def test_bridge_when_401_then_dead_letters_at_once_without_retry(redis_url: str) -> None:
+    stub = Stub([401])  # a function holding another key: retrying cannot change the signature
+    _publish(redis_url, 1)
+    _serve(stub)
+    asyncio.run(_run(redis_url, stub, seconds=0.8, expect=1))
+    stub.server.shutdown()
+    assert len(stub.received) == 1
+    assert "answered 401" in RedisBus.from_url(redis_url).dead_letters()[0].reason
+
+
 def test_bridge_when_function_down_then_entry_stays_pending_not_acked(redis_url: str, stub: Stub) -> None:
     _publish(redis_url, 1)
     stub.server.server_close()  # nobody listens on the port
@@ -162,7 +184,7 @@ def test_bridge_when_other_replica_died_then_autoclaims_its_idle_entries(redis_u
 
 async def _run_for(redis_url: str, sub: Subscription, expect: int, settings: FabricSettings = FAST) -> Bridge:
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    bridge = Bridge(client, [sub], settings, consumer="b1")
+    bridge = Bridge(client, [sub], settings, consumer="b1", key=EVENT_KEY)
     stop = asyncio.Event()
     running = asyncio.create_task(bridge.run(stop))
     deadline = asyncio.get_running_loop().time() + 30

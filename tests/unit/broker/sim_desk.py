@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from broker_day import DAY, opens
+from support.approvals import approved
 
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.journal import Journal, MemoryJournal
@@ -23,7 +24,6 @@ from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.stages.execute import ExecuteStage
 from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.portfolio import AccountState, Position
-from alphamoe.risk.approval import sign
 from alphamoe.types import Side
 
 FAST = DeskConfig(wait_s=0.3, backoff=Backoff(first=0.01, cap=0.05))
@@ -101,7 +101,9 @@ def buy_order(n: int | None = None, *, quantity: int = 1000, limit: str = "10.20
 
 def approval(order: OrderProposed, secret: bytes, run_id: str, signature: str | None = None) -> Envelope[OrderApproved]:
     """Risk's signed approval event of `order` (another `signature` to test a forged one)."""
-    payload = OrderApproved(trading_day=DAY, order=order, checks=("lot",), signature=signature or sign(order, secret))
+    payload = approved(order, secret)
+    if signature is not None:
+        payload = OrderApproved(**{**dict(payload), "signature": signature})
     return build_event(payload, run_id=run_id, source="/alphamoe/risk")
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from broker_day import DAY, opens
+from support.keys import GATEWAY_TOKEN
 
 from alphamoe.broker.gateway import Gateway, make_server
 from alphamoe.broker.miniqmt import MiniQmtBroker
@@ -29,7 +30,7 @@ from alphamoe.market.fees import CommissionSchedule
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import OrderStatus, Side
 
-TOKEN = "conformance-token"
+TOKEN = GATEWAY_TOKEN
 OPEN_STATES = {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED}
 
 

@@ -8,6 +8,7 @@ from broker_day import DAY, opens
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sim_desk import FAST, SimDesk, approval, buy_order, opening
+from support.keys import APPROVAL_SECRET
 
 from alphamoe.broker.journal import JournalUnavailableError
 from alphamoe.broker.orders import OrderRecord
@@ -20,9 +21,9 @@ from alphamoe.risk.engine import scope_of
 from alphamoe.risk.reservations import ACTIVE, Claim, MemoryReservations, RedisReservations
 from alphamoe.types import OrderStatus
 
-SECRET = b"execute-release-test-secret"
+SECRET = APPROVAL_SECRET
 RUN = "run-release"
-SCOPE = scope_of("acc", DAY, RUN)
+SCOPE = scope_of("acc", DAY)  # the day's one ledger, whatever the run
 CASH_FEN = 1_020_500  # what each order books as cash in this test: never given back
 
 

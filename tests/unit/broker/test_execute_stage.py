@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from broker_day import DAY, opens
 from sim_desk import SimDesk, approval, buy_order, opening, sim_stage
+from support.approvals import approved as signed
+from support.keys import APPROVAL_SECRET as SECRET
 
 from alphamoe.broker.simulated.exchange import SimExchange
 from alphamoe.errors import ApprovalError
@@ -15,9 +17,6 @@ from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, OrderApproved, OrderFilled, OrderProposed, OrderSubmitted
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.stages.execute import ExecuteStage
-from alphamoe.risk.approval import sign
-
-SECRET = b"execute-stage-test-secret"
 
 
 def proposed(quantity: int = 1000, limit: str = "10.20") -> OrderProposed:
@@ -54,7 +53,7 @@ def test_handle_when_signature_wrong_then_refused_parked_and_not_sent(stage: Exe
 
 
 def test_handle_when_order_changed_after_approval_then_refused_and_parked(stage: ExecuteStage, sim: SimDesk) -> None:
-    signature = sign(proposed(), SECRET)
+    signature = signed(proposed(), SECRET).signature
     with pytest.raises(ApprovalError):
         stage.handle(approved(proposed(quantity=10_000), signature=signature))
     assert sim.exchange.sends.total() == 0
@@ -62,7 +61,7 @@ def test_handle_when_order_changed_after_approval_then_refused_and_parked(stage:
 
 
 def test_handle_when_signature_missing_then_refused_and_parked(stage: ExecuteStage, sim: SimDesk) -> None:
-    unsigned = OrderApproved.model_construct(trading_day=DAY, order=proposed(), checks=(), signature="")
+    unsigned = signed(proposed(), SECRET).model_copy(update={"signature": ""})
     event = build_event(unsigned, run_id="run-1", source="/alphamoe/risk")
     with pytest.raises(ApprovalError, match="no approval signature"):
         stage.handle(event)
@@ -93,4 +92,4 @@ def test_market_close_when_orders_rest_then_cancelled_events_and_snapshot(stage:
     close = build_event(MarketClose(trading_day=DAY, account_id="acc"), run_id="run-1", source="/alphamoe/cli")
     outputs = stage.handle(close)
     assert [e.payload.status for e in outputs] == ["CANCELLED"]
-    assert stage.closed[DAY].cash == Decimal("1000000")
+    assert stage.closing(DAY).cash == Decimal("1000000")

@@ -12,6 +12,7 @@ import pytest
 import redis
 from broker_day import opens
 from sim_desk import SimDesk, approval, buy_order, command, opening, sim_stage
+from support.keys import APPROVAL_SECRET
 
 from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
 from alphamoe.broker.orders import OrderRecord
@@ -23,7 +24,7 @@ from alphamoe.kv.client import connect
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.stages.execute import ExecuteStage
 
-SECRET = b"outbox-test-secret"
+SECRET = APPROVAL_SECRET
 RUN = "run-outbox"
 SUBMITTED, FILLED = event_type_of(OrderSubmitted), event_type_of(OrderFilled)
 

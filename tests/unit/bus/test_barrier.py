@@ -39,6 +39,15 @@ def test_barrier_when_closed_twice_then_first_closer_wins(store: BarrierStore) -
     assert store.opened() == {}
 
 
+def test_barrier_when_joined_after_the_close_then_not_added_and_closer_named(store: BarrierStore) -> None:
+    assert store.join("risk:r1", "000000", _event("a")) is None
+    assert list(store.opened()) == ["risk:r1"]  # the first join starts the batch's clock
+    assert store.close("risk:r1", "timeout:risk:r1") == "timeout:risk:r1"
+    assert store.join("risk:r1", "000001", _event("b")) == "timeout:risk:r1"  # late: told, not added
+    assert sorted(store.members("risk:r1")) == ["000000"]
+    assert store.opened() == {}
+
+
 def test_redis_barrier_when_two_replicas_then_one_batch(redis_url: str) -> None:
     one, two = (RedisBarrier(connect(redis_url), ttl_s=60) for _ in range(2))
     one.add("size:r2", "routed:a", _event("a"))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.keys import APPROVAL_SECRET
 
 from alphamoe.events import Envelope, event_type_of
 from alphamoe.events import payloads as ev
@@ -22,7 +23,9 @@ from alphamoe.settings import Settings
 @pytest.fixture(scope="module")
 def day_events(market_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Envelope[Any]]:
     day = BarStore(market_dir).sessions()[-2]
-    settings = Settings(data=market_dir, runs=tmp_path_factory.mktemp("size-ref"), approval_secret="s")
+    settings = Settings(
+        data=market_dir, runs=tmp_path_factory.mktemp("size-ref"), approval_secret=APPROVAL_SECRET.decode()
+    )
     return list(run_day(settings, day).events)
 
 

@@ -11,7 +11,6 @@ import copy
 import functools
 import importlib.metadata
 import inspect
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -20,32 +19,23 @@ import pytest
 import yaml
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
+from support.manifests import KNATIVE, NOT_RESOURCES, documents
+from support.paths import REPO
 
 from alphamoe.bridge.subscriptions import as_table, load_subscriptions
 from alphamoe.pipeline.factory import STAGE_NAMES
 from alphamoe.pipeline.run import SUBSCRIPTIONS
 from alphamoe.settings import Settings
 
-REPO = Path(__file__).resolve().parents[3]
-KNATIVE = REPO / "knative"
 SCHEMAS = REPO.parent / "shared" / "schemas" / "knative"
 CRDS = {
     ("serving.knative.dev/v1", "Service"): "serving-service-v1.crd.yaml",
+    ("sources.knative.dev/v1", "PingSource"): "eventing-pingsource-v1.crd.yaml",
     ("sources.knative.dev/v1alpha1", "RedisStreamSource"): "redisstreamsource-v1alpha1.crd.yaml",
 }
-NOT_RESOURCES = {"kustomization.yaml", "subscriptions.yaml"}
 
 
-def _documents() -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for path in sorted([*KNATIVE.glob("*.yaml"), *KNATIVE.glob("optional/*.yaml")]):
-        if path.name in NOT_RESOURCES:
-            continue
-        found += [(str(path.relative_to(KNATIVE)), d) for d in yaml.safe_load_all(path.read_text()) if d]
-    return found
-
-
-DOCUMENTS = _documents()
+DOCUMENTS = documents()
 
 
 def _strict(schema: Any) -> Any:
@@ -105,7 +95,9 @@ def _services() -> dict[str, dict[str, Any]]:
     return {
         d["metadata"]["name"].removeprefix("alphamoe-"): d
         for w, d in DOCUMENTS
-        if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev") and not w.startswith("optional")
+        if d["kind"] == "Service"
+        and d["apiVersion"].startswith("serving.knative.dev")
+        and not w.startswith(("optional", "schedules"))
     }
 
 
@@ -132,15 +124,19 @@ def test_services_when_read_then_scale_to_zero_except_execute_which_is_one_repli
 
 def test_images_when_read_then_one_image_and_each_entry_point_names_its_function() -> None:
     version = importlib.metadata.version("alphamoe")
-    image = f"ghcr.io/alphamoe/alphamoe:{version}"
+    images = set()
     for name, service in _services().items():
         [container] = service["spec"]["template"]["spec"]["containers"]
-        assert container["image"] == image
-        assert container["command"] == ["python", "-m", "alphamoe.functions.serve"]  # the lean server, no CLI
+        images.add(container["image"])
+        # the lean server (no CLI), after the image's numba kernels are copied into the writable cache
+        assert container["command"] == ["with-numba-cache", "python", "-m", "alphamoe.functions.serve"]
         assert container["args"][0] == name
     [bridge] = [d for _, d in DOCUMENTS if d["kind"] == "Deployment" and d["metadata"]["name"] == "alphamoe-bridge"]
     [container] = bridge["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == image and container["args"][0] == "bridge"
+    assert container["args"][0] == "bridge"
+    images.add(container["image"])
+    [image] = images
+    assert image.startswith(f"ghcr.io/alphamoe/alphamoe:{version}@sha256:")
 
 
 def _known_env_names() -> set[str]:
@@ -182,4 +178,5 @@ def test_env_names_when_read_then_every_one_is_a_setting_and_settings_build(monk
         monkeypatch.setenv(name, value if "secret:" not in value else "x")
     settings = Settings()
     assert settings.redis_url == env["ALPHAMOE_REDIS_URL"]
+    assert settings.clock.accept_unsigned_pings  # the PingSource receiver: pings cannot be signed
     assert settings.fabric.stream_maxlen == int(env["ALPHAMOE_FABRIC__STREAM_MAXLEN"])

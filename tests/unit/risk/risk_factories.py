@@ -4,6 +4,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from support.keys import APPROVAL_SECRET
+
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData
@@ -11,7 +13,7 @@ from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import Side
 
 DAY = date(2024, 3, 5)
-SECRET = b"test-approval-secret"
+SECRET = APPROVAL_SECRET
 
 
 def make_ref(symbol: str, prev_close: str = "10.00", *, st: bool = False) -> ReferenceData:
@@ -22,6 +24,7 @@ def make_ref(symbol: str, prev_close: str = "10.00", *, st: bool = False) -> Ref
 REFERENCE = {
     "600000.SH": make_ref("600000.SH"),
     "600004.SH": make_ref("600004.SH"),
+    "600009.SH": make_ref("600009.SH"),
     "600006.SH": make_ref("600006.SH", st=True),  # ST: 5% band in 2024, [9.50, 10.50]
     "688001.SH": make_ref("688001.SH", "30.00"),
 }

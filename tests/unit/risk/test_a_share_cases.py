@@ -12,7 +12,7 @@ from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.risk.config import HFT_ORDERS_PER_DAY, HFT_ORDERS_PER_SECOND, RiskLimits
-from alphamoe.risk.engine import Decision, RiskEngine
+from alphamoe.risk.engine import Decision, RiskEngine, scope_of
 from alphamoe.risk.facts import MarketFacts
 from alphamoe.risk.reservations import MemoryReservations
 from alphamoe.risk.rules import RULES
@@ -30,6 +30,8 @@ def ref(symbol: str, prev_close: str, *, day: date = DAY, st: bool = False) -> R
     return ReferenceData(symbol, day, pc, st, 500, limit_prices(symbol, pc, day, st=st, listing_day_index=500))
 
 
+SPARE = tuple(f"6001{i:02d}.SH" for i in range(5))
+"""Plain main-board stocks for tests of the day's counts: risk derives one order id per stock, side and day."""
 REFERENCE = {
     r.symbol: r
     for r in (
@@ -42,6 +44,7 @@ REFERENCE = {
         ref("600654.SH", "3.00", st=True),  # an ST main-board stock: ±5% until 2025-07-06
         ref("600087.SH", "1.20"),  # in its delisting period (退)
         ref("603259.SH", "40.00"),  # locked at limit-up yesterday
+        *(ref(s, "7.00") for s in SPARE),
     )
 }
 FACTS = MarketFacts(
@@ -73,10 +76,10 @@ ACCOUNT = AccountState(
 )
 
 
-def order(symbol: str, side: Side, quantity: int, limit: str, *, suffix: str = "") -> OrderProposed:
+def order(symbol: str, side: Side, quantity: int, limit: str) -> OrderProposed:
     return OrderProposed(
         trading_day=DAY,
-        order_id=f"{DAY}:acc:{symbol}:{side.value}{suffix}",
+        order_id=f"{DAY}:acc:{symbol}:{side.value}",
         account_id="acc",
         symbol=symbol,
         side=side,
@@ -97,9 +100,7 @@ def decide(
     engine: RiskEngine | None = None,
 ) -> list[Decision]:
     engine = engine or RiskEngine(limits, SECRET, CommissionSchedule())
-    return engine.evaluate_batch(
-        day, list(orders), account, reference or REFERENCE, TradingState.ACTIVE, facts=FACTS, run="case"
-    )
+    return engine.evaluate_batch(day, list(orders), account, reference or REFERENCE, TradingState.ACTIVE, facts=FACTS)
 
 
 def codes(decision: Decision) -> list[str]:
@@ -194,15 +195,16 @@ def test_max_weight_per_industry_when_two_banks_exceed_cap_then_second_rejected(
 
 def test_max_weight_per_board_when_star_buys_add_up_then_later_buy_rejected() -> None:
     limits = RiskLimits(max_position_weight=1.0, max_board_weight=0.02, max_industry_weight=1.0)  # 21,553 CNY
-    first, second = order("688981.SH", BUY, 400, "45.10", suffix="a"), order("688981.SH", BUY, 200, "45.10", suffix="b")
-    decisions = decide(first, second, limits=limits)  # 18,040 then 27,060 > 21,553
+    reference = {**REFERENCE, "688012.SH": ref("688012.SH", "45.10")}
+    first, second = order("688981.SH", BUY, 400, "45.10"), order("688012.SH", BUY, 200, "45.10")
+    decisions = decide(first, second, limits=limits, reference=reference)  # 18,040 then 27,060 > 21,553
     assert isinstance(decisions[0], OrderApproved)
     assert codes(decisions[1]) == ["MAX_BOARD_WEIGHT"]
 
 
 def test_order_rate_when_batch_exceeds_throttle_then_tail_rejected() -> None:
     limits = ROOMY.model_copy(update={"max_orders_per_second": 3})
-    orders = [order("600000.SH", BUY, 100, "7.00", suffix=str(i)) for i in range(5)]
+    orders = [order(s, BUY, 100, "7.00") for s in SPARE]
     decisions = decide(*orders, limits=limits)
     assert [codes(d) for d in decisions] == [[], [], [], ["ORDER_RATE"], ["ORDER_RATE"]]
 
@@ -212,11 +214,12 @@ def test_active_order_cap_when_working_orders_at_cap_then_rejected_until_release
     engine = RiskEngine(
         ROOMY.model_copy(update={"max_active_orders": 2}), SECRET, CommissionSchedule(), reservations=book
     )
-    first = decide(*(order("600000.SH", BUY, 100, "7.00", suffix=str(i)) for i in range(3)), engine=engine)
+    *symbols, last = SPARE[:4]
+    first = decide(*(order(s, BUY, 100, "7.00") for s in symbols), engine=engine)
     assert [codes(d) for d in first] == [[], [], ["ACTIVE_ORDER_CAP"]]
-    assert book.release("acc:2024-06-03:case", first[0].order.order_id)  # the first one filled
-    assert not book.release("acc:2024-06-03:case", first[0].order.order_id)  # a second release changes nothing
-    (again,) = decide(order("600000.SH", BUY, 100, "7.00", suffix="x"), engine=engine)
+    assert book.release(scope_of("acc", DAY), first[0].order.order_id)  # the first one filled
+    assert not book.release(scope_of("acc", DAY), first[0].order.order_id)  # a second release changes nothing
+    (again,) = decide(order(last, BUY, 100, "7.00"), engine=engine)
     assert isinstance(again, OrderApproved)
 
 
@@ -224,12 +227,13 @@ def test_daily_cancel_cap_when_orders_and_cancels_reach_cap_then_rejected() -> N
     book = MemoryReservations()
     limits = ROOMY.model_copy(update={"max_orders_per_day": 2, "max_orders_and_cancels_per_day": 3})
     engine = RiskEngine(limits, SECRET, CommissionSchedule(), reservations=book)
-    (first,) = decide(order("600000.SH", BUY, 100, "7.00", suffix="1"), engine=engine)
+    one, two = SPARE[:2]
+    (first,) = decide(order(one, BUY, 100, "7.00"), engine=engine)
     assert isinstance(first, OrderApproved)
-    assert book.record_cancel("acc:2024-06-03:case", 3)
-    assert book.record_cancel("acc:2024-06-03:case", 3)
-    assert not book.record_cancel("acc:2024-06-03:case", 3)  # 1 order + 2 cancels = the cap
-    (second,) = decide(order("600000.SH", BUY, 100, "7.00", suffix="2"), engine=engine)
+    assert book.record_cancel(scope_of("acc", DAY), 3)
+    assert book.record_cancel(scope_of("acc", DAY), 3)
+    assert not book.record_cancel(scope_of("acc", DAY), 3)  # 1 order + 2 cancels = the cap
+    (second,) = decide(order(two, BUY, 100, "7.00"), engine=engine)
     assert codes(second) == ["DAILY_CANCEL_CAP"]
 
 

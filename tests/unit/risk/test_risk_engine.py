@@ -46,15 +46,31 @@ def test_evaluate_batch_when_orders_valid_then_approved_signed_and_verifiable() 
         assert d.trading_day == DAY
 
 
-def test_evaluate_batch_when_batch_mixed_then_sells_first_then_buys_by_order_id() -> None:
+def test_evaluate_batch_when_batch_mixed_then_sells_first_then_buys_by_derived_order_id() -> None:
     orders = [
-        make_order("600000.SH", order_id="b-buy"),
+        make_order("600009.SH", order_id="a-buy"),  # the sender's ids do not order (nor name) anything
         make_order("600004.SH", Side.SELL, 100, "10.00", order_id="z-sell"),
-        make_order("600000.SH", quantity=100, order_id="a-buy"),
-        make_order("600004.SH", Side.SELL, 100, "10.00", order_id="c-sell"),
+        make_order("600000.SH", quantity=100, order_id="b-buy"),
     ]
     decisions = evaluate(orders)
-    assert [d.order.order_id for d in decisions] == ["c-sell", "z-sell", "a-buy", "b-buy"]
+    assert [d.order.order_id for d in decisions] == [
+        "2024-03-05:acc:600004.SH:SELL",
+        "2024-03-05:acc:600000.SH:BUY",
+        "2024-03-05:acc:600009.SH:BUY",
+    ]
+
+
+def test_evaluate_batch_when_same_stock_proposed_under_fresh_ids_then_one_approved_and_rest_duplicates() -> None:
+    # the finding: proposals under fresh order ids each booked the day's per-stock cap again
+    orders = [make_order("600000.SH", quantity=1000, limit="10.00", order_id=f"fresh-{i}") for i in range(5)]
+    decisions = evaluate(orders, limits=RiskLimits(max_position_weight=0.015))  # 15,150 CNY: one buy of 10,000
+    approved = [d for d in decisions if isinstance(d, OrderApproved)]
+    assert len(approved) == 1
+    assert {d.order.order_id for d in decisions} == {"2024-03-05:acc:600000.SH:BUY"}
+    assert "re-keyed by risk to '2024-03-05:acc:600000.SH:BUY'" in approved[0].order.reasons[-1]
+    verify(approved[0], SECRET)  # the signature covers the derived id
+    refused = [codes(d) for d in decisions if isinstance(d, OrderRejected)]
+    assert refused == [["DUPLICATE_ORDER", "MAX_POSITION_WEIGHT"]] * 4  # every failed rule is named
 
 
 def test_evaluate_batch_when_input_shuffled_then_decisions_identical() -> None:
@@ -81,7 +97,7 @@ def test_evaluate_batch_when_order_breaks_many_rules_then_all_violations_reporte
 
 def test_evaluate_batch_when_buys_add_up_past_cash_then_later_buy_rejected_for_cash() -> None:
     # each buy costs 10,200 + 5.00 commission + 0.10 transfer fee = 10,205.10
-    orders = [make_order(s, order_id=f"buy-{i}") for i, s in enumerate(("600000.SH", "600004.SH", "600000.SH"))]
+    orders = [make_order(s, order_id=f"buy-{i}") for i, s in enumerate(("600000.SH", "600004.SH", "600009.SH"))]
     decisions = evaluate(orders, make_account("30000"), limits=WHOLE)
     assert [type(d) for d in decisions] == [OrderApproved, OrderApproved, OrderRejected]
     assert codes(decisions[2]) == ["CASH", "MAX_BOARD_WEIGHT"]  # 40,600 CNY of main board > 40,000 equity too
@@ -90,18 +106,20 @@ def test_evaluate_batch_when_buys_add_up_past_cash_then_later_buy_rejected_for_c
 
 def test_evaluate_batch_when_buy_rejected_then_its_cash_stays_free() -> None:
     orders = [
-        make_order("600006.SH", limit="10.00", order_id="a-st"),  # ST: rejected, commits nothing
-        make_order("600000.SH", order_id="b-ok"),
+        make_order("600000.SH", limit="11.10"),  # above its 11.00 limit-up: rejected, commits nothing
+        make_order("600004.SH"),
     ]
     decisions = evaluate(orders, make_account("10205.10"), limits=WHOLE)
     assert [type(d) for d in decisions] == [OrderRejected, OrderApproved]
 
 
-def test_evaluate_batch_when_sells_exceed_sellable_across_batch_then_later_sell_rejected_t_plus_one() -> None:
+def test_evaluate_batch_when_sells_of_one_stock_under_two_ids_then_one_id_and_second_duplicate() -> None:
     orders = [make_order("600004.SH", Side.SELL, 400, "10.00", order_id=f"sell-{c}") for c in "ab"]
-    decisions = evaluate(orders)  # 600 sellable of 1,000 held
+    decisions = evaluate(orders)  # 600 sellable of 1,000 held: two sells of 400 would overdraw them
     assert isinstance(decisions[0], OrderApproved)
-    assert codes(decisions[1]) == ["T_PLUS_ONE"]
+    assert codes(decisions[1]) == ["DUPLICATE_ORDER", "T_PLUS_ONE"]
+    (over,) = evaluate([make_order("600004.SH", Side.SELL, 700, "10.00")])
+    assert codes(over) == ["T_PLUS_ONE"]
 
 
 def test_evaluate_batch_when_same_order_twice_then_second_duplicate() -> None:
@@ -151,17 +169,23 @@ def test_evaluate_batch_when_symbol_suspended_then_rejected_not_trading() -> Non
     assert codes(decision) == ["SYMBOL_NOT_TRADING"]
 
 
-def test_evaluate_batch_when_position_weight_uses_earlier_buys_in_batch_then_second_rejected() -> None:
-    limits = RiskLimits(max_position_weight=0.015)  # 15,150 CNY of 1,010,000 equity
-    orders = [make_order("600000.SH", quantity=1000, limit="10.00", order_id=f"{c}") for c in "ab"]
-    decisions = evaluate(orders, limits=limits)
-    assert isinstance(decisions[0], OrderApproved)
-    assert codes(decisions[1]) == ["MAX_POSITION_WEIGHT"]
+def test_evaluate_batch_when_position_weight_counts_the_holding_then_buy_over_cap_rejected() -> None:
+    limits = RiskLimits(max_position_weight=0.015)  # 15,150 CNY of 1,010,000 equity; 10,000 of 600004 held
+    fresh, held = evaluate(
+        [make_order(s, quantity=1000, limit="10.00") for s in ("600004.SH", "600000.SH")], limits=limits
+    )
+    assert isinstance(fresh, OrderApproved)
+    assert codes(held) == ["MAX_POSITION_WEIGHT"]
 
 
-def test_risk_engine_when_secret_empty_then_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="secret"):
-        RiskEngine(RiskLimits(), b"", CommissionSchedule())
+@pytest.mark.parametrize(
+    "secret",
+    [b"", b"s", b"secret", b"replace-with-a-random-key-of-32-bytes-or-more"],
+    ids=["empty", "1 byte", "short", "placeholder"],
+)
+def test_risk_engine_when_secret_missing_short_or_placeholder_then_configuration_error(secret: bytes) -> None:
+    with pytest.raises(ConfigurationError, match="ALPHAMOE_APPROVAL_SECRET"):
+        RiskEngine(RiskLimits(), secret, CommissionSchedule())
 
 
 def test_evaluate_batch_when_order_notional_over_cap_then_rejected() -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.keys import APPROVAL_SECRET
 
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected
 from alphamoe.market.boards import board_of
@@ -24,7 +25,7 @@ from alphamoe.risk.facts import MarketFacts
 from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
 
-SECRET = b"property-secret"
+SECRET = APPROVAL_SECRET
 POOL = ("600000.SH", "600519.SH", "000001.SZ", "300750.SZ", "688981.SH", "830799.BJ", "601398.SH", "002594.SZ")
 INDUSTRY = {"600000.SH": "银行", "601398.SH": "银行", "000001.SZ": "银行", "600519.SH": "酒", "002594.SZ": "汽车"}
 DAYS = (date(2020, 8, 21), date(2020, 8, 24), date(2023, 8, 28), date(2024, 6, 3), date(2025, 7, 7))

@@ -49,9 +49,11 @@ def make_signal() -> MakeSignal:
 
 
 class StubExpert:
-    """Says the same thing of every signal, or raises `error` if given one."""
+    """Says the same thing of every signal, or raises `error` if given one.
 
-    kind = ExpertKind.SYMBOLIC
+    `kind` is what the registry knows it as; `claims` is the kind its opinions say (a lying expert), by
+    default the same.
+    """
 
     def __init__(
         self,
@@ -63,8 +65,12 @@ class StubExpert:
         can_veto: bool = False,
         competence: Competence | None = None,
         error: Exception | None = None,
+        kind: ExpertKind = ExpertKind.SYMBOLIC,
+        claims: ExpertKind | None = None,
     ) -> None:
         self.name = name
+        self.kind = kind
+        self.claims = claims or kind
         self.verdict = verdict
         self.confidence = confidence
         self.weight = weight
@@ -77,7 +83,7 @@ class StubExpert:
             raise self.error
         return ExpertOpinion(
             expert=self.name,
-            kind=self.kind,
+            kind=self.claims,
             verdict=self.verdict,
             confidence=self.confidence,
             reasoning=f"stub says {self.verdict.value}",

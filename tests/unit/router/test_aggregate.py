@@ -8,16 +8,18 @@ from alphamoe.types import ExpertKind, Verdict
 
 
 def _ballot(
-    expert: str, verdict: Verdict, confidence: float = 0.8, *, weight: float = 1.0, can_veto: bool = False
+    expert: str,
+    verdict: Verdict,
+    confidence: float = 0.8,
+    *,
+    weight: float = 1.0,
+    can_veto: bool = False,
+    kind: ExpertKind = ExpertKind.SYMBOLIC,
 ) -> Ballot:
     opinion = ExpertOpinion(
-        expert=expert,
-        kind=ExpertKind.SYMBOLIC,
-        verdict=verdict,
-        confidence=confidence,
-        reasoning=f"{expert} reasons",
+        expert=expert, kind=kind, verdict=verdict, confidence=confidence, reasoning=f"{expert} reasons"
     )
-    return Ballot(opinion=opinion, weight=weight, can_veto=can_veto)
+    return Ballot(opinion=opinion, weight=weight, kind=kind, can_veto=can_veto)
 
 
 def test_aggregate_when_veto_holder_vetoes_then_veto_wins_over_confirms() -> None:

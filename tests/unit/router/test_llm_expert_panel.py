@@ -22,7 +22,6 @@ from alphamoe.llm.judge import LlmJudge, prompt_hash
 from alphamoe.llm.settings import LlmSettings, replaying
 from alphamoe.pipeline.stages.route import RouteStage
 from alphamoe.router import RouterConfig, default_router
-from alphamoe.router.config import GateWeights
 from alphamoe.router.llm import SPECS, LlmExpert
 from alphamoe.router.symbolic import PriceSentimentExpert
 from alphamoe.types import ExpertKind, Verdict
@@ -50,7 +49,7 @@ def test_gate_when_no_fundamentals_on_file_then_passes_over_fundamental_for_sect
     routed = router.route(make_signal())
 
     selected = [c.expert for c in routed.gate if c.selected]
-    assert selected == ["risk_skeptic", "trend", "sector"]
+    assert selected == ["risk_skeptic", "trend", "sector", "liquidity"]  # sector joins, liquidity keeps its seat
     fundamental = next(c for c in routed.gate if c.expert == "fundamental")
     assert fundamental.why.startswith("no fundamentals on file for 600519.SH before 2024-05-06 09:00")
     assert "no symbolic form" in fundamental.why
@@ -64,8 +63,9 @@ def test_sector_when_replay_misses_record_then_abstains_and_never_counts_as_conf
     sector = next(o for o in routed.opinions if o.expert == "sector")
     assert sector.verdict is Verdict.ABSTAIN and sector.outcome == "not_recorded"
     assert "not in the decision record" in sector.reasoning
-    # the symbolic verdict alone decides: trend confirms, risk_skeptic abstains, the LLM abstention adds nothing
-    symbolic_only = default_router(RouterConfig(weights=GateWeights(base={"liquidity": 0.0})), llm_enabled=False)
+    # the symbolic verdict alone decides: trend and liquidity confirm, risk_skeptic abstains, the LLM abstention
+    # adds nothing
+    symbolic_only = default_router(llm_enabled=False)
     assert routed.verdict is symbolic_only.route(make_signal()).verdict
     assert routed.confidence == pytest.approx(symbolic_only.route(make_signal()).confidence)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.journal import Journal, MemoryJournal
+from alphamoe.broker.lock import DayLocks
 from alphamoe.broker.outbox import Publish
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker
@@ -18,15 +19,17 @@ from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.stages.common import Outputs, expect
 from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.portfolio import AccountState
 from alphamoe.risk.reservations import ReservationBook
 
 
-class ExecuteStage:
+class ExecuteStage(BaseStage):
     """order.approved → order.submitted / filled / cancelled / failed; market.close → expire, snapshot.
 
     Only orders whose approval HMAC verifies reach the broker (DESIGN.md §5); anything else is parked in
-    the journal and refused. Each trading day has an order desk: journal first, then the broker. With
+    the journal and refused. Each trading day has an order desk: journal first, then the broker; its
+    market.close expires what rests, writes the account snapshot (atomically) and releases the desk. With
     risk's `reservations`, an order that ends frees its working-order claim (ExecutionService.release).
     """
 
@@ -45,6 +48,7 @@ class ExecuteStage:
         reconcile_every_s: float | None = None,
         today: Callable[[], date] | None = None,
         reservations: ReservationBook | None = None,
+        locks: DayLocks | None = None,
     ) -> None:
         self.data, self.accounts, self.secret, self.commission = data, accounts, secret, commission
         self.service = ExecutionService(
@@ -55,12 +59,22 @@ class ExecuteStage:
             reconcile_every_s=reconcile_every_s,
             today=today,
             reservations=reservations,
+            locks=locks,
         )
         self.journal = self.service.journal
-        self.closed: dict[date, AccountState] = {}
 
     def _paper(self, day: date) -> Broker:
-        return PaperBroker(self.data.store, day, self.accounts.opening_state(day), self.commission)
+        # the paper counter dies with this process: a restarted one is rebuilt from the journal, its truth
+        broker = PaperBroker(self.data.store, day, self.accounts.opening_state(day), self.commission)
+        broker.restore(self.journal.records(day))
+        return broker
+
+    def closing(self, day: date) -> AccountState:
+        """Return the account at `day`'s close (kept in the journal, not in this process); KeyError if open."""
+        state = self.journal.closing(day)
+        if state is None:
+            raise KeyError(f"trading day {day} is not closed")
+        return state
 
     def desk(self, day: date) -> OrderDesk:
         return self.service.desk(day)
@@ -88,7 +102,6 @@ class ExecuteStage:
         if isinstance(envelope.payload, MarketClose):
             state, outputs = self.service.close_day(envelope, envelope.payload.trading_day)
             self.accounts.save_close(state)
-            self.closed[envelope.payload.trading_day] = state
             return outputs
         if isinstance(envelope.payload, OrderRejected):
             return []

@@ -22,11 +22,12 @@ from alphamoe.evidence.store import EvidenceStore
 from alphamoe.llm.judge import LlmJudge
 from alphamoe.llm.settings import record_only
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
+from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.router.graph import Router, default_router
 from alphamoe.settings import Settings
 
 
-class RouteStage:
+class RouteStage(BaseStage):
     """signal.generated → signal.routed: the experts' verdict with its reasons."""
 
     name = "route"

@@ -10,11 +10,12 @@ from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import MarketOpen
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
 from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.scan.scanner import scan_day
 from alphamoe.strategy.base import Strategy
 
 
-class ScanStage:
+class ScanStage(BaseStage):
     """market.open → one signal.generated per candidate, then scan.completed (the batch's size)."""
 
     name = "scan"

@@ -12,12 +12,13 @@ from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.barrier import BarrierStore, MemoryBarrier
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
 from alphamoe.pipeline.stages.market_data import MarketData, prefetch
+from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.risk.facts import FactsSource
 from alphamoe.sizing.allocate import size_batch
 from alphamoe.sizing.config import SizingConfig
 
 
-class SizeStage:
+class SizeStage(BaseStage):
     """signal.routed + scan.completed → order.proposed, once the whole batch is in (DESIGN.md §4 barrier).
 
     The allocation sorts by a stable key, so the orders do not depend on the arrival order of events.
