@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import pathlib
 from types import TracebackType
 from typing import IO, Any
@@ -30,11 +31,17 @@ class _FullDiskFile:
 
 
 def fill_disk(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From now on, any `Path.open` for writing (and `Path.write_text`/`write_bytes`) fails midway."""
-    real_open = pathlib.Path.open
+    """From now on, any file opened for writing (`Path.open`, `Path.write_text`/`write_bytes`, `os.fdopen`)
+    fails midway."""
+    real_open, real_fdopen = pathlib.Path.open, os.fdopen
 
     def open_(self: pathlib.Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         handle = real_open(self, mode, *args, **kwargs)
         return _FullDiskFile(handle) if any(m in mode for m in "wax") else handle
 
+    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_fdopen(fd, mode, *args, **kwargs)
+        return _FullDiskFile(handle) if any(m in mode for m in "wax") else handle
+
     monkeypatch.setattr(pathlib.Path, "open", open_)
+    monkeypatch.setattr(os, "fdopen", fdopen)

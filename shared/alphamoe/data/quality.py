@@ -238,9 +238,9 @@ def _volume_units(frame: pd.DataFrame) -> list[Finding]:
 def session_calendar(first: date, last: date, index_sessions: Iterable[date] = ()) -> list[date]:
     """Return the sessions first … last: exchange_calendars XSHG, and before its coverage (2006-11-27) the
     sessions of an imported index (e.g. the SSE Composite, which has a bar on every session since 1990)."""
-    from alphamoe.market.calendar import TradingCalendar
+    from alphamoe.market.calendar import XSHG_START, TradingCalendar
 
-    calendar = TradingCalendar([d for d in index_sessions if d < date(2006, 11, 27)])
+    calendar = TradingCalendar([d for d in index_sessions if d < XSHG_START])
     return calendar.sessions(first, last)
 
 

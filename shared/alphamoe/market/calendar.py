@@ -12,11 +12,16 @@ import pandas as pd
 from alphamoe.errors import NoTradingDayError
 
 
+XSHG_START = date(2006, 11, 27)
+"""Where exchange_calendars' XSHG coverage is pinned to start. Its default, "today − 20 years", made the
+sessions of late 2006 vanish from the calendar as the years passed (on 2026-12-02 the week of 2006-11-27)."""
+
+
 @cache
 def _xshg() -> tuple[date, date, tuple[date, ...]]:
     import exchange_calendars as xcals  # lazy: ~1 s to import
 
-    cal = xcals.get_calendar("XSHG")
+    cal = xcals.get_calendar("XSHG", start=XSHG_START.isoformat())
     sessions = tuple(ts.date() for ts in cal.sessions)
     return sessions[0], sessions[-1], sessions
 

@@ -7,28 +7,17 @@ world-readable copy.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from alphamoe.storage.local import replace_file
 
 PRIVATE = 0o600
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` (mode 0600) through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write `text` to `path` (mode 0600 from the first byte) through a temporary file and an atomic rename."""
+    replace_file(path, (text.encode("utf-8"),), mode=PRIVATE)
 
 
 def private_secret(path: Path, make: Callable[[], str]) -> str:

@@ -32,19 +32,7 @@ class LocalStore:
         self.put_stream(key, (data,))
 
     def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
-        target = self._file(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}{_TMP_MARK}{uuid.uuid4().hex}")
-        try:
-            with tmp.open("wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        replace_file(self._file(key), chunks)
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -95,8 +83,28 @@ class LocalStore:
         return self._file(key)
 
 
+def replace_file(target: Path, chunks: Iterable[bytes], *, mode: int = 0o666) -> None:
+    """Write `target` through a hidden temporary file, fsync and `os.replace`: readers see the old file or the new.
+
+    `mode` applies from the temporary file's creation (before the umask), so a secret written 0600 is never
+    readable by others, not even for a moment.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}{_TMP_MARK}{uuid.uuid4().hex}")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write one file by the store's temp-file-and-rename: a crash or a full disk leaves the old file whole."""
     path = Path(path)
-    LocalStore(path.parent).put_bytes(path.name, data)
+    replace_file(path, (data,))
     return path

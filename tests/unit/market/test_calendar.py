@@ -53,3 +53,11 @@ def test_calendar_when_day_outside_xshg_coverage_then_sessions_from_data(calenda
     assert with_data.is_session(old)
     assert with_data.source(old).startswith("sessions present in the data")
     assert "outside exchange_calendars XSHG coverage" in with_data.source(old)
+
+
+def test_coverage_when_any_today_then_xshg_starts_on_its_pinned_day(calendar: TradingCalendar) -> None:
+    # exchange_calendars' default start is "today − 20 years": on 2026-12-02 the week of 2006-11-27 vanished
+    assert calendar.first_covered == date(2006, 11, 27)
+    assert calendar.sessions(date(2006, 11, 27), date(2006, 12, 1)) == [date(2006, 11, d) for d in (27, 28, 29, 30)] + [
+        date(2006, 12, 1)
+    ]
