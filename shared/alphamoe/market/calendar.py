@@ -11,7 +11,6 @@ import pandas as pd
 
 from alphamoe.errors import NoTradingDayError
 
-
 XSHG_START = date(2006, 11, 27)
 """Where exchange_calendars' XSHG coverage is pinned to start. Its default, "today − 20 years", made the
 sessions of late 2006 vanish from the calendar as the years passed (on 2026-12-02 the week of 2006-11-27)."""
