@@ -7,7 +7,6 @@ requests the stand-in received.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.deepseek_standin import DeepSeekStandin, StandinConfig, write_sample_evidence
+from support.features import HEALTHY
 from typer.testing import CliRunner
 
 from alphamoe.cli.app import app
@@ -30,10 +31,6 @@ from alphamoe.report.day import DayReport
 from alphamoe.router import Router, RouterConfig, default_router
 from alphamoe.settings import Settings
 from alphamoe.types import ExpertKind, Side, Verdict
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support.deepseek_standin import DeepSeekStandin, StandinConfig, write_sample_evidence
-from support.features import HEALTHY
 
 pytestmark = pytest.mark.integration
 DAY = date(2024, 5, 6)
@@ -57,7 +54,7 @@ def _signal(i: int, **features: float) -> SignalGenerated:
         trading_day=DAY,
         signal_id=f"{DAY}:trend_breakout:{600000 + i:06d}.SH",
         symbol=f"{600000 + i:06d}.SH",
-        board="main",  # type: ignore[arg-type]
+        board="main",
         strategy="trend_breakout",
         rank=i,
         score=1.0,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.deepseek_standin import DeepSeekStandin, write_sample_evidence
+from support.keys import APPROVAL_SECRET, EVENT_KEY
 
 from alphamoe.broker.service import SOURCE as BROKER_SOURCE
 from alphamoe.bus import codec
@@ -32,10 +33,6 @@ from alphamoe.pipeline.run import SUBSCRIPTIONS, run_day
 from alphamoe.pipeline.stages.common import derive
 from alphamoe.settings import Settings
 from alphamoe.types import Verdict
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support.deepseek_standin import DeepSeekStandin, write_sample_evidence
-from support.keys import APPROVAL_SECRET, EVENT_KEY
 
 pytestmark = pytest.mark.integration
 SECRET = APPROVAL_SECRET.decode()

@@ -4,12 +4,15 @@ signatures): ALPHAMOE_EVIDENCE=s3://… and ALPHAMOE_DECISIONS=s3://… work as 
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.deepseek_standin import DeepSeekStandin, write_sample_evidence
+from support.report_day import CLOSING, OPENING, RUN, day_events
+from support.report_day import DAY as REPORT_DAY
+from support.s3 import BUCKET  # the s3 and s3_env fixtures: tests/integration/conftest.py
 
 from alphamoe.decisions import open_store as open_decisions
 from alphamoe.decisions.folder import ObjectDecisionStore
@@ -28,15 +31,7 @@ from alphamoe.settings import Settings
 from alphamoe.storage import ObjectNotFound, open_store
 from alphamoe.storage.local_s3 import LocalS3
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "report"))
-from report_day import CLOSING, OPENING, RUN, day_events
-from report_day import DAY as REPORT_DAY
-from support.deepseek_standin import DeepSeekStandin, write_sample_evidence
-from test_s3_storage import BUCKET, s3, s3_env  # the S3 server (moto, with auth) and its client environment
-
 pytestmark = pytest.mark.integration
-__all__ = ["s3", "s3_env"]  # fixtures used by name
 
 
 def _upload(folder: Path, url: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support.s3 import BUCKET
 from typer.testing import CliRunner
 
 from alphamoe.data.synthetic import generate_market
@@ -32,25 +33,7 @@ from alphamoe.storage.local_s3 import LocalS3
 from alphamoe.storage.s3 import PART_SIZE, S3Store
 
 pytestmark = pytest.mark.integration
-BUCKET = "alphamoe-test"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]:
-    server = LocalS3(tmp_path_factory.mktemp("s3")).start().with_auth()
-    server.create_bucket(BUCKET)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def s3_env(s3: LocalS3, monkeypatch: pytest.MonkeyPatch) -> LocalS3:
-    """The variables a user sets: endpoint and credentials, read by S3Settings and boto3's own chain."""
-    for name, value in s3.environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    return s3
 
 
 @pytest.fixture(scope="module")

@@ -1,1 +1,2 @@
-"""Test and benchmark support that is not a fixture: servers standing in for outside services."""
+"""Helpers the tests and benchmarks share (never test modules): servers standing in for outside services,
+hand-built data and scenarios, and the bodies of shared fixtures."""

@@ -243,7 +243,7 @@ class PaperBroker:
         return f"P{self.day:%Y%m%d}{n:06d}"
 
     def _match(self, order: BrokerOrder, bar: DayBar, *, publish: bool = True) -> BrokerOrder:
-        price = _fill_price(order.side, order.limit_price, bar, _band(bar))
+        price = fill_price(order.side, order.limit_price, bar, _band(bar))
         if price is None:
             return order
         room = max(math.floor(self.volume_cap * bar.volume) - self._traded.get(order.symbol, 0), 0)
@@ -341,7 +341,7 @@ def _band(bar: DayBar) -> PriceBand:
     return limit_prices(bar.symbol, to_price(bar.prev_close), bar.day, st=bar.st, listing_day_index=bar.listing_index)
 
 
-def _fill_price(side: Side, limit: Decimal, bar: DayBar, band: PriceBand) -> Decimal | None:
+def fill_price(side: Side, limit: Decimal, bar: DayBar, band: PriceBand) -> Decimal | None:
     """Return where an order placed at the open fills on this bar, or None when it cannot."""
     open_, high, low = to_price(bar.open), to_price(bar.high), to_price(bar.low)
     if side == Side.BUY:

@@ -154,11 +154,11 @@ def _number(doc: Mapping[str, Any], *keys: str) -> Decimal | None:
     return None
 
 
-def _usage(doc: Mapping[str, Any]) -> tuple[int, int, int, Decimal | None] | None:
+def opinion_usage(doc: Mapping[str, Any]) -> tuple[int, int, int, Decimal | None] | None:
     """Return (prompt, completion, total tokens, cost) an opinion carries, under whichever names it uses."""
     for nested in ("usage", "llm", "call"):
         if isinstance(doc.get(nested), Mapping):
-            found = _usage(doc[nested])
+            found = opinion_usage(doc[nested])
             if found is not None:
                 return found
     prompt = _number(doc, "prompt_tokens", "input_tokens")
@@ -177,7 +177,7 @@ def llm_usage(routed: Sequence[SignalRouted]) -> LlmUsage:
     cost = Decimal("0")
     for r in routed:
         for opinion in r.opinions:
-            found = _usage(opinion.model_dump())
+            found = opinion_usage(opinion.model_dump())
             if found is None:
                 continue
             calls += 1
@@ -189,8 +189,9 @@ def llm_usage(routed: Sequence[SignalRouted]) -> LlmUsage:
     )
 
 
-def _expert(opinion_doc: Mapping[str, Any]) -> ExpertReason:
-    found = _usage(opinion_doc)
+def expert_reason(opinion_doc: Mapping[str, Any]) -> ExpertReason:
+    """Return one expert's row of a verdict (an `ExpertOpinion` dumped), with the LLM tokens and cost it carries."""
+    found = opinion_usage(opinion_doc)
     return ExpertReason(
         expert=str(opinion_doc["expert"]),
         kind=str(opinion_doc["kind"]),
@@ -231,7 +232,7 @@ def build_end_of_day(
                 verdict=r.verdict if r else None,
                 confidence=r.confidence if r else None,
                 reasoning_summary=r.reasoning_summary if r else "not routed",
-                experts=[_expert(o.model_dump()) for o in r.opinions] if r else [],
+                experts=[expert_reason(o.model_dump()) for o in r.opinions] if r else [],
                 order=status.get(order_of.get(s.signal_id, ""), ""),
             )
         )

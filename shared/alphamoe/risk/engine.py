@@ -127,7 +127,7 @@ class RiskEngine:
         floor = TradingStatus(state, state_reason)
         if refusal is not None:
             refused: list[Decision] = []
-            for order in _in_fixed_order(orders):
+            for order in in_fixed_order(orders):
                 rejected = OrderRejected(
                     trading_day=day, order=order, violations=(refusal,), trading_state=floor.describe()
                 )
@@ -144,11 +144,11 @@ class RiskEngine:
             fresh.seed(scope, list(approved_today))
             book = fresh
         second = int(now.timestamp()) if now is not None else 0
-        ctx = _context(day, account, reference, self.limits, self.commission, facts, book.snapshot(scope), second)
+        ctx = day_context(day, account, reference, self.limits, self.commission, facts, book.snapshot(scope), second)
         gate, secret, switch, alone = Gate(ctx), self._secret, self.switch, self.reservations is None
         ctx.state, ctx.state_reason = floor.state, floor.reason
         decisions: list[Decision] = []
-        for order in _in_fixed_order(orders):
+        for order in in_fixed_order(orders):
             status = floor
             if switch is not None:
                 status = stricter(floor, switch.status(account.account_id))
@@ -158,7 +158,7 @@ class RiskEngine:
             booking = gate.clear(order)
             if booking is not None and alone:
                 decision: Decision = approve(order, binding, secret, CHECKS)
-                _commit(ctx, order, booking)
+                commit(ctx, order, booking)
             else:
                 decision = self._decide(day, order, ctx, booking, book, scope, second, status, binding)
             decisions.append(decision)
@@ -190,7 +190,7 @@ class RiskEngine:
             )
             if not short:
                 approved = approve(order, binding, self._secret, CHECKS)
-                _commit(ctx, order, booking)
+                commit(ctx, order, booking)
                 return approved
             violations = [RuleViolation(code=s.claim.code, message=s.message(order.order_id)) for s in short]
         rejected = OrderRejected(
@@ -199,16 +199,19 @@ class RiskEngine:
         return rejected
 
 
-def _in_fixed_order(orders: Sequence[OrderProposed]) -> list[OrderProposed]:
-    # sells first, then by order id; orders sharing an id (a replayed or tampered duplicate) are ordered by
-    # their whole canonical payload, so which copy is approved never depends on arrival order
+def in_fixed_order(orders: Sequence[OrderProposed]) -> list[OrderProposed]:
+    """Return the orders in the order risk decides them: sells first, then by order id.
+
+    Orders sharing an id (a replayed or tampered duplicate) are ordered by their whole canonical payload, so
+    which copy is approved never depends on arrival order.
+    """
     ordered = sorted(orders, key=lambda o: (o.side != _SELL, o.order_id))
     if len({o.order_id for o in orders}) == len(orders):
         return ordered
     return sorted(ordered, key=lambda o: (o.side != _SELL, o.order_id, canonical_order(o)))
 
 
-def _context(
+def day_context(
     day: date,
     account: AccountState,
     reference: Mapping[str, ReferenceData],
@@ -218,7 +221,8 @@ def _context(
     ledger: Ledger,
     second: int,
 ) -> RiskContext:
-    # the day's bookings so far (this replica's and others'), as the mutable views the engine keeps up to date
+    """Return the rules' context for one account's day: the ledger's bookings so far (this replica's and others'),
+    as the mutable views `commit` keeps up to date; the trading state starts ACTIVE."""
     by: dict[str, dict[str, Decimal]] = {"symbol": {}, "board": {}, "industry": {}}
     sells: dict[str, int] = {}
     for name, amount in ledger.used.items():
@@ -251,12 +255,15 @@ def _cny(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
-def _commit(ctx: RiskContext, order: OrderProposed, booking: Booking | None = None) -> None:
-    # book an approved order against the rest of the day, in this replica's view (the gate's booking, when it
-    # cleared the order, holds the notional, cost, board and industry it already worked out)
+def commit(ctx: RiskContext, order: OrderProposed, booking: Booking | None = None) -> None:
+    """Book an approved order against the rest of the day in `ctx` (this replica's view of the ledger).
+
+    The gate's `booking`, when it cleared the order, holds the notional, cost, board and industry it already
+    worked out; without it they are worked out here.
+    """
     approved, sells = ctx.approved, ctx.pending_sells
     by_symbol, by_board, by_industry = ctx.buy_notional, ctx.board_notional, ctx.industry_notional
-    assert isinstance(approved, set) and isinstance(sells, dict)  # all built by _context
+    assert isinstance(approved, set) and isinstance(sells, dict)  # all built by day_context
     assert isinstance(by_symbol, dict) and isinstance(by_board, dict) and isinstance(by_industry, dict)
     approved.add(order.order_id)
     if order.side == _SELL:

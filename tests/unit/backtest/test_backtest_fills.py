@@ -15,7 +15,7 @@ from alphamoe.backtest.fills import fill_price_fen
 from alphamoe.backtest.ledger import Ledger
 from alphamoe.backtest.market import build_market
 from alphamoe.backtest.result import TradeRecord
-from alphamoe.broker.paper import _fill_price
+from alphamoe.broker.paper import fill_price
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import DayBar, Panel
 from alphamoe.market.fees import trade_fees
@@ -36,12 +36,12 @@ def test_fill_price_fen_when_compared_with_paper_broker_then_equal_on_every_case
     for open_, high, low, limit in itertools.product(prices, prices, prices, [920, 1000, 1080, 1100, 900]):
         if not low <= open_ <= high:
             continue
-        expected = _fill_price(side, Decimal(limit) / 100, _bar(open_ / 100, high / 100, low / 100), band)
+        expected = fill_price(side, Decimal(limit) / 100, _bar(open_ / 100, high / 100, low / 100), band)
         got = fill_price_fen(side, limit, open_, high, low, 1100, 900)
         assert (None if got is None else Decimal(got) / 100) == expected, (side, open_, high, low, limit)
 
 
-def _panel(rows: list[tuple[float, float, float, float, float, float]]) -> Panel:
+def _panel(rows: list[tuple[float, ...]]) -> Panel:
     # one main-board stock; each row (open, high, low, close, prev_close, volume), NaN = suspended
     a = np.array(rows, dtype=np.float64)
     traded = ~np.isnan(a[:, 0])
@@ -119,7 +119,8 @@ def test_fill_order_when_bought_today_then_sell_is_refused_t_plus_one() -> None:
     market = build_market(_panel([NORMAL, NORMAL]), 1, min_listing_days=0)
     ledger = Ledger("t", Decimal("100000"))
     ledger.opening(DAYS[1])
-    session, trades = Session(1, DAYS[1]), []
+    session = Session(1, DAYS[1])
+    trades: list[TradeRecord] = []
     assert (
         fill_order(_order(DAYS[1], Side.BUY, 100, "10.20"), session, 0, market, ledger, BacktestConfig(), trades)
         is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_day import CLOSING, OPENING, RUN, day_events
 from support.disk import fill_disk
+from support.report_day import CLOSING, OPENING, RUN, day_events
 
 from alphamoe.report.day import DayReport, build_report
 from alphamoe.report.endofday import build_end_of_day

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_day import CLOSING, DAY, OPENING, RUN, day_events
+from support.report_day import CLOSING, DAY, OPENING, RUN, day_events
 
 from alphamoe.errors import DataError
 from alphamoe.report.benchmark import Benchmark, load_benchmark
 from alphamoe.report.day import build_report
-from alphamoe.report.endofday import EndOfDayReport, _usage, build_end_of_day, performance
+from alphamoe.report.endofday import EndOfDayReport, build_end_of_day, opinion_usage, performance
 from alphamoe.report.latency import in_process_latency
 from alphamoe.types import Verdict
 
@@ -85,7 +85,7 @@ def test_llm_usage_when_symbolic_experts_only_then_zero_with_a_note() -> None:
     ],
 )
 def test_usage_when_opinion_names_tokens_its_own_way_then_read(doc: dict[str, Any], expected: object) -> None:
-    assert _usage(doc) == expected
+    assert opinion_usage(doc) == expected
 
 
 def test_report_when_dumped_then_round_trips() -> None:
@@ -133,8 +133,8 @@ def test_llm_usage_when_llm_opinions_carry_tokens_and_cost_then_summed_and_shown
                           opinions=tuple(calls), reasoning_summary="confirm")  # fmt: skip
     usage = llm_usage([routed])
     assert (usage.calls, usage.total_tokens, usage.cost) == (2, 900, Decimal("0.0120"))
-    from alphamoe.report.endofday import _expert
+    from alphamoe.report.endofday import expert_reason
 
-    reason = _expert(calls[0].model_dump())
+    reason = expert_reason(calls[0].model_dump())
     assert (reason.model, reason.outcome, reason.tokens, reason.cost) == ("deepseek-chat", "ok", 900, Decimal("0.0120"))
-    assert _expert(calls[2].model_dump()).tokens is None
+    assert expert_reason(calls[2].model_dump()).tokens is None

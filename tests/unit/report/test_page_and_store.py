@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_day import CLOSING, DAY, OPENING, RUN, day_events
 from rich.console import Console
+from support.report_day import CLOSING, DAY, OPENING, RUN, day_events
 
 from alphamoe.report.day import build_report
 from alphamoe.report.endofday import EndOfDayReport, build_end_of_day

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from risk_factories import DAY, REFERENCE, make_account, make_order
-from test_risk_properties import scenarios
+from support.risk_scenarios import scenarios
 
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState
 from alphamoe.risk.config import RiskLimits
-from alphamoe.risk.engine import _commit, _context, _in_fixed_order
+from alphamoe.risk.engine import commit, day_context, in_fixed_order
 from alphamoe.risk.facts import MarketFacts
 from alphamoe.risk.gate import Gate
 from alphamoe.risk.reservations import MemoryReservations
@@ -31,7 +31,9 @@ def context(
     facts: MarketFacts,
     reference: Mapping[str, ReferenceData] = REFERENCE,
 ) -> RiskContext:
-    return _context(day, account, reference, limits, CommissionSchedule(), facts, MemoryReservations().snapshot("s"), 0)
+    return day_context(
+        day, account, reference, limits, CommissionSchedule(), facts, MemoryReservations().snapshot("s"), 0
+    )
 
 
 def failures(order: OrderProposed, ctx: RiskContext) -> list[str]:
@@ -42,10 +44,12 @@ def failures(order: OrderProposed, ctx: RiskContext) -> list[str]:
 @given(scenarios())
 def test_gate_when_random_batch_then_clears_only_what_every_rule_passes(scenario: tuple) -> None:  # type: ignore[type-arg]
     day, reference, account, orders, limits, state, facts = scenario
-    ctx = _context(day, account, reference, limits, CommissionSchedule(), facts, MemoryReservations().snapshot("s"), 0)
+    ctx = day_context(
+        day, account, reference, limits, CommissionSchedule(), facts, MemoryReservations().snapshot("s"), 0
+    )
     ctx.state = state
     gate = Gate(ctx)
-    for order in _in_fixed_order(orders):
+    for order in in_fixed_order(orders):
         booking = gate.clear(order)
         failed = failures(order, ctx)
         if booking is not None:
@@ -55,7 +59,7 @@ def test_gate_when_random_batch_then_clears_only_what_every_rule_passes(scenario
             if order.side == Side.BUY:
                 assert booking.cost == value + ctx.fees(order)
         if not failed:
-            _commit(ctx, order, booking)  # the day moves on exactly as in the engine
+            commit(ctx, order, booking)  # the day moves on exactly as in the engine
 
 
 def test_gate_when_valid_buy_and_sell_then_cleared_and_each_broken_one_not() -> None:

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from test_allocate import DAY, account, holding, ref, routed, size
+from support.sizing import DAY, account, holding, ref, routed, size
 
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.market.lots import sell_quantity_error
