@@ -14,7 +14,7 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
-from clock_helpers import FakeTime, published, shanghai
+from support.clock import FakeTime, published, shanghai
 from support.keys import EVENT_KEY
 
 from alphamoe.bus.redis import RedisBus
@@ -93,7 +93,7 @@ def test_start_schedule_when_cluster_returns_after_close_then_open_missed_not_se
 
 
 def test_keeper_when_thread_dies_then_restarted_and_the_restart_catches_up(redis_url: str) -> None:
-    from clock_helpers import make_clock
+    from support.clock import make_clock
 
     at = FakeTime(shanghai(DAY, time(9, 40)))
     attempts: list[int] = []
@@ -116,7 +116,7 @@ def test_keeper_when_thread_dies_then_restarted_and_the_restart_catches_up(redis
 
 
 def test_keeper_when_stopped_then_thread_ends_promptly(redis_url: str) -> None:
-    from clock_helpers import make_clock
+    from support.clock import make_clock
 
     at = FakeTime(shanghai(DAY, time(8, 0)))  # nothing due: the thread waits for 09:26
     keeper = ScheduleKeeper(lambda: make_clock(redis_url, at)[0]).start()

@@ -16,7 +16,7 @@ from datetime import date, time
 
 import httpx
 import pytest
-from clock_helpers import CFG, FakeTime, make_clock, published, shanghai
+from support.clock import CFG, FakeTime, make_clock, published, shanghai
 from support.keys import EVENT_KEY
 
 from alphamoe.clock.config import ClockSettings

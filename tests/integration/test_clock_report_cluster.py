@@ -11,7 +11,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
-from clock_helpers import FakeTime, shanghai
+from support.clock import FakeTime, shanghai
 from support.paths import REAL_DATA
 from typer.testing import CliRunner
 

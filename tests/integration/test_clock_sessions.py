@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from clock_helpers import CFG, FakeTime, make_clock, published, shanghai
+from support.clock import CFG, FakeTime, make_clock, published, shanghai
 from support.keys import EVENT_KEY
 
 from alphamoe.clock.ledger import CalendarCoverageError, ClaimStatus, SessionLedger

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from clock_helpers import published
+from support.clock import published
 from support.keys import EVENT_KEY
 from typer.testing import CliRunner
 

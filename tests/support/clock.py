@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import redis
-from support.keys import EVENT_KEY
 
 from alphamoe.bus.redis import RedisBus
 from alphamoe.clock.config import ClockSettings
@@ -14,6 +13,7 @@ from alphamoe.clock.ledger import SessionLedger
 from alphamoe.clock.trigger import Clock
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import MarketClose, MarketOpen, event_type_of
+from support.keys import EVENT_KEY
 
 CFG = ClockSettings(poll_seconds=3600)
 

@@ -1,4 +1,5 @@
-"""Small hand-made `Panel`s for tests that need one only for its dates, symbols and a few pre-open fields."""
+"""Small hand-made `Panel`s for tests that need one only for its dates, symbols and a few pre-open fields,
+and `head`, any panel cut to what was known on one of its days."""
 
 from __future__ import annotations
 
@@ -41,4 +42,21 @@ def make_panel(
         amount=np.where(traded, 1e7, np.nan),
         st=np.zeros(shape, dtype=np.bool_) if st is None else st,
         listing_index=index,
+    )
+
+
+def head(panel: Panel, rows: int) -> Panel:
+    """The first `rows` sessions of the panel: what was known then (the store's `panel(until=dates[rows-1])`)."""
+    return Panel(
+        dates=panel.dates[:rows],
+        symbols=panel.symbols,
+        open=panel.open[:rows],
+        high=panel.high[:rows],
+        low=panel.low[:rows],
+        close=panel.close[:rows],
+        prev_close=panel.prev_close[:rows],
+        volume=panel.volume[:rows],
+        amount=panel.amount[:rows],
+        st=panel.st[:rows],
+        listing_index=panel.listing_index[:rows],
     )

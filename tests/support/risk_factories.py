@@ -4,13 +4,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from support.keys import APPROVAL_SECRET
-
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import Side
+from support.keys import APPROVAL_SECRET
 
 DAY = date(2024, 3, 5)
 SECRET = APPROVAL_SECRET

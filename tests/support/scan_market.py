@@ -113,11 +113,6 @@ def make_market(seed: int = 7) -> Panel:
     )
 
 
-def head(panel: Panel, stop: int) -> Panel:
-    """Return the panel's first `stop` rows: the store's `panel(until=dates[stop-1])`."""
-    return dataclasses.replace(panel, dates=panel.dates[:stop], **{f: getattr(panel, f)[:stop] for f in _BAR_FIELDS})
-
-
 def permute_columns(panel: Panel, order: list[int]) -> Panel:
     """Return the same market with its stock columns in another order."""
     symbols = tuple(panel.symbols[i] for i in order)

@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from broker_day import DAY, opens
-from support.approvals import approved
-
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.journal import Journal, MemoryJournal
 from alphamoe.broker.miniqmt import MiniQmtBroker
@@ -25,6 +22,8 @@ from alphamoe.pipeline.stages.execute import ExecuteStage
 from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import Side
+from support.approvals import approved
+from support.broker_day import DAY, opens
 
 FAST = DeskConfig(wait_s=0.3, backoff=Backoff(first=0.01, cap=0.05))
 

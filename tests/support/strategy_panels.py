@@ -52,23 +52,6 @@ def random_panel(rows: int = 160, cols: int = 40, seed: int = 7) -> Panel:
     )
 
 
-def head(panel: Panel, rows: int) -> Panel:
-    """The panel truncated to its first `rows` sessions (what was known then)."""
-    return Panel(
-        dates=panel.dates[:rows],
-        symbols=panel.symbols,
-        open=panel.open[:rows],
-        high=panel.high[:rows],
-        low=panel.low[:rows],
-        close=panel.close[:rows],
-        prev_close=panel.prev_close[:rows],
-        volume=panel.volume[:rows],
-        amount=panel.amount[:rows],
-        st=panel.st[:rows],
-        listing_index=panel.listing_index[:rows],
-    )
-
-
 REAL_SYMBOLS_PER_BOARD = 2
 
 

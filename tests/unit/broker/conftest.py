@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from broker_day import build_store
+from support.broker_day import build_store
 
 from alphamoe.market.bars import BarStore
 

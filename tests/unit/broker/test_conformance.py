@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from broker_day import DAY, opens
+from support.broker_day import DAY, opens
 from support.keys import GATEWAY_TOKEN
 
 from alphamoe.broker.gateway import Gateway, make_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sim_desk import SimDesk, command
+from support.sim_desk import SimDesk, command
 
 from alphamoe.broker.orders import ChangeKind, OrderRecord
 from alphamoe.broker.protocol import BrokerUnavailableError

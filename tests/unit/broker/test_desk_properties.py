@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sim_desk import SimDesk, command
+from support.sim_desk import SimDesk, command
 
 from alphamoe.broker.orders import OrderRecord
 from alphamoe.broker.protocol import BrokerUnavailableError

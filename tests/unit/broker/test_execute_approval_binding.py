@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from broker_day import DAY, opens
-from sim_desk import FAST, SimDesk, approval, buy_order, opening
 from support.approvals import approved
+from support.broker_day import DAY, opens
 from support.keys import APPROVAL_SECRET
+from support.sim_desk import FAST, SimDesk, approval, buy_order, opening
 
 from alphamoe.broker.service import ExecutionService
 from alphamoe.broker.simulated.exchange import SimExchange

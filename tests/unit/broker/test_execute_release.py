@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import redis
-from broker_day import DAY, opens
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sim_desk import FAST, SimDesk, approval, buy_order, opening
+from support.broker_day import DAY, opens
 from support.keys import APPROVAL_SECRET
+from support.sim_desk import FAST, SimDesk, approval, buy_order, opening
 
 from alphamoe.broker.journal import JournalUnavailableError
 from alphamoe.broker.orders import OrderRecord

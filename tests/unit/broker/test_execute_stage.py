@@ -6,10 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from broker_day import DAY, opens
-from sim_desk import SimDesk, approval, buy_order, opening, sim_stage
 from support.approvals import approved as signed
+from support.broker_day import DAY, opens
 from support.keys import APPROVAL_SECRET as SECRET
+from support.sim_desk import SimDesk, approval, buy_order, opening, sim_stage
 
 from alphamoe.broker.simulated.exchange import SimExchange
 from alphamoe.errors import ApprovalError

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from broker_day import DAY
+from support.broker_day import DAY
 from support.gateway import closed_within, exchange, serving
 from support.keys import GATEWAY_TOKEN
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from broker_day import DAY
+from support.broker_day import DAY
 from support.gateway import self_signed, serving
 from support.keys import GATEWAY_TOKEN
 from typer.testing import CliRunner

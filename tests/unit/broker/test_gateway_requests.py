@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from broker_day import DAY
+from support.broker_day import DAY
 from support.gateway import exchange, serving
 from support.keys import GATEWAY_TOKEN
 

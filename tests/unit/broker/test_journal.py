@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from broker_day import DAY
+from support.broker_day import DAY
 
 from alphamoe.broker.journal import Journal, JournalUnavailableError, MemoryJournal, RedisJournal
 from alphamoe.broker.orders import OrderRecord

@@ -6,8 +6,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from broker_day import DAY
-from sim_desk import SimDesk, command
+from support.broker_day import DAY
+from support.sim_desk import SimDesk, command
 
 from alphamoe.broker import xtconst
 from alphamoe.broker.miniqmt import MiniQmtBroker

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from broker_day import DAY
+from support.broker_day import DAY
 
 from alphamoe.broker.orders import TRANSITIONS, ChangeKind, OrderRecord, can_move, mark, merge
 from alphamoe.broker.protocol import BrokerOrder, Fill, SubmitOrder

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import redis
-from broker_day import opens
-from sim_desk import SimDesk, approval, buy_order, command, opening, sim_stage
+from support.broker_day import opens
 from support.keys import APPROVAL_SECRET
+from support.sim_desk import SimDesk, approval, buy_order, command, opening, sim_stage
 
 from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
 from alphamoe.broker.orders import OrderRecord

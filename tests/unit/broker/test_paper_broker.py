@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from broker_day import DAY, PREV, SUSPENDED
+from support.broker_day import DAY, PREV, SUSPENDED
 
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker, BrokerOrder, BrokerUnavailableError, SubmitOrder

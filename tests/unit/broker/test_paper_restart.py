@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from broker_day import DAY
 from support.approvals import approved
+from support.broker_day import DAY
 from support.keys import APPROVAL_SECRET as SECRET
 
 from alphamoe.broker.journal import Journal, MemoryJournal

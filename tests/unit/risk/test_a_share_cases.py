@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from risk_factories import SECRET
+from support.risk_factories import SECRET
 
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected
 from alphamoe.market.fees import CommissionSchedule

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from risk_factories import DAY, SECRET, make_order
+from support.risk_factories import DAY, SECRET, make_order
 
 from alphamoe.errors import ApprovalError, ConfigurationError
 from alphamoe.events.payloads import OrderApproved

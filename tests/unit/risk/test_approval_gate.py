@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
-from risk_factories import DAY, REFERENCE, make_account, make_order
+from support.risk_factories import DAY, REFERENCE, make_account, make_order
 from support.risk_scenarios import scenarios
 
 from alphamoe.events.payloads import OrderProposed

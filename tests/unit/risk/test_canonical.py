@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from pydantic_core import to_json
-from risk_factories import make_order
+from support.risk_factories import make_order
 
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.risk.approval import canonical_order

@@ -2,7 +2,7 @@ import random
 from decimal import Decimal
 
 import pytest
-from risk_factories import DAY, REFERENCE, SECRET, make_account, make_order
+from support.risk_factories import DAY, REFERENCE, SECRET, make_account, make_order
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import OrderApproved, OrderProposed, OrderRejected

@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from risk_factories import DAY, REFERENCE, make_account, make_order
+from support.risk_factories import DAY, REFERENCE, make_account, make_order
 
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.fees import CommissionSchedule

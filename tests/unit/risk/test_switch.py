@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from risk_factories import DAY, REFERENCE, SECRET, make_account, make_order
+from support.risk_factories import DAY, REFERENCE, SECRET, make_account, make_order
 
 from alphamoe.events.payloads import OrderApproved, OrderRejected
 from alphamoe.market.fees import CommissionSchedule

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from scan_market import SCAN_ROW, ScanInputs, day_of, head, make_market, reference_at
+from support.panels import head
+from support.scan_market import SCAN_ROW, ScanInputs, day_of, make_market, reference_at
 
 from alphamoe.scan.scanner import ScanResult
 
 
 @pytest.fixture(scope="session")
 def scan_inputs() -> ScanInputs:
-    """40 stocks × 300 sessions of seeded random walks with planted breakouts (see scan_market.py)."""
+    """40 stocks × 300 sessions of seeded random walks with planted breakouts (see support/scan_market.py)."""
     market = make_market()
     return ScanInputs(
         market=market,

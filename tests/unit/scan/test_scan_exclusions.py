@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from scan_market import BREAKOUTS_AT_SCAN, LATE_LISTING, ST_STOCK, SUSPENDED, ScanInputs, with_bar
+from support.scan_market import BREAKOUTS_AT_SCAN, LATE_LISTING, ST_STOCK, SUSPENDED, ScanInputs, with_bar
 
 from alphamoe.market.reference import ReferenceData
 from alphamoe.scan.scanner import EXCLUSION_REASONS, ScanResult

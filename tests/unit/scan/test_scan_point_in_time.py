@@ -4,7 +4,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from scan_market import SCAN_ROW, ScanInputs, head, permute_columns
+from support.panels import head
+from support.scan_market import SCAN_ROW, ScanInputs, permute_columns
 
 from alphamoe.scan.scanner import ScanResult
 from alphamoe.strategy.trend_breakout import TrendBreakout

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from scan_market import BREAKOUTS_AT_SCAN, EXIT_AT_SCAN, ILLIQUID_BREAKOUT, ScanInputs
+from support.scan_market import BREAKOUTS_AT_SCAN, EXIT_AT_SCAN, ILLIQUID_BREAKOUT, ScanInputs
 
 from alphamoe.market.bars import Panel
 from alphamoe.market.ticks import to_price

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from panels import head, random_panel
+from support.panels import head
+from support.strategy_panels import random_panel
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import Panel

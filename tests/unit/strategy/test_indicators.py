@@ -6,7 +6,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from hand_panels import hand_panel
+from support.hand_panels import hand_panel
 
 from alphamoe.market.limits import limit_prices
 from alphamoe.strategy.indicators import at_limit_up, limit_up_prices, rolling_mean, rolling_std, rsi

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from panels import head, random_panel, real_panel
-from reference_trend_breakout import reference_signals
+from support.panels import head
+from support.reference_trend_breakout import reference_signals
+from support.strategy_panels import random_panel, real_panel
 
 from alphamoe.market.bars import Panel
 from alphamoe.strategy.base import StrategySignals

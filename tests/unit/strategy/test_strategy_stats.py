@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hand_panels import hand_panel
+from support.hand_panels import hand_panel
 
 from alphamoe.strategy.base import StrategySignals
 from alphamoe.strategy.stats import (

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hand_panels import climb, hand_panel
 from pydantic import ValidationError
+from support.hand_panels import climb, hand_panel
 
 from alphamoe.strategy.base import StrategyParams
 from alphamoe.strategy.trend_breakout import FEATURE_KEYS, TrendBreakout, TrendBreakoutParams
