@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alphamoe.broker.config import BrokerSettings
@@ -19,7 +20,7 @@ from alphamoe.clock.config import ClockSettings
 from alphamoe.kv.config import LocalRedisSettings
 from alphamoe.llm.settings import LlmSettings
 from alphamoe.market.fees import CommissionSchedule
-from alphamoe.risk.config import RiskLimits
+from alphamoe.risk.config import CAPS, RiskLimits
 from alphamoe.risk.state import TradingState
 from alphamoe.scan.config import ScanSettings
 from alphamoe.sizing.config import SizingConfig
@@ -71,6 +72,28 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=BrokerSettings, description="execute's broker (ALPHAMOE_BROKER__*)")
     scan: ScanSettings = Field(default_factory=ScanSettings, description="the scan's strategy (ALPHAMOE_SCAN__*)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_setting_per_cap(cls, data: Any) -> Any:
+        """Copy risk's weight caps into sizing: one setting per cap, so no sized order meets a cap of its own.
+
+        A cap still given on sizing (the old ALPHAMOE_SIZING__MAX_*_WEIGHT) must equal risk's, or start fails
+        naming both settings (0.2 against 0.1 once rejected every best order).
+        """
+        if not isinstance(data, dict):
+            return data
+        risk, sizing = data.get("risk") or {}, data.get("sizing") or {}
+        caps = {name: _field(risk, name, RiskLimits) for name in CAPS}
+        given = _given(sizing)
+        for name in CAPS:
+            if name in given and not _same(given[name], caps[name]):
+                old, new = f"ALPHAMOE_SIZING__{name.upper()}", f"ALPHAMOE_RISK__{name.upper()}"
+                raise ValueError(
+                    f"{old}={given[name]} differs from {new}={caps[name]}: sizing and risk read one cap, "
+                    f"{new}; set it there and remove {old}"
+                )
+        return {**data, "sizing": {**given, **caps}}
+
     @property
     def runs_dir(self) -> Path:
         if self.runs is not None:
@@ -80,3 +103,26 @@ class Settings(BaseSettings):
         # S3 data: runs stay on local disk beside the default folder, one per bucket/prefix
         where: S3Location = parse_s3(self.data)
         return default_data_dir().parent / "runs" / where.bucket / where.prefix
+
+
+def _field(section: object, name: str, model: type[BaseModel]) -> Any:
+    # a section's value as given (env string, number, or a built model), else the model's default
+    if isinstance(section, BaseModel):
+        return getattr(section, name)
+    if isinstance(section, dict) and name in section:
+        return section[name]
+    return model.model_fields[name].default
+
+
+def _given(section: object) -> dict[str, Any]:
+    # the fields a section sets explicitly: the env's keys, or a built model's fields (its defaults omitted)
+    if isinstance(section, BaseModel):
+        return {k: getattr(section, k) for k in section.model_fields_set}
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False  # not a number: the field's own validation names it

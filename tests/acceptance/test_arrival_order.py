@@ -45,8 +45,12 @@ def test_size_and_risk_when_events_arrive_shuffled_then_identical_orders_and_dec
     stages = build_stages(settings, secret=SECRET.encode())
     inputs = _of(events, ev.SignalRouted) + _of(events, ev.ScanCompleted)
     random.Random(seed).shuffle(inputs)
-    proposed = [out for e in inputs for out in stages.size.handle(e)]
-    assert [p.payload for p in proposed] == [p.payload for p in _of(events, ev.OrderProposed)]
+    sized = [out for e in inputs for out in stages.size.handle(e)]
+    # the orders, then the batch's summary (why the other confirmed signals got none)
+    assert [p.payload for p in sized] == [
+        p.payload for p in _of(events, ev.OrderProposed) + _of(events, ev.SizingCompleted)
+    ]
+    proposed = [p for p in sized if isinstance(p.payload, ev.OrderProposed)]
     assert proposed, "the reference day must size at least one order"
 
     random.Random(seed).shuffle(proposed)

@@ -139,8 +139,8 @@ def test_size_when_batch_complete_then_proposes_the_same_orders(servers: dict[st
     assert all(r.status_code == 202 for r in responses[:-1])
     last = _answer(responses[-1])
     proposed = _of(day_run, ev.OrderProposed)
-    assert last.payload in [p.payload for p in proposed]
-    assert int(responses[-1].headers["x-alphamoe-outputs"]) == len(proposed)
+    assert last.payload == _of(day_run, ev.SizingCompleted)[0].payload  # the batch's summary comes last
+    assert int(responses[-1].headers["x-alphamoe-outputs"]) == len(proposed) + 1
 
 
 def test_risk_when_batch_posted_then_same_decisions(servers: dict[str, str], day_run: DayRun) -> None:

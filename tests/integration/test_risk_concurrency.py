@@ -108,7 +108,7 @@ def breaches(decisions: list[Decision]) -> list[str]:
     cost = sum(
         (
             o.quantity * o.limit_price
-            + trade_fees(o.symbol, o.side, o.quantity * o.limit_price, DAY, CommissionSchedule())
+            + trade_fees(o.symbol, o.side, o.quantity, o.limit_price, DAY, CommissionSchedule())
             for o in buys
         ),
         Decimal(0),
@@ -241,7 +241,8 @@ def test_risk_stages_when_five_fresh_runs_propose_one_stock_under_fresh_ids_then
     day = stage.data.store.sessions()[-1]
     symbol = tradable(stage, day, 1)[0]
     price = stage.data.reference(day)[symbol].prev_close
-    quantity = int(Decimal("97440") / price) // 100 * 100  # each alone under 10% of the 1,000,000 equity
+    cap = Decimal(str(RiskLimits().max_position_weight)) * Decimal("1000000")
+    quantity = int(cap * Decimal("0.95") / price) // 100 * 100  # each alone under the cap of the 1,000,000 equity
     decisions = [
         out.payload
         for i in range(5)
@@ -252,7 +253,7 @@ def test_risk_stages_when_five_fresh_runs_propose_one_stock_under_fresh_ids_then
     assert len(decisions) == 5
     approved = [d for d in decisions if isinstance(d, OrderApproved)]
     notional = sum((d.order.quantity * d.order.limit_price for d in approved), Decimal(0))
-    assert notional <= Decimal("1000000") * Decimal(str(RiskLimits().max_position_weight))
+    assert notional <= cap
     assert len(approved) == 1 and approved[0].order.order_id == f"{day}:acc:{symbol}:BUY"
 
 

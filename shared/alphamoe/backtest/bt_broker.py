@@ -3,7 +3,7 @@
 It applies the scalar rules of `alphamoe.market` to Backtrader's own order matching (a limit order placed
 at the open fills at the open when it is at or better than the limit, else at the limit if the bar reaches
 it) so a backtest in Backtrader checks the vectorised engine against independent code:
-- fees: `market.fees.trade_fees` on the fill's notional, dated by the bar (stamp duty on sells only);
+- fees: `market.fees.trade_fees` on the fill's shares and price, dated by the bar (the rule book's eras);
 - lots: an order that breaks the board's lot rule is rejected at submission;
 - T+1: a sell may not exceed the shares held before the session's own buys;
 - a bar sealed at limit-up all day fills no buy, one sealed at limit-down fills no sell (bands from
@@ -44,9 +44,8 @@ class AShareCommission(bt.CommInfoBase):  # type: ignore[misc]
 
     def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
         side = Side.BUY if size > 0 else Side.SELL
-        notional = int(abs(size)) * to_price(price)
         day: date = self.p.feed.datetime.date(0)
-        return float(trade_fees(self.p.symbol, side, notional, day, self.p.schedule))
+        return float(trade_fees(self.p.symbol, side, int(abs(size)), to_price(price), day, self.p.schedule))
 
 
 class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
@@ -145,5 +144,5 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         return quantity
 
     def _cost(self, symbol: str, side: Side, quantity: int, price: Decimal, data: Any) -> float:
-        notional = quantity * price
-        return float(notional + trade_fees(symbol, side, notional, data.datetime.date(0), self.p.schedule))
+        fees = trade_fees(symbol, side, quantity, price, data.datetime.date(0), self.p.schedule)
+        return float(quantity * price + fees)

@@ -285,8 +285,8 @@ def fill_order(
 
 
 def _cost(order: OrderProposed, quantity: int, day: date, config: BacktestConfig) -> Decimal:
-    notional = quantity * order.limit_price
-    return notional + trade_fees(order.symbol, order.side, notional, day, config.commission)
+    price = order.limit_price
+    return quantity * price + trade_fees(order.symbol, order.side, quantity, price, day, config.commission)
 
 
 def _match(
@@ -325,7 +325,7 @@ def _match(
         if quantity <= 0:
             return "volume_cap"
     price = fen_price(price_fen)
-    fees = trade_fees(symbol, side, quantity * price, session.day, config.commission)
+    fees = trade_fees(symbol, side, quantity, price, session.day, config.commission)
     if side == Side.BUY:
         ledger.buy(symbol, quantity, price, fees)
     else:

@@ -1,28 +1,54 @@
-"""Backtest metrics from the daily equity and the fills.
+"""Backtest metrics from the daily equity, the fills and the benchmark, each defined here once.
 
-- total_return  final equity / initial cash − 1
-- cagr          (1 + total_return) ^ (365.25 / calendar days from the day before the first session) − 1
-- sharpe        mean / sample std of daily returns × √252 (risk-free rate 0; the first return is vs initial cash)
-- max_drawdown  largest fall from a running peak of equity (initial cash included), as a positive fraction
-- turnover      annual one-way turnover: traded notional / 2 / mean equity / years
-- win_rate      share of round trips (flat → held → flat per stock) whose P&L net of all fees is > 0;
-                None without a closed round trip
-- exposure      mean of market value / equity over the sessions
+Daily returns: r_t = E_t / E_{t−1} − 1 over the n sessions, with E_{−1} = initial cash; the benchmark's
+b_t = B_t / B_{t−1} − 1 with B_{−1} its close before the first session (`backtest.analysis`). Annualising
+uses N = `SESSIONS_PER_YEAR` sessions; the risk-free rate is 0 throughout.
+
+- total_return       E_last / initial cash − 1
+- cagr               (1 + total_return) ^ (365.25 / D) − 1, D = calendar days from the day before the first
+                     session to the last
+- sharpe             mean(r) / std(r, ddof=1) × √N
+- sortino            mean(r) / DD × √N, downside deviation DD = √(Σ min(r_t, 0)² / n) (target 0, all n days);
+                     None without a losing day
+- max_drawdown       largest fall from a running peak of equity (initial cash included), a positive fraction
+- calmar             cagr / max_drawdown; None without a drawdown
+- turnover           annual one-way turnover: traded notional / 2 / mean equity / years
+- exposure           mean of market value / equity over the sessions
+- round trips        each sell matched FIFO against the stock's earlier buy fills, one trip per (buy fill, sell
+                     fill) pair, so a partial exit closes part of a lot; each fill's fees split pro rata by
+                     quantity (to the fen, the last piece taking the remainder, so the pieces sum to the fill's
+                     fees); P&L = (exit − entry price) × quantity − fees. Lots still held at the end are open.
+- win_rate           closed round trips with P&L > 0 / closed round trips; None without one
+- profit_factor      Σ P&L of winners / |Σ P&L of losers|; None without a loser
+- avg_win, avg_loss  mean P&L of winners, of losers (negative), CNY
+- beta, alpha        OLS of r on b: beta = Σ(b − b̄)(r − r̄) / Σ(b − b̄)², alpha = (r̄ − beta·b̄) × N
+- information_ratio  mean(r − b) / std(r − b, ddof=1) × √N; tracking_error = std(r − b, ddof=1) × √N
+- excess_return      total_return − the benchmark's; excess_cagr = cagr − the benchmark's (same D)
+- yearly returns     last equity of the year / last equity of the year before (initial cash first) − 1
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from bisect import bisect_left
+from collections import defaultdict, deque
 from collections.abc import Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
+import numpy.typing as npt
 
-from alphamoe.backtest.result import EquityPoint, Metrics, TradeRecord
+from alphamoe.backtest.result import EquityPoint, Metrics, RoundTrip, TradeRecord, VersusBenchmark
+from alphamoe.backtest.trusted import trusted
 from alphamoe.types import Side
 
-TRADING_DAYS = 252
+SESSIONS_PER_YEAR = 243
+"""Mean XSHG sessions a year over 2005–2024 (238 … 246); the annualising N."""
+
+FloatArray = npt.NDArray[np.float64]
+_FEN = Decimal("0.01")
 
 
 def compute_metrics(equity: Sequence[EquityPoint], trades: Sequence[TradeRecord], initial_cash: float) -> Metrics:
@@ -30,43 +56,173 @@ def compute_metrics(equity: Sequence[EquityPoint], trades: Sequence[TradeRecord]
     values = np.array([initial_cash, *(p.equity for p in equity)], dtype=np.float64)
     returns = values[1:] / values[:-1] - 1.0
     total = float(values[-1] / initial_cash - 1.0)
-    days = max((equity[-1].day - equity[0].day).days + 1, 1) if equity else 1
-    years = days / 365.25
-    cagr = (1.0 + total) ** (1.0 / years) - 1.0 if total > -1.0 else -1.0
-    std = float(returns.std(ddof=1)) if len(returns) > 1 else 0.0
-    sharpe = float(returns.mean() / std * math.sqrt(TRADING_DAYS)) if std > 0 else 0.0
-    drawdown = float(-(values / np.maximum.accumulate(values) - 1.0).min())
+    years = _years(equity[0].day, equity[-1].day) if equity else 1 / 365.25
+    growth = cagr(total, years)
+    drawdown = max_drawdown(values)
     notional = math.fsum(float(t.price * t.quantity) for t in trades)
     turnover = notional / 2.0 / float(values[1:].mean()) / years if len(values) > 1 else 0.0
-    wins, trips = _round_trips(trades)
+    trips, _ = round_trips(trades, [p.day for p in equity])
+    closed = [t.pnl for t in trips if t.pnl is not None]
+    wins = [float(p) for p in closed if p > 0]
+    losses = [float(p) for p in closed if p < 0]
     return Metrics(
         total_return=total,
-        cagr=cagr,
-        sharpe=sharpe,
+        cagr=growth,
+        sharpe=sharpe(returns),
+        sortino=sortino(returns),
+        calmar=growth / drawdown if drawdown > 0 else None,
         max_drawdown=drawdown,
         turnover=turnover,
-        win_rate=wins / trips if trips else None,
+        win_rate=len(wins) / len(closed) if closed else None,
+        profit_factor=math.fsum(wins) / -math.fsum(losses) if losses else None,
+        avg_win=math.fsum(wins) / len(wins) if wins else None,
+        avg_loss=math.fsum(losses) / len(losses) if losses else None,
         exposure=float(np.mean([p.exposure for p in equity])) if equity else 0.0,
-        round_trips=trips,
+        round_trips=len(closed),
         fills=len(trades),
         fees=float(sum((t.fees for t in trades), Decimal("0"))),
     )
 
 
-def _round_trips(trades: Sequence[TradeRecord]) -> tuple[int, int]:
-    # per stock: P&L accumulates from the first buy while flat until the holding is back to zero
-    held: dict[str, int] = defaultdict(int)
-    pnl: dict[str, Decimal] = defaultdict(Decimal)
-    wins = trips = 0
+def _years(first: date, last: date) -> float:
+    return ((last - first).days + 1) / 365.25
+
+
+def cagr(total: float, years: float) -> float:
+    """Return the compound annual growth of a total return over `years`."""
+    return (1.0 + total) ** (1.0 / years) - 1.0 if total > -1.0 else -1.0
+
+
+def sharpe(returns: FloatArray) -> float:
+    std = float(returns.std(ddof=1)) if len(returns) > 1 else 0.0
+    return float(returns.mean() / std * math.sqrt(SESSIONS_PER_YEAR)) if std > 0 else 0.0
+
+
+def sortino(returns: FloatArray) -> float | None:
+    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2))) if len(returns) else 0.0
+    return float(returns.mean() / downside * math.sqrt(SESSIONS_PER_YEAR)) if downside > 0 else None
+
+
+def max_drawdown(values: FloatArray) -> float:
+    return float(-(values / np.maximum.accumulate(values) - 1.0).min())
+
+
+def versus_benchmark(name: str, values: FloatArray, bench: FloatArray, first: date, last: date) -> VersusBenchmark:
+    """Return the strategy against its benchmark; `values` and `bench` each start with their base (docstring)."""
+    r, b = values[1:] / values[:-1] - 1.0, bench[1:] / bench[:-1] - 1.0
+    years = _years(first, last)
+    total, bench_total = float(values[-1] / values[0] - 1.0), float(bench[-1] / bench[0] - 1.0)
+    spread = float(((b - b.mean()) ** 2).sum())
+    beta = float(((b - b.mean()) * (r - r.mean())).sum() / spread) if spread > 0 else 0.0
+    active = r - b
+    te = float(active.std(ddof=1)) if len(active) > 1 else 0.0
+    n = SESSIONS_PER_YEAR
+    return VersusBenchmark(
+        benchmark=name,
+        benchmark_return=bench_total,
+        benchmark_cagr=cagr(bench_total, years),
+        excess_return=total - bench_total,
+        excess_cagr=cagr(total, years) - cagr(bench_total, years),
+        alpha=float(r.mean() - beta * b.mean()) * n,
+        beta=beta,
+        information_ratio=float(active.mean() / te * math.sqrt(n)) if te > 0 else 0.0,
+        tracking_error=te * math.sqrt(n),
+    )
+
+
+def yearly_returns(values: FloatArray, days: Sequence[date]) -> dict[int, float]:
+    """Return each calendar year's return; `values` starts with the base before `days[0]` (docstring)."""
+    ends: dict[int, float] = {}
+    previous = float(values[0])
+    out: dict[int, float] = {}
+    for day, value in zip(days, values[1:].tolist(), strict=True):
+        ends[day.year] = value
+    for year, end in ends.items():
+        out[year] = end / previous - 1.0
+        previous = end
+    return out
+
+
+@dataclass
+class _Lot:
+    day: date
+    price: Decimal
+    quantity: int  # still held
+    fees: Decimal  # not yet allocated to a round trip
+
+
+def _share(fees: Decimal, quantity: int, of: int) -> Decimal:
+    # fees × quantity / of to the fen; the whole when it takes all that is left, so the pieces sum exactly
+    return fees if quantity == of else (fees * quantity / of).quantize(_FEN, ROUND_HALF_EVEN)
+
+
+def round_trips(trades: Sequence[TradeRecord], sessions: Sequence[date]) -> tuple[list[RoundTrip], int]:
+    """Return the round trips (module docstring), closed ones in exit order then the open ones, and the shares
+    sold beyond every bought lot (shares no fill bought, e.g. from a corporate action; in no round trip).
+
+    `trades` in fill order; `sessions` are the run's sessions, sorted, for the holding sessions. Each trip
+    is built from the validated fills without validating again (`backtest.trusted`): a run has many.
+    """
+    lots: dict[str, deque[_Lot]] = defaultdict(deque)
+    trips: list[RoundTrip] = []
+    unmatched = 0
     for t in trades:
-        value = t.price * t.quantity
         if t.side == Side.BUY:
-            held[t.symbol] += t.quantity
-            pnl[t.symbol] -= value + t.fees
+            lots[t.symbol].append(_Lot(t.day, t.price, t.quantity, t.fees))
             continue
-        held[t.symbol] -= t.quantity
-        pnl[t.symbol] += value - t.fees
-        if held[t.symbol] == 0:
-            trips += 1
-            wins += pnl.pop(t.symbol) > 0
-    return wins, trips
+        left, fees, queue = t.quantity, t.fees, lots[t.symbol]
+        while left and queue:
+            lot = queue[0]
+            take = min(left, lot.quantity)
+            entry_fees, exit_fees = _share(lot.fees, take, lot.quantity), _share(fees, take, left)
+            lot.quantity, lot.fees, left, fees = (
+                lot.quantity - take,
+                lot.fees - entry_fees,
+                left - take,
+                fees - exit_fees,
+            )
+            if not lot.quantity:
+                queue.popleft()
+            cost = entry_fees + exit_fees
+            trips.append(
+                trusted(
+                    RoundTrip,
+                    symbol=t.symbol,
+                    status="closed",
+                    quantity=take,
+                    entry_day=lot.day,
+                    entry_price=lot.price,
+                    exit_day=t.day,
+                    exit_price=t.price,
+                    holding_days=(t.day - lot.day).days,
+                    holding_sessions=_sessions(sessions, lot.day, t.day),
+                    fees=cost,
+                    pnl=(t.price - lot.price) * take - cost,
+                )
+            )
+        unmatched += left
+    last = sessions[-1] if sessions else None
+    for symbol in sorted(lots):
+        for lot in lots[symbol]:
+            end = last if last is not None and last >= lot.day else lot.day
+            trips.append(
+                trusted(
+                    RoundTrip,
+                    symbol=symbol,
+                    status="open",
+                    quantity=lot.quantity,
+                    entry_day=lot.day,
+                    entry_price=lot.price,
+                    exit_day=None,
+                    exit_price=None,
+                    holding_days=(end - lot.day).days,
+                    holding_sessions=_sessions(sessions, lot.day, end),
+                    fees=lot.fees,
+                    pnl=None,
+                )
+            )
+    return trips, unmatched
+
+
+def _sessions(sessions: Sequence[date], entry: date, exit_: date) -> int:
+    return bisect_left(sessions, exit_) - bisect_left(sessions, entry)

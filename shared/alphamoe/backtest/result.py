@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,13 +42,83 @@ class Metrics(BaseModel):
     total_return: float
     cagr: float
     sharpe: float
+    sortino: float | None = Field(description="None without a losing day")
+    calmar: float | None = Field(description="None without a drawdown")
     max_drawdown: float
     turnover: float
-    win_rate: float | None
+    win_rate: float | None = Field(description="over closed round trips; None without one")
+    profit_factor: float | None = Field(description="None without a losing round trip")
+    avg_win: float | None = Field(description="mean P&L of a winning round trip, CNY")
+    avg_loss: float | None = Field(description="mean P&L of a losing round trip, CNY (negative)")
     exposure: float
-    round_trips: int
+    round_trips: int = Field(description="closed round trips (FIFO lots matched to sells)")
     fills: int
     fees: float
+
+
+class RoundTrip(BaseModel):
+    """Shares bought in one fill and sold in one later fill (FIFO); an open one is still held at the end."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    symbol: str
+    status: Literal["closed", "open"]
+    quantity: int = Field(gt=0)
+    entry_day: date
+    entry_price: Decimal
+    exit_day: date | None = Field(description="None while open")
+    exit_price: Decimal | None = Field(description="None while open")
+    holding_days: int = Field(description="calendar days from entry to exit (to the last session while open)")
+    holding_sessions: int = Field(description="sessions from entry to exit (to the last session while open)")
+    fees: Decimal = Field(description="the entry fill's and exit fill's fees, pro rata by quantity, CNY")
+    pnl: Decimal | None = Field(description="(exit − entry price) × quantity − fees, CNY; None while open")
+
+
+class SymbolSummary(BaseModel):
+    """One stock's closed round trips."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    symbol: str
+    round_trips: int
+    wins: int
+    win_rate: float | None
+    pnl: Decimal = Field(description="net of fees, closed round trips only, CNY")
+    open_quantity: int = Field(description="shares still held at the end")
+
+
+class YearReturn(BaseModel):
+    """One calendar year: the strategy's return, the benchmark's and the difference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    year: int
+    strategy: float
+    benchmark: float | None
+    excess: float | None
+
+
+class VersusBenchmark(BaseModel):
+    """The strategy against its benchmark, from daily returns; how each is computed is in `backtest.metrics`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    benchmark: str
+    benchmark_return: float
+    benchmark_cagr: float
+    excess_return: float = Field(description="total return − the benchmark's")
+    excess_cagr: float = Field(description="CAGR − the benchmark's")
+    alpha: float = Field(description="annualised OLS intercept of daily returns on the benchmark's")
+    beta: float
+    information_ratio: float
+    tracking_error: float
+
+
+class Analysis(BaseModel):
+    """The trader's view of a run: against the benchmark, by year, by round trip, by stock."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    versus: VersusBenchmark | None
+    yearly: list[YearReturn]
+    round_trips: list[RoundTrip]
+    symbols: list[SymbolSummary]
+    unmatched_sells: int = Field(0, description="shares sold beyond the bought lots (not in any round trip)")
 
 
 class BacktestResult(BaseModel):
@@ -73,3 +143,4 @@ class BacktestResult(BaseModel):
     unfilled: dict[str, int] = Field(default_factory=dict, description="approved orders the market did not fill")
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
     notes: list[str] = Field(default_factory=list)
+    analysis: Analysis | None = Field(None, description="added by `backtest.analysis.analysed`")

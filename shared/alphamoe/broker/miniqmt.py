@@ -335,7 +335,7 @@ class MiniQmtBroker:
             side=side,
             quantity=trade.traded_volume,
             price=price,
-            fees=trade_fees(trade.stock_code, side, price * trade.traded_volume, self.day, self.commission),
+            fees=trade_fees(trade.stock_code, side, trade.traded_volume, price, self.day, self.commission),
             trade_id=str(trade.traded_id),
         )
         self._fills.setdefault(cid, {})[fill.trade_id] = fill

@@ -262,7 +262,7 @@ class PaperBroker:
             side=order.side,
             quantity=quantity,
             price=price,
-            fees=trade_fees(order.symbol, order.side, quantity * price, self.day, self.commission),
+            fees=trade_fees(order.symbol, order.side, quantity, price, self.day, self.commission),
             trade_id=f"{order.client_order_id}-T{len(order.fills) + 1}",
         )
         filled = self._fill(order, fill)
@@ -360,7 +360,7 @@ def fill_price(side: Side, limit: Decimal, bar: DayBar, band: PriceBand) -> Deci
 def _cost(symbol: str, side: Side, quantity: int, price: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
     if quantity <= 0:
         return Decimal("0")
-    return quantity * price + trade_fees(symbol, side, quantity * price, day, schedule)
+    return quantity * price + trade_fees(symbol, side, quantity, price, day, schedule)
 
 
 def _replace(order: BrokerOrder, **changes: object) -> BrokerOrder:

@@ -149,7 +149,7 @@ class PTradeBroker:
                         side=side,
                         quantity=t.business_amount,
                         price=price,
-                        fees=trade_fees(symbol, side, price * t.business_amount, self.day, self.commission),
+                        fees=trade_fees(symbol, side, t.business_amount, price, self.day, self.commission),
                         trade_id=str(t.business_id),
                     )
                 )

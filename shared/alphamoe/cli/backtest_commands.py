@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from alphamoe.cli.common import console, err_console, friendly_errors, load_settings
 from alphamoe.errors import ConfigurationError, DataError
+
+if TYPE_CHECKING:
+    from alphamoe.backtest.result import BacktestResult
 
 ENGINES = ("vectorbt", "reference", "backtrader")
 
@@ -104,6 +107,19 @@ def backtest(
             run = simulate if engine == "reference" else simulate_compiled
             with session_progress(err_console, "backtest", enabled=bars) as bar:
                 result = run(prepared, progress=bar)
+        import pandas as pd
+
+        from alphamoe.backtest.analysis import analysed
+        from alphamoe.backtest.benchmark import index_curve, universe_average
+
+        panel, first_row = prepared.market.panel, prepared.market.first_row
+        base = max(first_row - 1, 0)  # the close before the first session: the benchmark's base, as cash is ours
+        bench = (
+            index_curve(index, pd.Timestamp(panel.dates[base]).date(), result.end)
+            if index is not None
+            else universe_average(panel, base)
+        )
+        result = analysed(result, bench)
         elapsed = time.perf_counter() - started
         _print(result, elapsed)
         if json_out is not None:
@@ -111,36 +127,37 @@ def backtest(
             json_out.write_text(result.model_dump_json(indent=1), encoding="utf-8")
             console.print(f"json: {json_out}")
         if report is not None:
-            from alphamoe.backtest.benchmark import index_curve, universe_average
             from alphamoe.backtest.report import write_html, write_png
 
-            bench = (
-                index_curve(index, result.start, result.end)
-                if index is not None
-                else universe_average(prepared.market.panel, prepared.market.first_row)
-            )
             html_path = write_html(result, report / "report.html", bench)
             png_path = write_png(result, report / "equity.png", bench)
             console.print(f"report: {html_path} · {png_path}")
 
 
-def _print(result: object, elapsed: float) -> None:
-    from alphamoe.backtest.result import BacktestResult
-
-    assert isinstance(result, BacktestResult)
-    m = result.metrics
+def _print(result: BacktestResult, elapsed: float) -> None:
+    # concise: the headline figures, then the yearly returns (the report and the JSON hold the rest)
+    m, analysis = result.metrics, result.analysis
+    versus = analysis.versus if analysis is not None else None
     table = Table(title=f"{result.strategy} · {result.engine} · {result.start} … {result.end}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = {
         "stocks × sessions": f"{result.universe} × {result.sessions}",
         "final equity": f"{result.final_equity:,.2f}",
-        "CAGR": f"{m.cagr:.2%}",
-        "Sharpe": f"{m.sharpe:.2f}",
+        "total return / CAGR": f"{m.total_return:.2%} / {m.cagr:.2%}",
+    }
+    if versus is not None:
+        rows |= {
+            f"vs {versus.benchmark}": f"{versus.benchmark_return:.2%} / {versus.benchmark_cagr:.2%}",
+            "excess return / CAGR": f"{versus.excess_return:.2%} / {versus.excess_cagr:.2%}",
+            "alpha / beta / IR": f"{versus.alpha:.2%} / {versus.beta:.2f} / {versus.information_ratio:.2f}",
+        }
+    rows |= {
+        "Sharpe / Sortino / Calmar": f"{m.sharpe:.2f} / {_ratio(m.sortino)} / {_ratio(m.calmar)}",
         "max drawdown": f"{m.max_drawdown:.2%}",
-        "turnover (annual)": f"{m.turnover:.2f}",
-        "win rate": "n/a" if m.win_rate is None else f"{m.win_rate:.1%} ({m.round_trips} round trips)",
-        "exposure": f"{m.exposure:.1%}",
+        "round trips / win rate": f"{m.round_trips} / " + ("n/a" if m.win_rate is None else f"{m.win_rate:.1%}"),
+        "profit factor / avg win / avg loss": f"{_ratio(m.profit_factor)} / {_cny(m.avg_win)} / {_cny(m.avg_loss)}",
+        "turnover (annual) / exposure": f"{m.turnover:.2f} / {m.exposure:.1%}",
         "picks (router)": f"{', '.join(f'{k} {v}' for k, v in result.verdicts.items())} ({result.route})",
         "fills / fees": f"{m.fills} / {m.fees:,.2f}",
         "not filled": ", ".join(f"{k} {v}" for k, v in result.unfilled.items()) or "-",
@@ -150,3 +167,27 @@ def _print(result: object, elapsed: float) -> None:
     for key, value in rows.items():
         table.add_row(key, value)
     console.print(table)
+    if analysis is None or not analysis.yearly:
+        return
+    years = Table(title="yearly returns (red up, green down)")
+    for name in ("year", result.strategy, versus.benchmark if versus else "benchmark", "excess"):
+        years.add_column(name, justify="right")
+    for y in analysis.yearly:
+        years.add_row(str(y.year), _coloured(y.strategy), _coloured(y.benchmark), _coloured(y.excess))
+    console.print(years)
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _cny(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def _coloured(value: float | None) -> str:
+    # A-share colours: red up, green down
+    if value is None:
+        return "n/a"
+    style = "red" if value > 0 else "green" if value < 0 else ""
+    return f"[{style}]{value:.2%}[/{style}]" if style else f"{value:.2%}"

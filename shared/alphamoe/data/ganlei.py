@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alphamoe.data.importer import Imported, ImportReport, clean, finish
+from alphamoe.data.importer import Imported, ImportReport, clean, finish, write_imported
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore
 from alphamoe.storage import S3Location
@@ -101,7 +101,5 @@ def import_ganlei(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def write_ganlei(path: Path, out: Path | str | S3Location, *, progress: Progress | None = None) -> BarStore:
-    """Import a ganlei folder into a bar store at `out`; meta.json records the source and skipped rows."""
-    result = read_ganlei(path, progress=progress)
-    meta = {"importer": FORMAT, **result.report.as_meta()}
-    return BarStore.write(out, result.bars, result.instruments, meta)
+    """Import a ganlei folder into a bar store at `out`, with the corporate actions its previous closes imply."""
+    return write_imported(read_ganlei(path, progress=progress), out, FORMAT)

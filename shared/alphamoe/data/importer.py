@@ -15,10 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphamoe.data.actions.infer import infer_actions
+from alphamoe.data.actions.store import write_actions
 from alphamoe.data.names import base_name, is_delisting_name, is_st_name
 from alphamoe.errors import DataError
-from alphamoe.market.bars import BAR_COLUMNS
+from alphamoe.market.bars import BAR_COLUMNS, BarStore
 from alphamoe.market.boards import board_of, normalize_symbol
+from alphamoe.storage import ObjectStore, S3Location, S3Settings, open_store
 
 PRICES = ["open", "high", "low", "close", "prev_close"]
 MAX_EXAMPLES = 10
@@ -177,3 +180,22 @@ def files_under(path: Path, pattern: str, what: str) -> list[Path]:
     if not files:
         raise DataError(f"{path} holds no {pattern} files in the {what} layout")
     return files
+
+
+def write_imported(
+    imported: Imported,
+    out: Path | str | S3Location | ObjectStore,
+    importer: str,
+    *,
+    s3: S3Settings | None = None,
+) -> BarStore:
+    """Write an import as a bar store at `out`, with the corporate actions its previous closes imply.
+
+    The inferred actions replace the earlier inferred ones of the imported stocks and never a published
+    record (`data.actions.store`); they are written before meta.json, which marks a complete store.
+    """
+    objects = open_store(out, s3=s3)
+    inferred = infer_actions(imported.bars)
+    write_actions(objects, inferred, inferred_for=imported.bars["symbol"].unique())
+    meta = {"importer": importer, **imported.report.as_meta(), "actions_inferred": len(inferred)}
+    return BarStore.write(objects, imported.bars, imported.instruments, meta)

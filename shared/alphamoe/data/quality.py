@@ -4,11 +4,14 @@ Rules (`RULES`): OHLC consistency; a price outside the day's limit band (the lis
 rules of rules.toml allow none); a session of the calendar with no bar at all, or a bar on a day that is no
 session; a gap in one stock's bars whose resumption price does not continue from its last bar (a missing
 row, not a suspension); duplicated days; zero volume on a bar (suspended days have no bar); stale names
-(N after the listing day, an XD/XR/DR marker with no ex-rights step); volume units off by a lot (100×).
+(N after the listing day, an XD/XR/DR marker with no ex-rights step); volume units off by a lot (100×);
+corporate actions that contradict the previous close, pay before their ex date or go ex on a non-session,
+and the inferred ones (listed, not faulted).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,11 +20,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from alphamoe.data.actions.model import CorporateAction, ex_rights_reference
 from alphamoe.data.names import name_flags
 from alphamoe.market.bands import BOARDS, NO_LIMIT_FEN, band_fen, board_codes, to_fen
 from alphamoe.market.bars import BarStore
 from alphamoe.market.boards import board_of
 from alphamoe.market.rules import rulebook
+from alphamoe.market.ticks import tick_size, to_price
 
 RELISTING_GAP = 60  # sessions of suspension after which the first bar is taken as a relisting (no limit)
 BAND_TOLERANCE_FEN = 1  # the exchanges' band rounding differed by a tick in the 1990s …
@@ -38,7 +43,12 @@ RULES = {
     "zero_volume": "a bar with zero volume (a suspended day has no bar)",
     "stale_name": "N only on the listing day; XD/XR/DR only with an ex-rights step in the previous close",
     "volume_units": "amount ≈ volume × price (volume in shares, amount in CNY, not lots or thousands)",
+    "action_prices": "a corporate action's ex-rights reference within a tick of the exchange's previous close",
+    "action_pay_date": "a cash dividend paid on or after its ex date",
+    "action_not_a_session": "a corporate action's ex date is a trading session",
+    "action_inferred": "an action inferred from the previous close, not published (informational)",
 }
+INFORMATIONAL = frozenset({"action_inferred"})  # listed for the reader; never a fault (`data check --strict`)
 
 
 @dataclass(frozen=True, order=True)
@@ -236,12 +246,12 @@ def _volume_units(frame: pd.DataFrame) -> list[Finding]:
 
 
 def session_calendar(first: date, last: date, index_sessions: Iterable[date] = ()) -> list[date]:
-    """Return the sessions first … last: exchange_calendars XSHG, and before its coverage (2006-11-27) the
-    sessions of an imported index (e.g. the SSE Composite, which has a bar on every session since 1990)."""
-    from alphamoe.market.calendar import XSHG_START, TradingCalendar
+    """Return the sessions first … last: exchange_calendars XSHG (pinned from `market.calendar.XSHG_START`,
+    whatever today's date), and outside its coverage the sessions of an imported index (e.g. the SSE
+    Composite, which has a bar on every session since 1990): the calendar every other module uses."""
+    from alphamoe.market.calendar import TradingCalendar
 
-    calendar = TradingCalendar([d for d in index_sessions if d < XSHG_START])
-    return calendar.sessions(first, last)
+    return TradingCalendar(index_sessions).sessions(first, last)
 
 
 def check_store(store: BarStore, index_sessions: Iterable[date] = ()) -> list[Finding]:
@@ -249,4 +259,54 @@ def check_store(store: BarStore, index_sessions: Iterable[date] = ()) -> list[Fi
     bars = store.frame()
     if bars.empty:
         return []
-    return check_bars(bars, session_calendar(bars["date"].min(), bars["date"].max(), index_sessions))
+    calendar = session_calendar(bars["date"].min(), bars["date"].max(), index_sessions)
+    return check_bars(bars, calendar) + check_actions(store.actions(), bars, calendar)
+
+
+def check_actions(actions: Iterable[CorporateAction], bars: pd.DataFrame, sessions: Iterable[date]) -> list[Finding]:
+    """Return the findings of corporate actions against the bars (BAR_COLUMNS) and the trading calendar.
+
+    The actions a stock's bar absorbs (its own ex date, or every one since its last bar after a suspension)
+    must take the last close to the exchange's previous close within a tick; a stock without bars around
+    an ex date, or an ex date outside the calendar's span, is not judged.
+    """
+    calendar = sorted(set(sessions))
+    known = set(calendar)
+    history = {
+        str(symbol): (rows["date"].to_list(), rows["close"].to_numpy(), rows["prev_close"].to_numpy())
+        for symbol, rows in bars.sort_values(["symbol", "date"]).groupby("symbol", sort=False)
+    }
+    findings: list[Finding] = []
+    absorbed: dict[tuple[str, int], list[CorporateAction]] = {}
+    for action in sorted(actions, key=lambda a: (a.symbol, a.ex_date)):
+        if action.inferred:
+            findings.append(Finding(action.symbol, action.ex_date, "action_inferred", _action_text(action)))
+        if action.pay_date is not None and action.pay_date < action.ex_date:
+            detail = f"{_action_text(action)} paid {action.pay_date} before its ex date"
+            findings.append(Finding(action.symbol, action.ex_date, "action_pay_date", detail))
+        if calendar and calendar[0] <= action.ex_date <= calendar[-1] and action.ex_date not in known:
+            detail = f"{_action_text(action)}: {action.ex_date} is not a trading session"
+            findings.append(Finding(action.symbol, action.ex_date, "action_not_a_session", detail))
+        days = history.get(action.symbol, ([], None, None))[0]
+        at = bisect.bisect_left(days, action.ex_date)
+        if 0 < at < len(days):  # a bar on or after the ex date, and one before it
+            absorbed.setdefault((action.symbol, at), []).append(action)
+    for (symbol, at), group in absorbed.items():
+        days, close, prev = history[symbol]
+        last, exchange = to_price(float(close[at - 1])), to_price(float(prev[at]))
+        implied = last
+        for ex_date in sorted({a.ex_date for a in group}):  # the exchange publishes one reference per ex date
+            implied = ex_rights_reference(implied, [a for a in group if a.ex_date == ex_date])
+        if abs(implied - exchange) > tick_size():
+            detail = (
+                f"{'; '.join(_action_text(a) for a in group)}: reference {implied} from close {last}, "
+                f"exchange's previous close {exchange} on {days[at]}"
+            )
+            findings.append(Finding(symbol, group[0].ex_date, "action_prices", detail))
+    return sorted(findings)
+
+
+def _action_text(action: CorporateAction) -> str:
+    amounts = {"cash": action.cash, "shares": action.shares, "rights": action.rights_ratio, "at": action.rights_price}
+    text = " ".join(f"{k} {v}" for k, v in amounts.items() if v is not None)
+    return f"{action.kind.value} {text} ({action.source})"

@@ -24,6 +24,9 @@ from alphamoe.events.payloads import (
     ScanCompleted,
     SignalGenerated,
     SignalRouted,
+    SizingCompleted,
+    UnsizedReason,
+    UnsizedSignal,
     event_type_of,
 )
 
@@ -45,6 +48,9 @@ __all__ = [
     "ScanCompleted",
     "SignalGenerated",
     "SignalRouted",
+    "SizingCompleted",
+    "UnsizedReason",
+    "UnsizedSignal",
     "build_event",
     "event_type_of",
     "from_http",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -126,6 +127,60 @@ class OrderProposed(Payload):
     batch_size: int = Field(1, ge=1, description="orders in the day's sized batch")
 
 
+class UnsizedReason(StrEnum):
+    """Why sizing gave a confirmed signal no order (`sizing.allocate`)."""
+
+    BELOW_MIN_CONFIDENCE = "BELOW_MIN_CONFIDENCE"  # router confidence under sizing.min_confidence
+    NOT_TRADED = "NOT_TRADED"  # no pre-open reference: suspended or not listed that day
+    EXITING = "EXITING"  # the strategy exits the stock the same day: sell only
+    BLOCKED = "BLOCKED"  # delisting period or locked at limit-up: risk would refuse the buy
+    KELLY_NOT_POSITIVE = "KELLY_NOT_POSITIVE"  # f* = p - (1-p)/b <= 0: no edge
+    HELD_AT_CAP = "HELD_AT_CAP"  # the holding already fills the per-stock cap
+    OUTWEIGHED = "OUTWEIGHED"  # another signal on the same stock weighed more and was sized instead
+    MAX_ORDERS = "MAX_ORDERS"  # not among the sizing.max_orders best weights
+    GROUP_CAP = "GROUP_CAP"  # its board or industry is full: the cap scaled it to 0
+    EXPOSURE_CAP = "EXPOSURE_CAP"  # total exposure already at its ceiling
+    LOT_ABOVE_TARGET = "LOT_ABOVE_TARGET"  # one board lot at the limit costs more than the capped target
+    CASH = "CASH"  # cash after the reserve and earlier orders buys no lot with its fees
+    BELOW_MIN_ORDER_VALUE = "BELOW_MIN_ORDER_VALUE"  # the lot-valid buy is worth less than sizing.min_order_value
+    NO_EQUITY = "NO_EQUITY"  # the account has no equity to size against
+
+
+class UnsizedSignal(BaseModel):
+    """A confirmed signal that got no order: the reason and sizing's arithmetic up to where it stopped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    symbol: Symbol
+    signal_id: str
+    code: UnsizedReason
+    reason: str = Field(description="the reason as a sentence, with its numbers")
+    p_win: float
+    payoff: float
+    kelly: float = Field(description="f* = p - (1-p)/b, floored at 0")
+    kelly_fraction: float = Field(description="the multiplier sizing takes of f*")
+    confidence: float
+    target_weight: float = Field(0.0, description="weight of equity after the caps and the exposure scale")
+    limit_price: Price | None = Field(None, description="the buy limit, when sizing got that far")
+    lot: int | None = Field(None, description="the smallest valid buy (shares), when sizing got that far")
+    quantity: int = Field(0, ge=0, description="lot-valid shares it would have bought (BELOW_MIN_ORDER_VALUE)")
+    notes: tuple[str, ...] = Field((), description="the sizing arithmetic, as on a proposed order")
+
+
+class SizingCompleted(Payload):
+    """Size's summary of one batch: how many orders it proposed, and why each other confirmed signal got none.
+
+    Published beside the batch's `order.proposed` events (also when there are none); no stage consumes it,
+    the day report and `alphamoe explain` read it from the run's log.
+    """
+
+    EVENT: ClassVar[str] = "sizing.completed"
+    account_id: str
+    proposed: int = Field(ge=0, description="orders proposed in the batch")
+    confirmed: int = Field(ge=0, description="confirmed signals the batch saw")
+    unsized: tuple[UnsizedSignal, ...] = ()
+    notes: tuple[str, ...] = Field((), description="about the whole batch, e.g. its barrier timed out")
+
+
 class RuleViolation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     code: str
@@ -200,6 +255,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         ScanCompleted,
         SignalRouted,
         OrderProposed,
+        SizingCompleted,
         OrderApproved,
         OrderRejected,
         OrderSubmitted,

@@ -6,6 +6,7 @@ Layout under a data root (a folder or `s3://bucket/prefix`, through `alphamoe.st
   sessions.parquet      every session with a bar (one small read instead of scanning every year)
   instruments.parquet   symbol, name, board, industry (null when the source has none), list_date,
                         delist_date (the last session traded; null while listed)
+  corporate_actions.parquet  dividends, bonus/capitalisation shares and rights issues (`data.actions.store`)
   meta.json             where the data came from (generator and seed, or importer and path); written last
 
 Reading is point in time by construction: `panel(until=D)` and `day(D)` never return a bar dated after D.
@@ -30,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from alphamoe.data.actions.model import CorporateAction
+from alphamoe.data.actions.store import ActionBook, read_actions
 from alphamoe.errors import DataError
 from alphamoe.storage import ObjectNotFoundError, ObjectStore, S3Location, S3Settings, open_store, parse_location
 
@@ -172,6 +175,7 @@ class BarStore:
                 "create one with `alphamoe data generate --out …` or `alphamoe data import --out …`"
             )
         self._sessions: list[date] | None = None
+        self._actions: ActionBook | None = None
         self._files: dict[int, pq.ParquetFile] = {}
         self._remote: dict[int, _RangeFile] = {}
         self._lock = threading.Lock()
@@ -243,6 +247,23 @@ class BarStore:
                     found.update(pc_unique(self._file(year).read(columns=["date"]).column("date")))
                 self._sessions = sorted(found)
         return self._sessions
+
+    def actions(self) -> ActionBook:
+        """Return the stored corporate actions (none when the store has no actions file), read once."""
+        if self._actions is None:
+            self._actions = ActionBook(read_actions(self.objects))
+        return self._actions
+
+    def actions_on(self, day: date) -> list[CorporateAction]:
+        """Return the corporate actions whose ex date is `day`: what an account applies before that open."""
+        return self.actions().on(day)
+
+    def actions_between(self, start: date, end: date, *, known_on: date | None = None) -> list[CorporateAction]:
+        """Return the actions with ex dates start … end; with `known_on`, only those announced by that day.
+
+        The ex date decides when an action applies; the announcement decides when a decision may know of it.
+        """
+        return self.actions().between(start, end, known_on=known_on)
 
     def _file(self, year: int) -> pq.ParquetFile:
         # one ParquetFile per year and store: its footer is read once (one ranged GET on S3)

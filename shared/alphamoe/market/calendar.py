@@ -11,32 +11,42 @@ import pandas as pd
 
 from alphamoe.errors import NoTradingDayError
 
-XSHG_START = date(2006, 11, 27)
-"""Where exchange_calendars' XSHG coverage is pinned to start. Its default, "today − 20 years", made the
-sessions of late 2006 vanish from the calendar as the years passed (on 2026-12-02 the week of 2006-11-27)."""
+XSHG_START = date(1990, 12, 19)
+"""Where exchange_calendars' XSHG coverage is pinned to start: the Shanghai exchange's first session.
+
+Its default start, "today − 20 years", made sessions vanish from the calendar as the years passed (on
+2026-12-02 the week of 2006-11-27). From this day to 2026-05-08 its XSHG sessions equal the SSE
+Composite's bars one for one (8,635 sessions, no day on one side only), so no other source is needed
+before it. The library accepts starts back to 1990-12-03 (`bound_min`), but the market opened on 12-19."""
 
 
 @cache
-def _xshg() -> tuple[date, date, tuple[date, ...]]:
-    import exchange_calendars as xcals  # lazy: ~1 s to import
+def xshg_sessions() -> tuple[date, ...]:
+    """Return exchange_calendars' XSHG sessions, XSHG_START … the library's last precomputed year.
 
-    cal = xcals.get_calendar("XSHG", start=XSHG_START.isoformat())
-    sessions = tuple(ts.date() for ts in cal.sessions)
-    return sessions[0], sessions[-1], sessions
+    Both ends are passed: the library's defaults (today − 20 years, today + 1 year) would make the
+    calendar depend on the day it is built.
+    """
+    from exchange_calendars.exchange_calendar_xshg import XSHGExchangeCalendar  # lazy: ~1 s to import
+
+    end = XSHGExchangeCalendar.bound_max()
+    calendar = XSHGExchangeCalendar(start=pd.Timestamp(XSHG_START), end=end)
+    return tuple(ts.date() for ts in calendar.sessions)
 
 
 class TradingCalendar:
     """Trading sessions: exchange_calendars XSHG where it has coverage, else the sessions found in data.
 
-    Coverage of the installed release (2006-11-27 … 2026-12-31 for exchange-calendars 4.13) is reported by
+    Coverage of the installed release (1990-12-19 … 2026-12-31 for exchange-calendars 4.13) is reported by
     `source(day)`, so callers can say which source decided a day.
     """
 
     def __init__(self, data_sessions: Iterable[date] = ()) -> None:
-        first, last, xshg = _xshg()
+        xshg = xshg_sessions()
+        first, last = xshg[0], xshg[-1]
         self.first_covered, self.last_covered = first, last
-        extra = sorted(d for d in set(data_sessions) if d < first or d > last)
-        self._sessions: list[date] = sorted(set(extra) | set(xshg))
+        extra = {d for d in data_sessions if d < first or d > last}
+        self._sessions: list[date] = sorted(extra.union(xshg)) if extra else list(xshg)
 
     def covered(self, day: date) -> bool:
         return self.first_covered <= day <= self.last_covered

@@ -1,10 +1,17 @@
-"""Trading fees: broker commission with a minimum, dated stamp duty and transfer fee, in exact fen."""
+"""Trading fees: broker commission with a minimum, dated stamp duty and transfer fee, in exact fen.
+
+Every fee is a function of the fill (symbol, side, quantity, price) and its day: the Shanghai transfer fee
+before 2015-08-01 was charged on the par value of the shares traded, not on the notional, so the quantity
+is part of the input. Live, paper, sizing, risk, both backtest engines and Backtrader all call `trade_fees`
+or `day_fees` (the compiled engine its integer transcription, `backtest.compiled.money.fee`).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +31,13 @@ class CommissionSchedule(BaseModel):
     minimum: Decimal = Field(Decimal("5"), ge=0, description="CNY per order")
 
 
+class TransferRate(NamedTuple):
+    """One day's transfer fee on one exchange: a fraction of the notional and of the par value traded."""
+
+    value: Decimal
+    par: Decimal
+
+
 def _fen(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, ROUND_HALF_UP)
 
@@ -38,11 +52,11 @@ def stamp_duty_rate(side: Side, day: date) -> Decimal | None:
 
 
 @lru_cache(maxsize=256)
-def transfer_fee_rate(exchange: Exchange, day: date) -> Decimal | None:
-    """Return the transfer fee rate in force on `exchange` on `day` (None: no fee), looked up once per day."""
+def transfer_fee_rate(exchange: Exchange, day: date) -> TransferRate | None:
+    """Return the transfer fee in force on `exchange` on `day` (None: no fee), looked up once per day."""
     for rule in rulebook().transfer_fee:
         if rule.applies(day) and exchange in rule.exchanges:
-            return rule.rate
+            return TransferRate(rule.rate, rule.par_rate)
     return None
 
 
@@ -51,14 +65,31 @@ def _exchange(symbol: str) -> Exchange:
     return exchange_of(symbol)  # a DataError is raised again on every call: lru_cache keeps no exceptions
 
 
+@lru_cache(maxsize=16384)
+def par_value(symbol: str) -> Decimal:
+    """Return the par value of one share of `symbol` (1 CNY unless rules.toml lists another)."""
+    return rulebook().par(symbol)
+
+
+def _transfer_amount(rate: TransferRate, symbol: str, quantity: int, notional: Decimal) -> Decimal:
+    amount = notional * rate.value
+    if rate.par:
+        amount += quantity * par_value(symbol) * rate.par
+    return amount.quantize(FEN, ROUND_HALF_UP)
+
+
 def stamp_duty(side: Side, notional: Decimal, day: date) -> Decimal:
     rate = stamp_duty_rate(side, day)
     return Decimal("0.00") if rate is None else _fen(notional * rate)
 
 
-def transfer_fee(symbol: str, notional: Decimal, day: date) -> Decimal:
+def transfer_fee(symbol: str, quantity: int, price: Decimal, day: date) -> Decimal:
+    """Return the transfer fee of `quantity` shares at `price`: on the notional, or (Shanghai before
+    2015-08-01) on the par value traded."""
     rate = transfer_fee_rate(_exchange(symbol), day)
-    return Decimal("0.00") if rate is None else _fen(notional * rate)
+    return (
+        Decimal("0.00") if rate is None or quantity <= 0 else _transfer_amount(rate, symbol, quantity, quantity * price)
+    )
 
 
 def commission(notional: Decimal, schedule: CommissionSchedule) -> Decimal:
@@ -75,11 +106,13 @@ class DayFees:
         self._stamp = {side: stamp_duty_rate(side, day) for side in Side}
         self._transfer = {exchange: transfer_fee_rate(exchange, day) for exchange in Exchange}
 
-    def __call__(self, symbol: str, side: Side, notional: Decimal) -> Decimal:
-        """Return commission + stamp duty + transfer fee of one fill, each rounded half up to the fen.
+    def __call__(self, symbol: str, side: Side, quantity: int, price: Decimal) -> Decimal:
+        """Return commission + stamp duty + transfer fee of `quantity` shares at `price`, each rounded half up
+        to the fen.
 
         The same sums as `commission`, `stamp_duty` and `transfer_fee`, inlined: risk pays this per order.
         """
+        notional = quantity * price
         if notional <= 0:
             return _NONE
         broker = notional * self._rate
@@ -89,7 +122,7 @@ class DayFees:
         stamp = self._stamp.get(side)
         fee += _NONE if stamp is None else (notional * stamp).quantize(FEN, ROUND_HALF_UP)
         transfer = self._transfer[_exchange(symbol)]
-        return fee + (_NONE if transfer is None else (notional * transfer).quantize(FEN, ROUND_HALF_UP))
+        return fee if transfer is None else fee + _transfer_amount(transfer, symbol, quantity, notional)
 
 
 @lru_cache(maxsize=64)
@@ -98,6 +131,8 @@ def day_fees(day: date, rate: Decimal, minimum: Decimal) -> DayFees:
     return DayFees(day, rate, minimum)
 
 
-def trade_fees(symbol: str, side: Side, notional: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
-    """Return all fees of one fill (commission + stamp duty + transfer fee), rounded to the fen."""
-    return day_fees(day, schedule.rate, schedule.minimum)(symbol, side, notional)
+def trade_fees(
+    symbol: str, side: Side, quantity: int, price: Decimal, day: date, schedule: CommissionSchedule
+) -> Decimal:
+    """Return all fees of one fill of `quantity` shares at `price` (commission + stamp duty + transfer fee)."""
+    return day_fees(day, schedule.rate, schedule.minimum)(symbol, side, quantity, price)

@@ -8,10 +8,12 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.types import Board, Exchange, Side
+
+_ONE_CNY = Decimal(1)
 
 
 class _Dated(BaseModel):
@@ -42,13 +44,25 @@ class LotRule(BaseModel):
 
 
 class StampDutyRule(_Dated):
-    rate: Decimal
+    rate: Decimal = Field(ge=0)
     sides: tuple[Side, ...]
+    source: str = Field(min_length=1)
 
 
 class TransferFeeRule(_Dated):
-    rate: Decimal
+    """A transfer fee era: `rate` × notional + `par_rate` × shares × par value (Shanghai before 2015-08-01)."""
+
+    rate: Decimal = Field(Decimal(0), ge=0)
+    par_rate: Decimal = Field(Decimal(0), ge=0)
     exchanges: tuple[Exchange, ...]
+    source: str = Field(min_length=1)
+
+
+class ParValueRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    symbol: str
+    value: Decimal = Field(gt=0)
+    source: str = Field(min_length=1)
 
 
 class RuleBook(BaseModel):
@@ -61,6 +75,7 @@ class RuleBook(BaseModel):
     lot: tuple[LotRule, ...]
     stamp_duty: tuple[StampDutyRule, ...]
     transfer_fee: tuple[TransferFeeRule, ...]
+    par_value: tuple[ParValueRule, ...] = ()
 
     def limit_pct(self, board: Board, day: date, *, st: bool) -> Decimal | None:
         """Return the band for board/ST status on day, or None where no daily limit applied."""
@@ -76,6 +91,13 @@ class RuleBook(BaseModel):
             if rule.board == board and rule.applies(day):
                 return rule.days
         return 0
+
+    def par(self, symbol: str) -> Decimal:
+        """Return the par value of one share: 1 CNY unless rules.toml lists the symbol."""
+        for rule in self.par_value:
+            if rule.symbol == symbol:
+                return rule.value
+        return _ONE_CNY
 
     def lot_rule(self, board: Board) -> LotRule:
         for rule in self.lot:

@@ -1,4 +1,4 @@
-"""The day report: every signal, verdict with reasons, order, fill and position of one run.
+"""The day report: every signal, verdict with reasons, order (or why none), fill and position of one run.
 
 Built only from the run's events and the broker's closing state, so a report of a replay is the same as
 the report of the live day it replays.
@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from alphamoe.broker.ids import client_order_id
 from alphamoe.events.envelope import Envelope
@@ -27,6 +27,8 @@ from alphamoe.events.payloads import (
     ScanCompleted,
     SignalGenerated,
     SignalRouted,
+    SizingCompleted,
+    UnsizedReason,
 )
 from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus, Side, Verdict
@@ -64,6 +66,26 @@ class OrderRow(_Row):
     status: OrderStatus
     filled_quantity: int
     reasons: list[str]
+    risk: str = Field("", description="risk's decision: approved, rejected (with the rule codes) or not decided")
+
+
+class UnsizedRow(_Row):
+    """A confirmed signal that got no order, and sizing's reason with its arithmetic."""
+
+    symbol: str
+    signal_id: str
+    code: UnsizedReason
+    reason: str
+    p_win: float
+    payoff: float
+    kelly: float
+    kelly_fraction: float
+    confidence: float
+    target_weight: float
+    limit_price: Decimal | None
+    lot: int | None
+    quantity: int
+    notes: list[str]
 
 
 class FillRow(_Row):
@@ -95,6 +117,7 @@ class DayReport(_Row):
     signals: list[SignalRow]
     routed: list[RoutedRow]
     orders: list[OrderRow]
+    unsized: list[UnsizedRow] = Field(default_factory=list, description="confirmed, not ordered: why")
     fills: list[FillRow]
     positions: list[PositionRow]
     cash: Decimal
@@ -160,6 +183,13 @@ def build_report(
     ]
     orders: list[OrderRow] = []
     for o in proposed:
+        decision = (
+            "rejected: " + ", ".join(v.code for v in rejected[o.order_id].violations)
+            if o.order_id in rejected
+            else "approved"
+            if o.order_id in approved
+            else "not decided"
+        )
         if o.order_id in rejected:
             state = _ExecutionState(
                 OrderStatus.REJECTED, 0, [f"{v.code}: {v.message}" for v in rejected[o.order_id].violations]
@@ -179,8 +209,15 @@ def build_report(
                 status=state.status,
                 filled_quantity=state.filled,
                 reasons=list(o.reasons) + state.notes,
+                risk=decision,
             )
         )
+    unsized = [
+        UnsizedRow(**{**u.model_dump(), "notes": list(u.notes)})
+        for p in payloads
+        if isinstance(p, SizingCompleted)
+        for u in p.unsized
+    ]
     return DayReport(
         trading_day=closing.trading_day,
         run_id=run_id,
@@ -212,6 +249,7 @@ def build_report(
             for r in routed
         ],
         orders=orders,
+        unsized=unsized,
         fills=fills,
         positions=[
             PositionRow(

@@ -55,6 +55,22 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
             ],
         ),
         (
+            f"Confirmed, not ordered: why ({len(report.unsized)})",
+            ["symbol", "why", "p / b / f* × fraction", "conf", "target w", "limit × lot", "reason"],
+            [
+                [
+                    u.symbol,
+                    u.code.value,
+                    f"{u.p_win:.4f} / {u.payoff:.4f} / {u.kelly:.4f} × {u.kelly_fraction:g}",
+                    f"{u.confidence:.2f}",
+                    f"{u.target_weight:.4f}",
+                    "" if u.limit_price is None else f"{u.limit_price} × {u.lot}",
+                    u.reason,
+                ]
+                for u in report.unsized
+            ],
+        ),
+        (
             "Fills",
             ["symbol", "side", "qty", "price", "fees"],
             [[f.symbol, f.side.value, str(f.quantity), str(f.price), str(f.fees)] for f in report.fills],

@@ -13,14 +13,29 @@ from alphamoe.risk.state import TradingState
 HFT_ORDERS_PER_SECOND = 300
 HFT_ORDERS_PER_DAY = 20_000
 
+# The weight caps, one setting each (ALPHAMOE_RISK__MAX_*_WEIGHT): risk refuses a buy past them and sizing
+# (`Settings` hands them to `SizingConfig`) allocates within them, so a sized order never meets a cap of
+# its own. The defaults are sizing's conservative targets: 20 stocks to fill the book, two boards at least.
+MAX_POSITION_WEIGHT = 0.05
+MAX_BOARD_WEIGHT = 0.5
+MAX_INDUSTRY_WEIGHT = 0.25
+CAPS: tuple[str, ...] = ("max_position_weight", "max_board_weight", "max_industry_weight")
+"""The caps sizing and risk share: fields of both `RiskLimits` and `SizingConfig`, set once, on risk."""
+
 
 class RiskLimits(BaseModel):
     """Pre-trade limits applied to every order; defaults suit a small account."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    max_position_weight: float = Field(0.10, gt=0, le=1, description="per stock, of equity, after the fill")
-    max_board_weight: float = Field(0.60, gt=0, le=1, description="per board (main, STAR, ...), of equity")
-    max_industry_weight: float = Field(0.30, gt=0, le=1, description="per industry, of equity, after the fill")
+    max_position_weight: float = Field(
+        MAX_POSITION_WEIGHT, gt=0, le=1, description="per stock, of equity, after the fill (sizing's cap too)"
+    )
+    max_board_weight: float = Field(
+        MAX_BOARD_WEIGHT, gt=0, le=1, description="per board (main, STAR, ...), of equity (sizing's cap too)"
+    )
+    max_industry_weight: float = Field(
+        MAX_INDUSTRY_WEIGHT, gt=0, le=1, description="per industry, of equity, after the fill (sizing's cap too)"
+    )
     max_order_notional: Decimal = Field(Decimal("500000"), gt=0, description="CNY per order")
     max_order_quantity: int = Field(1_000_000, gt=0, description="shares per order")
     allow_st_buys: bool = Field(False, description="ST/*ST buys are blocked unless set")

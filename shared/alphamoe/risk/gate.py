@@ -109,7 +109,7 @@ class Gate:
             return None
         if symbol in self._blocked or (ref.st and self._st_blocked) or not self._positive_equity:
             return None
-        cost = value + ctx.day_fees(symbol, _BUY, value)  # = notional + ctx.fees(order), without the memo
+        cost = value + ctx.day_fees(symbol, _BUY, quantity, price)  # = notional + ctx.fees(order), without the memo
         if ctx.buy_cost + cost > self._cash:
             return None
         book = ctx.book

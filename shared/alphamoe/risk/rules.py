@@ -80,7 +80,9 @@ class RiskContext:
     active_orders: int = 0  # approved and not yet terminal
     cancels_today: int = 0
     holdings: Holdings | None = field(default=None, init=False)  # derived from `account` and `facts`
-    fee_memo: dict[tuple[str, Side, Decimal], Decimal] = field(default_factory=dict)  # cash rule and claims share it
+    fee_memo: dict[tuple[str, Side, int, Decimal], Decimal] = field(
+        default_factory=dict
+    )  # cash rule and claims share it
 
     ceilings: tuple[Decimal, Decimal, Decimal] = field(init=False)  # stock, board, industry caps in CNY
     day_fees: DayFees = field(init=False)  # the day's fee rates, looked up once
@@ -109,9 +111,9 @@ class RiskContext:
         return (0 if position is None else position.sellable) - self.pending_sells.get(symbol, 0)
 
     def fees(self, order: OrderProposed) -> Decimal:
-        key = (order.symbol, order.side, notional(order))
+        key = (order.symbol, order.side, order.quantity, order.limit_price)
         if (fee := self.fee_memo.get(key)) is None:
-            fee = self.fee_memo[key] = self.day_fees(order.symbol, order.side, key[2])
+            fee = self.fee_memo[key] = self.day_fees(*key)
         return fee
 
     def why(self) -> str:

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from alphamoe.events.payloads import OrderProposed, SignalRouted
+from alphamoe.events.payloads import OrderProposed, SignalRouted, UnsizedReason, UnsizedSignal
 from alphamoe.market.boards import board_key
 from alphamoe.market.fees import CommissionSchedule, trade_fees
 from alphamoe.market.lots import buy_lot, round_buy_quantity, round_sell_quantity
@@ -39,6 +39,33 @@ class _Draft:
     kelly: float
     signal_id: str | None
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Drop:
+    """A confirmed signal sizing stopped at, kept as numbers: the sentence is written only when asked for.
+
+    A backtest session drops hundreds of signals (most below `max_orders`); only `allocate` with
+    `explain` turns them into `UnsizedSignal`s.
+    """
+
+    routed: SignalRouted
+    code: UnsizedReason
+    kelly: float  # f*
+    weight: float = 0.0  # target weight when sizing got that far
+    limit: Decimal | None = None
+    quantity: int = 0
+    notes: tuple[str, ...] = ()
+    why: Callable[[], str] | None = None  # the sentence, when it needs numbers only the step had
+
+
+@dataclass(frozen=True, slots=True)
+class SizedBatch:
+    """One batch's orders, and a stated reason for every confirmed signal that got none."""
+
+    orders: list[OrderProposed]
+    unsized: tuple[UnsizedSignal, ...]
+    confirmed: int  # confirmed signals the batch saw
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +138,25 @@ def size_batch(
     *,
     facts: MarketFacts | None = None,
 ) -> list[OrderProposed]:
-    """Return the day's proposed orders: sells (exits, then trims) by symbol, then buys best weight first.
+    """Return the day's proposed orders (`allocate` without the reasons for the signals left out)."""
+    return allocate(day, routed, exits, account, reference, config, commission, facts=facts, explain=False).orders
+
+
+def allocate(
+    day: date,
+    routed: Sequence[SignalRouted],
+    exits: Sequence[str],
+    account: AccountState,
+    reference: Mapping[str, ReferenceData],
+    config: SizingConfig,
+    commission: CommissionSchedule,
+    *,
+    facts: MarketFacts | None = None,
+    explain: bool = True,
+) -> SizedBatch:
+    """Return the day's proposed orders: sells (exits, then trims) by symbol, then buys best weight first;
+    and, with `explain`, why each other confirmed signal got no order (Kelly <= 0, a lot above the capped
+    target, cash, the minimum order value, ...), with the arithmetic up to where sizing stopped.
 
     Buys use the previous close from the pre-open reference (ex-rights adjusted), not the signal's
     last close, so a limit on an ex-rights day stays near the new price. `facts` adds the industry cap
@@ -120,9 +165,10 @@ def size_batch(
     facts = facts or MarketFacts()
     exit_set = frozenset(exits)
     book = _Book.of(account)
+    drops: list[_Drop] = []
     drafts = _sells(exit_set, account, reference, config, book)
-    drafts += _buys(day, routed, exit_set, account, reference, config, commission, facts, book)
-    return [
+    drafts += _buys(day, routed, exit_set, account, reference, config, commission, facts, book, drops)
+    orders = [
         OrderProposed(
             trading_day=day,
             order_id=order_id(day, account.account_id, d.symbol, d.side),
@@ -141,6 +187,41 @@ def size_batch(
         )
         for i, d in enumerate(drafts)
     ]
+    if not explain:
+        return SizedBatch(orders, (), 0)
+    confirmed = sum(1 for r in routed if r.verdict == Verdict.CONFIRM)
+    unsized = sorted((_unsized(d, config) for d in drops), key=lambda u: (u.symbol, u.signal_id))
+    return SizedBatch(orders, tuple(unsized), confirmed)
+
+
+_SENTENCES: dict[UnsizedReason, str] = {
+    UnsizedReason.NOT_TRADED: "no pre-open reference for the day (suspended or not listed): nothing to buy at",
+    UnsizedReason.EXITING: "the strategy exits this stock today: size sells it and buys none",
+    UnsizedReason.BLOCKED: "delisting period or locked at limit-up: risk refuses the buy",
+    UnsizedReason.OUTWEIGHED: "another signal on the same stock weighs more: that one is sized",
+}
+
+
+def _unsized(d: _Drop, config: SizingConfig) -> UnsizedSignal:
+    r = d.routed
+    sentence = d.why() if d.why is not None else _SENTENCES[d.code]
+    notes = d.notes or _kelly_notes(r, d.kelly, d.kelly * config.kelly_fraction * r.confidence, config)
+    return UnsizedSignal(
+        symbol=r.signal.symbol,
+        signal_id=r.signal.signal_id,
+        code=d.code,
+        reason=sentence,
+        p_win=r.signal.p_win,
+        payoff=r.signal.payoff,
+        kelly=d.kelly,
+        kelly_fraction=config.kelly_fraction,
+        confidence=r.confidence,
+        target_weight=min(max(d.weight, 0.0), 1.0),
+        limit_price=d.limit,
+        lot=buy_lot(r.signal.symbol)[0] if d.limit is not None else None,
+        quantity=d.quantity,
+        notes=notes,
+    )
 
 
 def _sells(
@@ -213,6 +294,7 @@ def _candidates(
     config: SizingConfig,
     equity: Decimal,
     facts: MarketFacts,
+    drops: list[_Drop],
 ) -> list[_Candidate]:
     # (signal, f*, raw weight, held weight, capped weight) per stock; the notes and the reference are made
     # only for the `max_orders` kept, as a scan can confirm hundreds of signals a day
@@ -220,24 +302,82 @@ def _candidates(
     blocked = facts.delisting | facts.locked_limit_up
     for r in sorted(routed, key=lambda r: (r.signal.symbol, r.signal.signal_id)):
         symbol = r.signal.symbol
-        if r.verdict != Verdict.CONFIRM or r.confidence < config.min_confidence or symbol not in reference:
-            continue
-        if symbol in exits or symbol in blocked:
+        if r.verdict != Verdict.CONFIRM:
             continue
         f_star = kelly_fraction(r.signal.p_win, r.signal.payoff)
+        if r.confidence < config.min_confidence:
+            drops.append(_Drop(r, UnsizedReason.BELOW_MIN_CONFIDENCE, f_star, why=_low_confidence(r, config)))
+            continue
+        if symbol not in reference or symbol in exits or symbol in blocked:
+            code = (
+                UnsizedReason.NOT_TRADED
+                if symbol not in reference
+                else UnsizedReason.EXITING
+                if symbol in exits
+                else UnsizedReason.BLOCKED
+            )
+            drops.append(_Drop(r, code, f_star))
+            continue
         raw = f_star * config.kelly_fraction * r.confidence
         held = book.positions.get(symbol)
         held_weight = ratio(held.last_price * held.quantity, equity) if held is not None else 0.0
         room = max(config.max_position_weight - held_weight, 0.0)
         weight = min(raw, room)
         if weight <= 0.0:
+            drops.append(_no_weight(r, f_star, raw, held_weight, config))
             continue
-        if symbol not in best or weight > best[symbol][4]:  # two strategies on one stock: keep the best
-            best[symbol] = (r, f_star, raw, held_weight, weight)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][4], kv[0]))[: config.max_orders]
+        if symbol in best:  # two strategies on one stock: keep the best
+            kept = best[symbol]
+            if weight <= kept[4]:
+                drops.append(_Drop(r, UnsizedReason.OUTWEIGHED, f_star, weight))
+                continue
+            drops.append(_Drop(kept[0], UnsizedReason.OUTWEIGHED, kept[1], kept[4]))
+        best[symbol] = (r, f_star, raw, held_weight, weight)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][4], kv[0]))
+    for rank, (_, (r, f_star, _raw, _held, weight)) in enumerate(ranked[config.max_orders :], config.max_orders):
+        drops.append(_Drop(r, UnsizedReason.MAX_ORDERS, f_star, weight, why=_past_max_orders(weight, rank, config)))
     return [
-        _candidate(r, reference[s], f_star, raw, held, weight, config) for s, (r, f_star, raw, held, weight) in ranked
+        _candidate(r, reference[s], f_star, raw, held, weight, config)
+        for s, (r, f_star, raw, held, weight) in ranked[: config.max_orders]
     ]
+
+
+def _low_confidence(r: SignalRouted, config: SizingConfig) -> Callable[[], str]:
+    return lambda: f"router confidence {r.confidence:.4f} is below sizing.min_confidence {config.min_confidence}"
+
+
+def _past_max_orders(weight: float, rank: int, config: SizingConfig) -> Callable[[], str]:
+    return lambda: (
+        f"weight {weight:.4f} ranks {rank + 1}: only the sizing.max_orders {config.max_orders} best weights are sized"
+    )
+
+
+def _no_weight(r: SignalRouted, f_star: float, raw: float, held_weight: float, config: SizingConfig) -> _Drop:
+    # the weight before the group caps is 0: no edge (f* <= 0), no confidence, or a holding at the stock cap
+    p, b = r.signal.p_win, r.signal.payoff
+    if f_star <= 0.0:
+        return _Drop(
+            r,
+            UnsizedReason.KELLY_NOT_POSITIVE,
+            f_star,
+            why=lambda: f"kelly f* = p - (1 - p)/b = {p:.4f} - {1 - p:.4f}/{b:.4f} <= 0: no edge to bet on",
+        )
+    if raw <= 0.0:
+        return _Drop(r, UnsizedReason.BELOW_MIN_CONFIDENCE, f_star, why=lambda: "router confidence 0: weight 0")
+    cap = config.max_position_weight
+    return _Drop(
+        r,
+        UnsizedReason.HELD_AT_CAP,
+        f_star,
+        why=lambda: f"held weight {held_weight:.4f} already fills max_position_weight {cap}: no room",
+    )
+
+
+def _kelly_notes(r: SignalRouted, f_star: float, raw: float, config: SizingConfig) -> tuple[str, ...]:
+    return (
+        f"kelly p={r.signal.p_win:.4f} b={r.signal.payoff:.4f} f*={f_star:.4f}",
+        f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f} = {raw:.4f}",
+    )
 
 
 def _candidate(
@@ -249,10 +389,7 @@ def _candidate(
     weight: float,
     config: SizingConfig,
 ) -> _Candidate:
-    notes = [
-        f"kelly p={r.signal.p_win:.4f} b={r.signal.payoff:.4f} f*={f_star:.4f}",
-        f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f} = {raw:.4f}",
-    ]
+    notes = list(_kelly_notes(r, f_star, raw, config))
     if raw > weight:  # capped by the room left under the per-stock cap
         notes.append(
             f"capped at max_position_weight {config.max_position_weight} less held {held_weight:.4f} → {weight:.4f}"
@@ -270,13 +407,27 @@ def _buys(
     commission: CommissionSchedule,
     facts: MarketFacts,
     book: _Book,
+    drops: list[_Drop],
 ) -> list[_Draft]:
     equity = book.equity
     if equity <= 0:
+        drops += (
+            _Drop(
+                r,
+                UnsizedReason.NO_EQUITY,
+                kelly_fraction(r.signal.p_win, r.signal.payoff),
+                why=lambda: f"equity {equity} CNY: nothing to size against",
+            )
+            for r in routed
+            if r.verdict == Verdict.CONFIRM
+        )
         return []
-    candidates = _candidates(routed, exits, book, reference, config, equity, facts)
+    candidates = _candidates(routed, exits, book, reference, config, equity, facts, drops)
     candidates = _cap_groups(candidates, book, "board", _board, config.max_board_weight)
     candidates = _cap_groups(candidates, book, "industry", facts.industry, config.max_industry_weight)
+    for c in candidates:
+        if c.weight <= 0.0:
+            drops.append(_Drop(c.routed, UnsizedReason.GROUP_CAP, c.kelly, notes=c.notes, why=_last_note(c.notes)))
     candidates = [c for c in candidates if c.weight > 0.0]
     exposure = ratio(book.market_value, equity)
     ceiling = min(config.max_total_weight, 1.0 - config.cash_reserve)
@@ -300,17 +451,19 @@ def _buys(
         while quantity > 0 and quantity * limit + fees > cash_left:
             quantity = round_buy_quantity(symbol, quantity - 1)
             fees = _buy_fees(symbol, quantity, limit, day, commission)
-        if quantity <= 0:
-            continue
-        cost = quantity * limit + fees
         notes = [
             *c.notes,
             *([scale_note] if scale < 1.0 else []),
             f"limit {limit} = min(limit-up {c.ref.band.up}, prev_close {c.ref.prev_close} × "
             f"(1 + {config.limit_buffer}))",
             f"target {target} CNY = {weight:.4f} × equity {equity}; cash after reserve and earlier orders {cash_left}",
-            f"{quantity} shares × {limit} + fees {fees} = {cost}",
         ]
+        if quantity <= 0 or quantity * limit < config.min_order_value:
+            why = _unbought(symbol, quantity, limit, target, cash_left, room, config)
+            drops.append(_Drop(c.routed, why[0], c.kelly, weight, limit, max(quantity, 0), tuple(notes), why[1]))
+            continue
+        cost = quantity * limit + fees
+        notes.append(f"{quantity} shares × {limit} + fees {fees} = {cost}")
         cash_left -= cost
         out.append(
             _Draft(
@@ -326,6 +479,56 @@ def _buys(
             )
         )
     return out
+
+
+def _last_note(notes: tuple[str, ...]) -> Callable[[], str]:
+    return lambda: f"weight 0 after the caps: {notes[-1]}"
+
+
+def _unbought(
+    symbol: str,
+    quantity: int,
+    limit: Decimal,
+    target: Decimal,
+    cash_left: Decimal,
+    room: float,
+    config: SizingConfig,
+) -> tuple[UnsizedReason, Callable[[], str]]:
+    # why a candidate with a weight got no lot-valid buy: exposure full, one lot above its target, cash,
+    # or an order too small for the minimum commission to stay a few basis points
+    if quantity > 0:
+        floor = config.min_order_value
+        return (
+            UnsizedReason.BELOW_MIN_ORDER_VALUE,
+            lambda: (
+                f"{quantity} shares × {limit} = {quantity * limit} CNY is below sizing.min_order_value {floor} CNY "
+                "(the minimum commission would cost more than a few basis points)"
+            ),
+        )
+    if room <= 0.0:
+        return (
+            UnsizedReason.EXPOSURE_CAP,
+            lambda: (
+                f"exposure already at min(max_total_weight {config.max_total_weight}, 1 - cash_reserve "
+                f"{config.cash_reserve}): no room for new buys"
+            ),
+        )
+    lot = buy_lot(symbol)[0]
+    if round_buy_quantity(symbol, int(target / limit)) <= 0:
+        return (
+            UnsizedReason.LOT_ABOVE_TARGET,
+            lambda: (
+                f"one lot of {lot} × {limit} = {lot * limit} CNY exceeds the target {target} CNY "
+                "(the weight after the caps and the exposure scale)"
+            ),
+        )
+    return (
+        UnsizedReason.CASH,
+        lambda: (
+            f"cash after the reserve and earlier orders {cash_left} CNY does not buy one lot of {lot} × {limit} "
+            "with its fees"
+        ),
+    )
 
 
 def _cap_groups(
@@ -363,7 +566,7 @@ def _cap_groups(
 
 
 def _buy_fees(symbol: str, quantity: int, limit: Decimal, day: date, schedule: CommissionSchedule) -> Decimal:
-    return trade_fees(symbol, Side.BUY, quantity * limit, day, schedule)
+    return trade_fees(symbol, Side.BUY, quantity, limit, day, schedule)
 
 
 def _decimal(value: float) -> Decimal:

@@ -57,10 +57,15 @@ def test_backtest_cli_when_real_data_then_report_html_png_and_json(real_backtest
     )  # fmt: skip
     assert code == 0, output
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
-    assert len(html) > 1_000_000 and "plotly" in html and "Monthly returns" in html and "<td>BUY</td>" in html
+    assert len(html) > 1_000_000 and "plotly" in html and "Monthly returns" in html
+    assert '<td class="up">BUY</td>' in html and 'id="round-trips"' in html
     assert re.search(r"<script[^>]*\bsrc=", html) is None  # plotly.js is inline: the page opens offline
     image = matplotlib.image.imread(tmp_path / "report" / "equity.png")
     assert image.shape[0] >= 300 and image.shape[1] >= 600 and image.std() > 0.01
     document = json.loads((tmp_path / "bt.json").read_text(encoding="utf-8"))
     assert {"cagr", "sharpe", "max_drawdown", "turnover", "win_rate", "exposure"} <= set(document["metrics"])
     assert document["trades"] and set(document["trades"][0]) >= {"symbol", "side", "day", "quantity", "price", "fees"}
+    analysis = document["analysis"]
+    assert [y["year"] for y in analysis["yearly"]] == [2019, 2020, 2021] and analysis["round_trips"]
+    assert analysis["symbols"] and analysis["versus"]["benchmark"] == ("sh000300" if extra else "universe average")
+    assert "yearly returns" in output and "excess return" in output

@@ -59,7 +59,7 @@ def test_backtest_fills_when_checked_then_lots_fees_and_t_plus_one_hold(
         assert market.traded[row, i], f"{t} filled on a day without a bar"
         fen = int(t.price * 100)
         assert market.low[row, i] <= fen <= market.high[row, i], f"{t} outside the bar"
-        assert t.fees == trade_fees(t.symbol, t.side, t.quantity * t.price, t.day, CONFIG.commission)
+        assert t.fees == trade_fees(t.symbol, t.side, t.quantity, t.price, t.day, CONFIG.commission)
         if t.side == Side.BUY:
             assert buy_quantity_error(t.symbol, t.quantity) is None
             assert not market.buy_sealed(row, i)

@@ -138,7 +138,7 @@ def test_fill_order_when_filled_then_price_at_open_and_fees_dated_with_minimum_c
     assert reason is None
     (trade,) = trades
     assert (trade.price, trade.quantity) == (Decimal("10.00"), 100)
-    expected_fees = trade_fees("600000.SH", Side.BUY, Decimal("1000.00"), DAYS[1], BacktestConfig().commission)
+    expected_fees = trade_fees("600000.SH", Side.BUY, 100, Decimal("10.00"), DAYS[1], BacktestConfig().commission)
     assert trade.fees == expected_fees >= Decimal("5.00")  # 0.025% of 1,000 CNY is below the 5 CNY minimum
     assert ledger.cash == Decimal("100000") - Decimal("1000.00") - expected_fees
 

@@ -37,14 +37,15 @@ def test_compute_metrics_when_equity_rises_and_falls_then_drawdown_and_return_ma
     assert m.win_rate is None and m.round_trips == 0
 
 
-def test_compute_metrics_when_round_trips_then_win_rate_counts_net_of_fees() -> None:
+def test_compute_metrics_when_round_trips_then_win_rate_counts_fifo_pieces_net_of_fees() -> None:
     trades = [
         _trade(2, Side.BUY, 100, "10.00"),
         _trade(3, Side.SELL, 100, "10.05"),  # +5 gross, −10 fees: a loss
         _trade(4, Side.BUY, 100, "10.00"),
-        _trade(5, Side.SELL, 60, "11.00"),
-        _trade(8, Side.SELL, 40, "11.00"),  # +100 gross, −15 fees: a win, closed by the odd remainder
+        _trade(5, Side.SELL, 60, "11.00"),  # +60 gross, −(3 + 5) fees: a win
+        _trade(8, Side.SELL, 40, "11.00"),  # +40 gross, −(2 + 5) fees: a win, the lot's odd remainder
     ]
     m = compute_metrics([_point(9, 100.0)], trades, 100.0)
-    assert (m.round_trips, m.win_rate, m.fills) == (2, 0.5, 5)
+    assert (m.round_trips, m.fills) == (3, 5) and m.win_rate == pytest.approx(2 / 3)
     assert m.fees == pytest.approx(25.0)
+    assert [m.avg_win, m.avg_loss, m.profit_factor] == pytest.approx([42.5, -5.0, 17.0])  # (52 + 33) / 2, −5, 85 / 5

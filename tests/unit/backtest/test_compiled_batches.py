@@ -143,6 +143,7 @@ sizing_configs = st.builds(
     min_confidence=st.sampled_from([0.0, 0.0, 0.0, 0.5, 0.95]),
     limit_buffer=st.sampled_from([Decimal("0"), Decimal("0.02"), Decimal("0.015"), Decimal("0.1")]),
     max_orders=st.sampled_from([1, 3, 10, 50, 50]),
+    min_order_value=st.sampled_from([Decimal("0"), Decimal("0"), Decimal("5000.01"), Decimal("20000")]),
 )
 
 

@@ -45,7 +45,13 @@ BINDING = {
     "small-account": BacktestConfig(
         warmup=120,
         initial_cash=Decimal("120000"),
-        sizing=SizingConfig(kelly_fraction=1.0, max_position_weight=0.4, max_board_weight=0.3, cash_reserve=0.1),
+        sizing=SizingConfig(  # no minimum order value: orders small enough to pay the minimum commission
+            kelly_fraction=1.0,
+            max_position_weight=0.4,
+            max_board_weight=0.3,
+            cash_reserve=0.1,
+            min_order_value=Decimal(0),
+        ),
         risk=RiskLimits(max_position_weight=0.45),
         volume_cap=0.002,
     ),

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from support.panels import make_panel
 
@@ -26,19 +26,24 @@ from alphamoe.market.fees import CommissionSchedule, trade_fees
 from alphamoe.market.limits import NO_LIMIT_UP, PriceBand
 from alphamoe.market.lots import buy_lot, round_buy_quantity, round_sell_quantity, sell_quantity_error
 from alphamoe.market.reference import ReferenceData
+from alphamoe.market.rules import rulebook
 from alphamoe.sizing.allocate import buy_limit_price, sell_limit_price
 from alphamoe.types import Side
 
-# every board and exchange: SH main, STAR (688/689), SZ main, ChiNext, BSE (old 43/83/87/88 and new 92)
+# every board and exchange: SH main, STAR (688/689), SZ main, ChiNext, BSE (old 43/83/87/88 and new 92), and
+# the two Shanghai stocks whose par value is not 1 CNY (601899 0.1, 603993 0.2: the par-value transfer fee)
 SYMBOLS = (
     "600000.SH", "601318.SH", "605599.SH", "688981.SH", "689009.SH",
     "000001.SZ", "002594.SZ", "003816.SZ", "300750.SZ", "301236.SZ",
-    "430047.BJ", "830799.BJ", "873223.BJ", "920002.BJ",
+    "430047.BJ", "830799.BJ", "873223.BJ", "920002.BJ", "601899.SH", "603993.SH",
 )  # fmt: skip
-# each side of every dated change of stamp duty (2008-04-24, 2008-09-19, 2023-08-28) and transfer fee
-# (2015-08-01, 2022-04-29), and days well inside each period
+# each side of every dated change of stamp duty (1997-05-12, 1998-06-12, 2001-11-16, 2005-01-24, 2007-05-30,
+# 2008-04-24, 2008-09-19, 2023-08-28) and transfer fee (2012-06-01, 2012-09-01, 2015-08-01, 2022-04-29)
 DAYS = (
-    date(2005, 6, 1), date(2008, 4, 23), date(2008, 4, 24), date(2008, 9, 18), date(2008, 9, 19),
+    date(1995, 3, 1), date(1997, 5, 9), date(1997, 5, 12), date(1998, 6, 11), date(1998, 6, 12),
+    date(2001, 11, 15), date(2001, 11, 16), date(2005, 1, 21), date(2005, 1, 24), date(2007, 5, 29),
+    date(2007, 5, 30), date(2008, 4, 23), date(2008, 4, 24), date(2008, 9, 18), date(2008, 9, 19),
+    date(2012, 5, 31), date(2012, 6, 1), date(2012, 8, 31), date(2012, 9, 3), date(2015, 1, 5),
     date(2015, 7, 31), date(2015, 8, 3), date(2022, 4, 28), date(2022, 4, 29), date(2023, 8, 25),
     date(2023, 8, 28), date(2026, 1, 5),
 )  # fmt: skip
@@ -54,36 +59,48 @@ PANEL = make_panel(DAYS, SYMBOLS)
 FEES: tuple[FeeTerms, ...] = tuple(fee_terms(PANEL, BacktestConfig(commission=s)) for s in SCHEDULES)
 MAX_NOTIONAL_FEN = 10**10  # 10^8 CNY: the largest notional `terms.fee_terms` promises exact
 
-# fen notionals near the fee rounding points: the minimum commission's crossover and the half-fen edges
-notionals = st.one_of(
-    st.integers(min_value=-5, max_value=MAX_NOTIONAL_FEN),
+# fills near the fee rounding points: the minimum commission's crossover, the half-fen edges of the notional,
+# and share counts whose par-value transfer fee ends on a half fen (0.3‰ × 50 shares = 1.5 fen)
+fill_quantities = st.one_of(
+    st.integers(min_value=-5, max_value=3_000),
     st.integers(min_value=0, max_value=10**7),
-    st.integers(min_value=1, max_value=10_000).map(lambda k: k * 1000 + 500),
+    st.integers(min_value=0, max_value=10_000).map(lambda k: k * 100 + 50),
 )
+fill_prices = st.one_of(st.integers(min_value=1, max_value=5_000), st.integers(min_value=1, max_value=300_000))
 
 
-@settings(deadline=None, max_examples=600)
+@settings(deadline=None, max_examples=1500)
 @given(
     schedule=st.integers(0, len(SCHEDULES) - 1),
     row=st.integers(0, len(DAYS) - 1),
     col=st.integers(0, len(SYMBOLS) - 1),
     side=st.sampled_from(Side),
-    notional=notionals,
+    quantity=fill_quantities,
+    price=fill_prices,
 )
-@example(schedule=0, row=11, col=0, side=Side.SELL, notional=2_000_000)  # 20,000 CNY: commission = minimum
-@example(schedule=1, row=0, col=5, side=Side.BUY, notional=1)
+@example(schedule=0, row=26, col=0, side=Side.SELL, quantity=2_000, price=1_000)  # 20,000 CNY: minimum commission
+@example(schedule=1, row=0, col=5, side=Side.BUY, quantity=1, price=1)
+@example(schedule=0, row=19, col=0, side=Side.BUY, quantity=4_400, price=1_103)  # 2015-01-05: par-value fee
+@example(schedule=0, row=18, col=14, side=Side.SELL, quantity=50, price=399)  # par 0.1: 0.15 fen of transfer fee
 def test_fee_when_random_fill_then_equals_trade_fees(
-    schedule: int, row: int, col: int, side: Side, notional: int
+    schedule: int, row: int, col: int, side: Side, quantity: int, price: int
 ) -> None:
-    live = trade_fees(SYMBOLS[col], side, fen_price(notional), DAYS[row], SCHEDULES[schedule])
-    assert money.fee(FEES[schedule], row, col, side == Side.BUY, notional) == int(live.scaleb(2))
+    assume(quantity * price <= MAX_NOTIONAL_FEN)
+    live = trade_fees(SYMBOLS[col], side, quantity, fen_price(price), DAYS[row], SCHEDULES[schedule])
+    assert money.fee(FEES[schedule], row, col, side == Side.BUY, quantity, price) == int(live.scaleb(2))
 
 
 def test_fee_terms_when_built_then_rates_change_on_the_rule_book_dates() -> None:
     # guards the test itself: the sampled days do cross every dated rate in rules.toml
     fees = FEES[0]
-    assert len(set(fees.stamp_buy.tolist())) == 3 and len(set(fees.stamp_sell.tolist())) == 3
-    assert len({tuple(r) for r in fees.transfer.tolist()}) == 3
+    eras = {(r.start, r.end) for r in rulebook().stamp_duty}
+    assert len({(b, s) for b, s in zip(fees.stamp_buy.tolist(), fees.stamp_sell.tolist(), strict=True)}) == len(
+        {(r.rate, r.sides) for r in rulebook().stamp_duty}
+    )
+    assert {next(e for e in eras if e[0] <= d and (e[1] is None or d <= e[1])) for d in DAYS} == eras
+    transfer = {(tuple(v), tuple(p)) for v, p in zip(fees.transfer.tolist(), fees.transfer_par.tolist(), strict=True)}
+    assert len(transfer) == len(rulebook().transfer_fee)
+    assert set(fees.par.tolist()) == {100, 10, 20}
 
 
 quantities = st.one_of(st.integers(-300, 2_000), st.integers(-10, 10**7))

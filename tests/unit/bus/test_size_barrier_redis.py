@@ -4,7 +4,7 @@ a batch that lost a signal is sized after the timeout with what it has, and the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from support.keys import APPROVAL_SECRET
@@ -18,6 +18,8 @@ from alphamoe.pipeline.factory import build_stage
 from alphamoe.pipeline.run import run_day
 from alphamoe.pipeline.stages.size import SizeStage
 from alphamoe.settings import Settings
+
+P = TypeVar("P", bound=ev.Payload)
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +42,18 @@ def _of(events: list[Envelope[Any]], model: type[ev.Payload]) -> list[Envelope[A
     return [e for e in events if e.type == event_type_of(model)]
 
 
+def _payloads(events: list[Envelope[Any]], model: type[P]) -> list[P]:
+    return [e.payload for e in events if isinstance(e.payload, model)]
+
+
 def test_size_when_batch_split_over_two_replicas_then_one_proposes_the_in_process_orders(
     day_events: list[Envelope[Any]], market_dir: Path, tmp_path: Path, redis_url: str
 ) -> None:
     one, two = _size(market_dir, tmp_path, redis_url), _size(market_dir, tmp_path, redis_url)
     inputs = [*_of(day_events, ev.SignalRouted), *_of(day_events, ev.ScanCompleted)]
     outputs = [out for i, e in enumerate(reversed(inputs)) for out in (one if i % 2 else two).handle(e)]
-    assert sorted(o.id for o in outputs) == sorted(e.id for e in _of(day_events, ev.OrderProposed))
+    sized = [*_of(day_events, ev.OrderProposed), *_of(day_events, ev.SizingCompleted)]
+    assert sorted(o.id for o in outputs) == sorted(e.id for e in sized)
     closer = inputs[0]  # the last to arrive completed the batch
     assert one.barrier.close(f"size:{closer.run_id}", "late") == closer.id
     assert sorted(o.id for o in one.handle(closer)) == sorted(o.id for o in outputs)  # redelivered closer recomputes
@@ -62,6 +69,8 @@ def test_size_when_signal_lost_then_timeout_proposes_with_what_it_has_and_says_s
         assert stage.handle(envelope) == []
     assert stage.expire() == []  # not yet timed out
     late = stage.expire(now=9e12)
-    assert late and all("batch barrier timed out" in o.payload.reasons[-1] for o in late)
-    assert f"{len(routed) - 1} of {len(routed)} routed signals" in late[0].payload.reasons[-1]
+    orders, [summary] = _payloads(late, ev.OrderProposed), _payloads(late, ev.SizingCompleted)
+    assert orders and all("batch barrier timed out" in o.reasons[-1] for o in orders)
+    assert f"{len(routed) - 1} of {len(routed)} routed signals" in orders[0].reasons[-1]
+    assert summary.proposed == len(orders) and "batch barrier timed out" in summary.notes[-1]
     assert stage.expire(now=9e12) == [] and stage.handle(routed[0]) == []  # sized once, a late signal changes nothing

@@ -111,6 +111,30 @@ def test_check_when_real_folder_then_known_bad_row_and_nothing_on_listing_days(r
     assert len(findings) < 150  # a report a person can read, not noise
 
 
+@pytest.mark.realdata
+def test_check_when_real_folder_without_an_index_then_the_same_calendar_findings(real_daily: Imported) -> None:
+    # the calendar was XSHG from 2006-11-27 (and "today − 20 years" before that): 1993-2006 bars were all
+    # `not_a_session` without an index, and 226 bars of late 2006 slid out of the calendar as the days passed
+    if not REAL_INDEX.is_dir():
+        pytest.skip("real index data absent")
+    bars = real_daily.bars
+    first, last = bars["date"].min(), bars["date"].max()
+    sse = list(read_index_csv(REAL_INDEX / "sh000001.csv")["date"])
+    alone, with_sse = (
+        [
+            f
+            for f in check_bars(bars, session_calendar(first, last, index))
+            if f.rule in ("not_a_session", "calendar_gap")
+        ]
+        for index in ([], sse)
+    )
+    assert alone == with_sse
+    # what is left is real: five Saturday bars of a Shenzhen stock in 1993, days Shanghai did not trade
+    assert [(f.symbol, f.day, f.day.weekday()) for f in alone] == [
+        ("000511.SZ", date(1993, m, d), 5) for m, d in ((7, 17), (8, 7), (8, 21), (9, 25), (10, 16))
+    ]
+
+
 def test_data_check_cli_when_store_then_table_and_json(tmp_path: Path) -> None:
     from alphamoe.market.bars import BarStore
 

@@ -88,7 +88,7 @@ def oracle_breaches(
             out.append(f"lot {why}")
         if ref.st or o.symbol in facts.delisting or o.symbol in facts.locked_limit_up:
             out.append(f"blocked buy {why}")
-        cost += value + trade_fees(o.symbol, o.side, value, day, COMMISSION)
+        cost += value + trade_fees(o.symbol, o.side, o.quantity, o.limit_price, day, COMMISSION)
         if cost > account.cash:
             out.append(f"cash {cost} > {account.cash} at {why}")
         bought[o.symbol] = bought.get(o.symbol, Decimal(0)) + value

@@ -14,6 +14,8 @@ from alphamoe.risk.rules import RULES, RiskContext, Rule
 from alphamoe.risk.state import TradingState
 from alphamoe.types import Side
 
+TEN_PERCENT = RiskLimits(max_position_weight=0.1)
+
 
 def ctx(**changes: Any) -> RiskContext:
     base = RiskContext(
@@ -144,18 +146,18 @@ CASES: list[tuple[str, Rule, OrderProposed, RiskContext, OrderProposed, RiskCont
         "position weight",
         rules.check_max_position_weight,
         make_order("600004.SH", quantity=9200, limit="10.00"),  # 10,000 held + 92,000 > 10% of 1,010,000
-        ctx(),
+        ctx(limits=TEN_PERCENT),
         make_order("600004.SH", quantity=9100, limit="10.00"),
-        ctx(),
+        ctx(limits=TEN_PERCENT),
         "0.1",
     ),
     (
         "position weight pending",
         rules.check_max_position_weight,
         make_order("600004.SH", quantity=100, limit="10.00"),
-        ctx(buy_notional={"600004.SH": Decimal("91000")}),
+        ctx(limits=TEN_PERCENT, buy_notional={"600004.SH": Decimal("91000")}),
         make_order("600004.SH", quantity=100, limit="10.00"),
-        ctx(buy_notional={"600004.SH": Decimal("90000")}),
+        ctx(limits=TEN_PERCENT, buy_notional={"600004.SH": Decimal("90000")}),
         "102000",
     ),
     (

@@ -148,7 +148,7 @@ def test_risk_stage_when_simulation_not_allowed_then_rejected_simulation_off(
 def test_risk_stage_when_same_stock_proposed_in_five_fresh_runs_then_one_approval(
     make_stage: Callable[..., RiskStage], day: date
 ) -> None:
-    stage = make_stage(today=day)
+    stage = make_stage(RiskLimits(max_position_weight=0.1), today=day)
     symbol = tradable(stage, day, 1)[0]
     price = stage.data.reference(day)[symbol].prev_close
     quantity = int(Decimal("97000") / price) // 100 * 100  # ~9.7% of 1,000,000: each alone under the 10% cap

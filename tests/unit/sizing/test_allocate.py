@@ -138,16 +138,17 @@ def test_size_batch_when_board_lots_differ_then_quantity_rounded_down_to_valid_l
 
 def test_size_batch_when_star_target_below_200_shares_then_no_order() -> None:
     signals = [routed("688001.SH", prev_close="33.33"), routed("600000.SH")]
-    orders = size(signals, state=account("100000"))  # 5,000 CNY each: 147 STAR shares, 490 main
+    small = SizingConfig(min_order_value=Decimal(0))  # a 4,000 CNY order: the minimum order value off
+    orders = size(signals, state=account("100000"), config=small)  # 5,000 CNY each: 147 STAR shares, 490 main
     assert [(o.symbol, o.quantity) for o in orders] == [("600000.SH", 400)]
 
 
 def test_size_batch_when_cash_short_then_cash_after_reserve_and_fees_never_exceeded() -> None:
     state = account("70000", holding("601988.SH", 93_000))  # equity 1,000,000, cash after reserve 20,000
-    config = SizingConfig(max_position_weight=0.2, max_total_weight=1.0, cash_reserve=0.05)
+    config = SizingConfig(max_position_weight=0.2, max_total_weight=1.0, cash_reserve=0.05, min_order_value=Decimal(0))
     orders = size(MIXED, state=state, config=config)
     spent = sum(
-        o.quantity * o.limit_price + trade_fees(o.symbol, o.side, o.quantity * o.limit_price, DAY, COMMISSION)
+        o.quantity * o.limit_price + trade_fees(o.symbol, o.side, o.quantity, o.limit_price, DAY, COMMISSION)
         for o in orders
     )
     assert orders
@@ -156,7 +157,12 @@ def test_size_batch_when_cash_short_then_cash_after_reserve_and_fees_never_excee
 
 def test_size_batch_when_fees_tip_over_cash_then_quantity_reduced_to_fit() -> None:
     config = SizingConfig(
-        kelly_fraction=1.0, max_position_weight=1.0, max_board_weight=1.0, max_total_weight=1.0, cash_reserve=0.0
+        kelly_fraction=1.0,
+        max_position_weight=1.0,
+        max_board_weight=1.0,
+        max_total_weight=1.0,
+        cash_reserve=0.0,
+        min_order_value=Decimal(0),
     )
     (order,) = size([routed("830001.BJ", p=1.0, b=1.0, confidence=1.0)], state=account("2000"), config=config)
     # 196 × 10.20 = 1999.20 fits the target but not with the 5 CNY minimum commission

@@ -18,7 +18,7 @@ from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import on_tick
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.risk.facts import MarketFacts
-from alphamoe.sizing.allocate import size_batch
+from alphamoe.sizing.allocate import allocate, size_batch
 from alphamoe.sizing.config import SizingConfig
 from alphamoe.types import Side, Verdict
 
@@ -91,6 +91,8 @@ def batches(
         max_total_weight=draw(st.sampled_from([0.5, 0.9])),
         cash_reserve=draw(st.sampled_from([0.0, 0.05])),
         max_orders=draw(st.integers(1, 10)),
+        min_order_value=draw(st.sampled_from([Decimal(0), Decimal(20_000)])),
+        min_confidence=draw(st.sampled_from([0.0, 0.3])),
     )
     return day, routed, exits, account, reference, config
 
@@ -135,7 +137,7 @@ def test_size_batch_when_batch_permuted_then_orders_identical_and_within_caps(
             continue
         assert buy_quantity_error(o.symbol, o.quantity) is None
         value = o.quantity * o.limit_price
-        spent += value + trade_fees(o.symbol, o.side, value, day, COMMISSION)
+        spent += value + trade_fees(o.symbol, o.side, o.quantity, o.limit_price, day, COMMISSION)
         holding = held.get(o.symbol)
         before = holding.quantity * holding.last_price if holding else Decimal(0)
         assert before + value <= equity * Decimal(repr(config.max_position_weight)) + Decimal("0.01")
@@ -145,3 +147,24 @@ def test_size_batch_when_batch_permuted_then_orders_identical_and_within_caps(
     assert spent == 0 or spent <= account.cash - Decimal(repr(config.cash_reserve)) * equity + Decimal("0.01")
     assert len([o for o in orders if o.side == Side.BUY]) <= config.max_orders
     assert [o.batch_index for o in orders] == list(range(len(orders)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(batches())
+def test_allocate_when_any_batch_then_every_confirmed_signal_ends_in_an_order_or_one_stated_reason(
+    batch: tuple[date, list[SignalRouted], tuple[str, ...], AccountState, dict[str, ReferenceData], SizingConfig],
+) -> None:
+    day, routed, exits, account, reference, config = batch
+    facts = MarketFacts(industries=INDUSTRY)
+    sized = allocate(day, routed, exits, account, reference, config, COMMISSION, facts=facts)
+    assert sized.orders == size_batch(day, routed, exits, account, reference, config, COMMISSION, facts=facts)
+    ordered = [o.signal_id or "" for o in sized.orders if o.side == Side.BUY]
+    unsized = [u.signal_id for u in sized.unsized]
+    confirmed = sorted(r.signal.signal_id for r in routed if r.verdict == Verdict.CONFIRM)
+    assert sorted(ordered + unsized) == confirmed and sized.confirmed == len(confirmed)
+    for u in sized.unsized:
+        assert u.reason and u.notes  # the sentence and the arithmetic behind it
+        if u.limit_price is not None:
+            assert u.lot is not None and u.limit_price > 0
+    for o in sized.orders:
+        assert o.side == Side.SELL or o.quantity * o.limit_price >= config.min_order_value

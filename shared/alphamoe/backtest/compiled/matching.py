@@ -53,7 +53,7 @@ def match_order(
     if not market[6][row, c]:  # (open, high, low, up, down, volume, traded)
         return 0
     if buy:
-        if quantity * limit + fee(fees, row, c, True, quantity * limit) > book[CASH] - book[FROZEN]:
+        if quantity * limit + fee(fees, row, c, True, quantity, limit) > book[CASH] - book[FROZEN]:
             return 1
     elif quantity > sellable[c]:
         return 2
@@ -63,7 +63,7 @@ def match_order(
     if buy:
         remainder = quantity - bought[c]
         if remainder > 0:  # the open remainder keeps its cash frozen until the day order expires
-            book[FROZEN] += remainder * limit + fee(fees, row, c, True, remainder * limit)
+            book[FROZEN] += remainder * limit + fee(fees, row, c, True, remainder, limit)
     return reason
 
 
@@ -99,7 +99,7 @@ def _fill(
         quantity = round_buy(room, minimum, step) if buy else round_sell(room, qty[c], minimum, step)
         if quantity <= 0:
             return 6
-    cost = fee(fees, row, c, buy, quantity * price)
+    cost = fee(fees, row, c, buy, quantity, price)
     if buy:  # Ledger.buy
         book[CASH] -= quantity * price + cost
         if qty[c] == 0:

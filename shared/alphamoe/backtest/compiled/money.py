@@ -20,8 +20,10 @@ def half_up(scaled: int, den: int) -> int:
 
 
 @jit
-def fee(fees: FeeTerms, row: int, col: int, is_buy: bool, notional: int) -> int:
-    """Commission (with its minimum) + stamp duty + transfer fee of one fill, in fen (`market.fees.DayFees`)."""
+def fee(fees: FeeTerms, row: int, col: int, is_buy: bool, quantity: int, price: int) -> int:
+    """Commission (with its minimum) + stamp duty + transfer fee of `quantity` shares at `price` fen, in fen
+    (`market.fees.DayFees`)."""
+    notional = quantity * price
     if notional <= 0:
         return 0
     den = fees.den
@@ -31,7 +33,8 @@ def fee(fees: FeeTerms, row: int, col: int, is_buy: bool, notional: int) -> int:
     total = half_up(broker, den)
     stamp = fees.stamp_buy[row] if is_buy else fees.stamp_sell[row]
     total += half_up(notional * stamp, den)
-    total += half_up(notional * fees.transfer[row, fees.exchange[col]], den)
+    ex = fees.exchange[col]
+    total += half_up(notional * fees.transfer[row, ex] + quantity * fees.par[col] * fees.transfer_par[row, ex], den)
     return total
 
 

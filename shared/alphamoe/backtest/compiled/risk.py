@@ -127,7 +127,7 @@ def risk_session(
             if quantity > sellable[c] - pending[c]:
                 bits |= T_PLUS_ONE
         else:
-            cost = value + fee(fees, row, c, True, value)
+            cost = value + fee(fees, row, c, True, quantity, limit)
             if buy_cost + cost > cash:
                 bits |= CASH
             after = qty[c] * last[c] + bought[c] + value

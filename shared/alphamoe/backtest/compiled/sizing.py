@@ -3,10 +3,11 @@
 Step for step (each line names its live counterpart): sells of exits and trims in symbol order, then
 candidates (Kelly × fraction × confidence, capped by the room under the stock cap), best weight first,
 board then industry caps, the total-exposure scale, and lot-valid quantities against the cash left after
-the reserve. Weights are the same IEEE float operations as live (`allocate.ratio`, `allocate.target_cny`),
-money is exact integers. The backtest's facts hold industries only (no delisting or locked-limit-up
-names), so the live `blocked` filter is empty here. A pick the router did not confirm has confidence NaN
-(live: verdict ≠ confirm), which fails `conf ≥ min_confidence` as the live check does.
+the reserve, none worth less than the minimum order value. Weights are the same IEEE float operations as
+live (`allocate.ratio`, `allocate.target_cny`), money is exact integers. The backtest's facts hold
+industries only (no delisting or locked-limit-up names), so the live `blocked` filter is empty here. A pick
+the router did not confirm has confidence NaN (live: verdict ≠ confirm), which fails `conf ≥ min_confidence`
+as the live check does.
 """
 
 from __future__ import annotations
@@ -138,11 +139,11 @@ def size_session(
         spend = target * rden if target * rden < cash_left else cash_left
         minimum, step = cols.min_buy[c], cols.step[c]
         quantity = round_buy(spend // (limit * rden), minimum, step) if spend > 0 else 0
-        cost = quantity * limit + fee(fees, row, c, True, quantity * limit)
+        cost = quantity * limit + fee(fees, row, c, True, quantity, limit)
         while quantity > 0 and cost * rden > cash_left:
             quantity = round_buy(quantity - 1, minimum, step)
-            cost = quantity * limit + fee(fees, row, c, True, quantity * limit)
-        if quantity <= 0:
+            cost = quantity * limit + fee(fees, row, c, True, quantity, limit)
+        if quantity <= 0 or quantity * limit < s.min_order:  # below sizing.min_order_value: not proposed
             continue
         cash_left -= cost * rden
         out_col[n], out_buy[n], out_qty[n], out_limit[n] = c, True, quantity, limit

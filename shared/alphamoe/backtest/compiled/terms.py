@@ -21,7 +21,7 @@ from alphamoe.backtest.config import BacktestConfig
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import Panel
 from alphamoe.market.boards import board_key, exchange_of
-from alphamoe.market.fees import stamp_duty_rate, transfer_fee_rate
+from alphamoe.market.fees import TransferRate, par_value, stamp_duty_rate, transfer_fee_rate
 from alphamoe.market.lots import buy_lot
 from alphamoe.risk.rules import as_decimal
 from alphamoe.types import Exchange, Side
@@ -29,6 +29,7 @@ from alphamoe.types import Exchange, Side
 IntArray = npt.NDArray[np.int64]
 Array = npt.NDArray[Any]  # a kernel argument: numba checks the dtype when it compiles
 EXCHANGES = tuple(Exchange)
+_NO_TRANSFER = TransferRate(Decimal(0), Decimal(0))
 _MAX_DEN = 10**10  # rate × notional must stay inside int64: notional ≤ 10^8 CNY keeps it below 2^63
 
 
@@ -53,8 +54,10 @@ class FeeTerms(NamedTuple):
     minimum: int
     stamp_buy: IntArray  # per session row
     stamp_sell: IntArray
-    transfer: IntArray  # per session row × exchange (EXCHANGES order)
+    transfer: IntArray  # per session row × exchange (EXCHANGES order): of the notional
+    transfer_par: IntArray  # per session row × exchange: of the par value traded (Shanghai before 2015-08-01)
     exchange: IntArray  # per column
+    par: IntArray  # per column: the par value of one share, in fen
 
 
 class SizingTerms(NamedTuple):
@@ -72,6 +75,7 @@ class SizingTerms(NamedTuple):
     buffer: Ratio  # limit buffer
     cap: Ratio  # max_position_weight as the decimal it reads as (trims sell back to cap × equity)
     reserve: Ratio  # cash_reserve as the decimal it reads as (cash kept = reserve × equity)
+    min_order: int  # min_order_value in fen (whole: the setting has at most two decimals)
 
 
 class RiskTerms(NamedTuple):
@@ -117,6 +121,7 @@ def sizing_terms(config: BacktestConfig) -> SizingTerms:
         buffer=ratio_of(s.limit_buffer),
         cap=ratio_of(s.max_position_weight),
         reserve=ratio_of(s.cash_reserve),
+        min_order=int(s.min_order_value * 100),
     )
 
 
@@ -162,9 +167,10 @@ def fee_terms(panel: Panel, config: BacktestConfig) -> FeeTerms:
     """Return the dated stamp duty and transfer fee of every session row, and the broker's terms, as integers."""
     days = [pd.Timestamp(d).date() for d in panel.dates]
     stamp = [[stamp_duty_rate(side, day) or Decimal(0) for side in (Side.BUY, Side.SELL)] for day in days]
-    transfer = [[transfer_fee_rate(ex, day) or Decimal(0) for ex in EXCHANGES] for day in days]
+    transfer = [[transfer_fee_rate(ex, day) or _NO_TRANSFER for ex in EXCHANGES] for day in days]
     schedule = config.commission
-    rates = [schedule.rate, schedule.minimum * 100] + [r for row in stamp + transfer for r in row]
+    rates = [schedule.rate, schedule.minimum * 100] + [r for row in stamp for r in row]
+    rates += [r for row in transfer for rate in row for r in rate]
     den = int(np.lcm.reduce([Fraction(r).denominator for r in rates]))
     if den > _MAX_DEN:
         raise ConfigurationError(f"fee rates need a denominator of {den}; the compiled backtest supports ≤ {_MAX_DEN}")
@@ -178,8 +184,12 @@ def fee_terms(panel: Panel, config: BacktestConfig) -> FeeTerms:
         minimum=scaled(schedule.minimum * 100),
         stamp_buy=np.array([scaled(b) for b, _ in stamp], dtype=np.int64),
         stamp_sell=np.array([scaled(s) for _, s in stamp], dtype=np.int64),
-        transfer=np.array([[scaled(r) for r in row] for row in transfer], dtype=np.int64).reshape(len(days), -1),
+        transfer=np.array([[scaled(r.value) for r in row] for row in transfer], dtype=np.int64).reshape(len(days), -1),
+        transfer_par=np.array([[scaled(r.par) for r in row] for row in transfer], dtype=np.int64).reshape(
+            len(days), -1
+        ),
         exchange=np.array([EXCHANGES.index(exchange_of(s)) for s in panel.symbols], dtype=np.int64),
+        par=np.array([int(par_value(s) * 100) for s in panel.symbols], dtype=np.int64),
     )
 
 

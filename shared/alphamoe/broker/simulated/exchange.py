@@ -132,7 +132,7 @@ class SimExchange:
                 return None
             price = (price or order.price).quantize(FEN)
             notional = price * quantity
-            fees = trade_fees(order.symbol, order.side, notional, self.day, self.commission)
+            fees = trade_fees(order.symbol, order.side, quantity, price, self.day, self.commission)
             trade = SimTrade(
                 f"T{len(self.trades) + 1:06d}", order_id, order.symbol, order.side, quantity, price, fees, order.remark
             )
@@ -178,7 +178,7 @@ class SimExchange:
         frozen = sum(
             (
                 (o.quantity - o.filled) * o.price
-                + trade_fees(o.symbol, o.side, (o.quantity - o.filled) * o.price, self.day, self.commission)
+                + trade_fees(o.symbol, o.side, o.quantity - o.filled, o.price, self.day, self.commission)
                 for o in self.orders.values()
                 if o.open and o.side is Side.BUY
             ),
@@ -214,7 +214,7 @@ class SimExchange:
                 return f"T+1: SELL {order.quantity} of {order.symbol} exceeds the {free} sellable shares"
             return None
         cost = order.quantity * order.price + trade_fees(
-            order.symbol, Side.BUY, order.quantity * order.price, self.day, self.commission
+            order.symbol, Side.BUY, order.quantity, order.price, self.day, self.commission
         )
         if cost > self.free_cash():
             return f"insufficient cash: {cost} > {self.free_cash()} CNY"

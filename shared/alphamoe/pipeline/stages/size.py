@@ -1,4 +1,4 @@
-"""The size stage: the batch barrier over signal.routed + scan.completed, then Kelly orders."""
+"""The size stage: the batch barrier over signal.routed + scan.completed, then Kelly orders and why not."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from alphamoe.events.envelope import Envelope
-from alphamoe.events.payloads import MarketOpen, ScanCompleted, SignalRouted
+from alphamoe.events.payloads import MarketOpen, OrderProposed, ScanCompleted, SignalRouted, SizingCompleted
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.barrier import BarrierStore, MemoryBarrier
@@ -14,12 +14,13 @@ from alphamoe.pipeline.stages.common import Outputs, derive, expect
 from alphamoe.pipeline.stages.market_data import MarketData, prefetch
 from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.risk.facts import FactsSource
-from alphamoe.sizing.allocate import size_batch
+from alphamoe.sizing.allocate import allocate
 from alphamoe.sizing.config import SizingConfig
 
 
 class SizeStage(BaseStage):
-    """signal.routed + scan.completed → order.proposed, once the whole batch is in (DESIGN.md §4 barrier).
+    """signal.routed + scan.completed → order.proposed, once the whole batch is in (DESIGN.md §4 barrier),
+    and one sizing.completed: why each confirmed signal without an order got none.
 
     The allocation sorts by a stable key, so the orders do not depend on the arrival order of events.
     """
@@ -81,21 +82,32 @@ class SizeStage(BaseStage):
                 f"{completed.payload.candidates} routed signals"
             )
             for proposal in self._propose(completed, routed_in):
-                order = proposal.payload
-                payload = type(order)(**{**order.model_dump(), "reasons": (*order.reasons, note)})
-                outputs.append(derive(completed, payload, self.name))
+                out = proposal.payload
+                if isinstance(out, OrderProposed):
+                    out = OrderProposed(**{**out.model_dump(), "reasons": (*out.reasons, note)})
+                elif isinstance(out, SizingCompleted):
+                    out = SizingCompleted(**{**out.model_dump(), "notes": (*out.notes, note)})
+                outputs.append(derive(completed, out, self.name))
         return outputs
 
     def _propose(self, completed: Envelope[ScanCompleted], routed: list[SignalRouted]) -> Outputs:
         day = completed.payload.trading_day
-        orders = size_batch(
+        account = self.accounts.opening_state(day)
+        batch = allocate(
             day,
             routed,
             completed.payload.exits,
-            self.accounts.opening_state(day),
+            account,
             self.data.reference(day),
             self.config,
             self.commission,
             facts=self.facts.facts(day),
         )
-        return [derive(completed, order, self.name) for order in orders]
+        summary = SizingCompleted(
+            trading_day=day,
+            account_id=account.account_id,
+            proposed=len(batch.orders),
+            confirmed=batch.confirmed,
+            unsized=batch.unsized,
+        )
+        return [*(derive(completed, order, self.name) for order in batch.orders), derive(completed, summary, self.name)]
