@@ -36,14 +36,18 @@ def _peak_mb() -> float:
 
 def _child_alphamoe_scan(data: Path, repeat: int) -> dict[str, Any]:
     t0 = time.perf_counter()
+    from alphamoe.market.bars import BarStore
     from alphamoe.scan.load import load_scan_inputs
     from alphamoe.scan.scanner import scan_day
     from alphamoe.scan.warm import report
     from alphamoe.strategy.registry import strategy_by_name
+    from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_panel_sessions
 
     imported = time.perf_counter()
     day = _last_session(data)
-    inputs = load_scan_inputs(data, day, 250)
+    store = BarStore(data)
+    before = [d for d in store.sessions() if d < day]  # from the Kelly window's first session, as the scan stage
+    inputs = load_scan_inputs(store, day, kelly_panel_sessions(before, before[-1], 250, DEFAULT_STATS_REFRESH))
     loaded = time.perf_counter()
     strategy = strategy_by_name("trend_breakout")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alphamoe.data.actions.model import CorporateAction
+from alphamoe.market.corporate import carry
 from alphamoe.types import Symbol
 
 
@@ -19,6 +22,7 @@ class Position(BaseModel):
     sellable: int = Field(ge=0)
     cost: Decimal = Field(description="total CNY paid including fees, for P&L")
     last_price: Decimal = Field(description="latest close seen, for valuation")
+    opened: date | None = Field(None, description="day the position was opened: its dividend tax holding period")
 
 
 class AccountState(BaseModel):
@@ -44,24 +48,29 @@ class AccountState(BaseModel):
     def equity(self) -> Decimal:
         return self.cash + self.market_value
 
-    def roll_to(self, day: date) -> AccountState:
-        """Return the state at the open of `day`: yesterday's buys become sellable (T+1)."""
-        return AccountState(
-            account_id=self.account_id,
-            trading_day=day,
-            cash=self.cash,
-            positions=tuple(
+    def roll_to(self, day: date, actions: Iterable[CorporateAction] = ()) -> AccountState:
+        """Return the state at the open of `day`: yesterday's buys become sellable (T+1), and the corporate
+        actions with ex dates after this state's day up to `day` are applied (market/corporate.py), so a
+        holding keeps its value across an ex date; the new shares of `day`'s actions unlock the next session."""
+        due = [a for a in actions if self.trading_day < a.ex_date <= day]
+        cash = self.cash
+        positions = []
+        for p in self.positions:
+            if p.quantity <= 0:
+                continue
+            got = carry(p.symbol, p.quantity, p.cost, due, opened=p.opened, last_price=p.last_price, day=day)
+            cash += got.cash
+            positions.append(
                 Position(
                     symbol=p.symbol,
-                    quantity=p.quantity,
-                    sellable=p.quantity,
-                    cost=p.cost,
-                    last_price=p.last_price,
+                    quantity=got.quantity,
+                    sellable=got.quantity - got.new_shares,
+                    cost=got.cost,
+                    last_price=got.price,
+                    opened=p.opened,
                 )
-                for p in self.positions
-                if p.quantity > 0
-            ),
-        )
+            )
+        return AccountState(account_id=self.account_id, trading_day=day, cash=cash, positions=tuple(positions))
 
 
 def sellable_qty(position: Position | None) -> int:

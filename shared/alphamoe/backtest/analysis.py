@@ -39,7 +39,7 @@ def analyse(result: BacktestResult, benchmark: pd.Series | None) -> Analysis:
     """Return the run against `benchmark` (closes by day; None: no comparison), by year, round trip and stock."""
     days = [p.day for p in result.equity]
     values = account_values(result)
-    trips, unmatched = round_trips(result.trades, days)
+    trips, unmatched = round_trips(result.trades, days, result.actions)
     versus, bench_years = None, {}
     if benchmark is not None and not benchmark.dropna().empty and days:
         closes = benchmark_closes(benchmark, days)

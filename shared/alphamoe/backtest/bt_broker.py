@@ -5,7 +5,8 @@ at the open fills at the open when it is at or better than the limit, else at th
 it) so a backtest in Backtrader checks the vectorised engine against independent code:
 - fees: `market.fees.trade_fees` on the fill's shares and price, dated by the bar (the rule book's eras);
 - lots: an order that breaks the board's lot rule is rejected at submission;
-- T+1: a sell may not exceed the shares held before the session's own buys;
+- T+1: a sell may not exceed the shares held before the session's own buys (and the new shares of its
+  corporate actions, which the strategy applies at the open and `locked` holds back);
 - a bar sealed at limit-up all day fills no buy, one sealed at limit-down fills no sell (bands from
   `market.limits.limit_prices` on the bar's previous close, ST flag and listing day);
 - a suspended day (no bar: `traded` line 0) fills nothing;
@@ -58,6 +59,7 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         self._bought: Counter[Any] = Counter()  # shares bought today per data (T+1)
         self._filled: Counter[Any] = Counter()  # shares filled today per data (volume cap)
         self._frozen = 0.0  # cash of open buy remainders
+        self.locked: Counter[Any] = Counter()  # new shares of the next session's corporate actions, per data
         self.unfilled: Counter[str] = Counter()
         self.set_checksubmit(False)
         self.set_filler(self._volume_filler)
@@ -83,6 +85,8 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         # called once per session (every feed carries every session): T+1 unlocks yesterday's buys,
         # the volume caps and the cash frozen for open orders start afresh
         self._bought.clear()
+        self._bought.update(self.locked)  # a corporate action's new shares list the session after its ex date
+        self.locked.clear()
         self._filled.clear()
         self._frozen = 0.0
         super().next()

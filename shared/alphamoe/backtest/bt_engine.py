@@ -11,6 +11,7 @@ nothing of the matching, the fees, the accounting or the equity: a parity test c
 from __future__ import annotations
 
 import time
+from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
@@ -27,6 +28,7 @@ from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
 from alphamoe.backtest.trusted import trusted
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import Panel
+from alphamoe.market.corporate import carry
 from alphamoe.market.ticks import to_price
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import Side
@@ -88,6 +90,7 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
         self.trades: list[TradeRecord] = []
         self.equity: list[EquityPoint] = []
         self.last_price: dict[str, Decimal] = {}
+        self.opened: dict[str, date] = {}  # the day each position was opened: its dividend tax holding period
 
     def prenext(self) -> None:
         self.next()
@@ -106,8 +109,33 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
         nxt = row + 1
         if nxt < self.prepared.market.first_row or nxt >= len(self.prepared.market.panel.dates):
             return
+        self._apply_actions(nxt)
         for order in self.decider.decide(nxt, self._account(nxt)):
             self._submit(order)
+
+    def _apply_actions(self, row: int) -> None:
+        # the corporate actions of session `row`, at its open (`market.corporate.carry`, as `Ledger.opening`):
+        # Backtrader's position and cash carried over them, the new shares locked for the session (T+1)
+        actions, day = self.prepared.actions_at(row), self.prepared.day(row)
+        for symbol in sorted({a.symbol for a in actions} & self.feeds.keys()):
+            data = self.feeds[symbol]
+            position = self.getposition(data)
+            if int(position.size) <= 0:
+                continue
+            got = carry(
+                symbol,
+                int(position.size),
+                Decimal(0),
+                actions,
+                opened=self.opened.get(symbol),
+                last_price=self.last_price[symbol],
+                day=day,
+            )
+            position.price = position.price * position.size / got.quantity
+            position.size = got.quantity
+            self.broker.cash += float(got.cash)
+            self.broker.locked[data] += got.new_shares
+            self.last_price[symbol] = got.price
 
     def _account(self, row: int) -> AccountState:
         positions = []
@@ -119,7 +147,8 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
                         Position,
                         symbol=name,
                         quantity=size,
-                        sellable=size,
+                        sellable=size - self.broker.locked[self.feeds[name]],
+                        opened=self.opened.get(name),
                         cost=Decimal("0"),
                         last_price=self.last_price[name],
                     )
@@ -159,6 +188,11 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
         if order.status not in (order.Partial, order.Completed) or not order.executed.size:
             return
         quantity = int(abs(order.executed.size))
+        name, size = order.data._name, int(self.getposition(order.data).size)
+        if size == 0:
+            self.opened.pop(name, None)
+        elif order.isbuy():
+            self.opened.setdefault(name, bt.num2date(order.executed.dt).date())
         self.trades.append(
             trusted(
                 TradeRecord,

@@ -35,6 +35,8 @@ class BacktestConfig(BaseModel):
     )
     confidence: float = Field(1.0, ge=0, le=1, description="router confidence given to every pick when route is none")
     stats_lookback: int = Field(250, ge=1, description="sessions of the strategy's own past trades behind p and b")
-    stats_refresh: int = Field(21, ge=1, description="sessions between refreshes of the Kelly statistics")
+    stats_refresh: int = Field(
+        21, ge=1, description="weekdays per block of the Kelly statistics' refresh (strategy.stats.refresh_rows)"
+    )
     prior_strength: float = Field(20.0, ge=0, description="pseudo-trades of the board and universe priors in p and b")
     volume_cap: float = Field(0.1, gt=0, le=1, description="a fill takes at most this share of the day's volume")

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -32,12 +32,15 @@ from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
 from alphamoe.backtest.routing import route_picks
 from alphamoe.backtest.trusted import trusted
 from alphamoe.backtest.universe import load_range, restrict
+from alphamoe.data.actions.model import CorporateAction
+from alphamoe.data.actions.store import ActionBook
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import BarStore, Panel
 from alphamoe.market.fees import trade_fees
 from alphamoe.market.lots import round_buy_quantity, round_sell_quantity
 from alphamoe.sizing.allocate import ratio
 from alphamoe.strategy.base import Strategy, StrategySignals
+from alphamoe.strategy.stats import kelly_history
 from alphamoe.types import Side
 
 Progress = Callable[[int, int], None]
@@ -56,6 +59,7 @@ class Prepared:
     config: BacktestConfig
     industries: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    actions: ActionBook | None = None  # the store's corporate actions, applied to holdings on their ex dates
 
     @property
     def rows(self) -> range:
@@ -63,6 +67,14 @@ class Prepared:
 
     def day(self, row: int) -> date:
         return pd.Timestamp(self.market.panel.dates[row]).date()
+
+    def actions_at(self, row: int) -> list[CorporateAction]:
+        """Return the corporate actions an account applies at the open of session `row`: ex dates after the
+        session before it, up to its own (`ActionBook.between`)."""
+        if self.actions is None or not len(self.actions):
+            return []
+        start = self.day(row - 1) + timedelta(days=1) if row > 0 else self.day(row)
+        return self.actions.between(start, self.day(row))
 
     def decider(self) -> DayDecider:
         return DayDecider(
@@ -80,15 +92,18 @@ def prepare(
     *,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Load the panel (with `config.warmup` sessions before `start`), compute signals, Kelly statistics, picks.
+    """Load the panel (with `config.warmup` sessions before `start`, or the Kelly window's `kelly_history` if
+    longer), compute signals, Kelly statistics, picks.
 
     `progress` follows the routing of the picks (sessions), when `config.route` runs the experts.
     """
     t0 = time.perf_counter()
-    panel, first_row = load_range(store, start, end, config.warmup)
+    history = max(config.warmup, kelly_history(config.stats_lookback, config.stats_refresh))
+    panel, first_row = load_range(store, start, end, history)
     if universe is not None:
         panel = restrict(panel, universe)
     prepared = prepare_panel(panel, first_row, strategy, config, store_industries(store), progress=progress)
+    prepared.actions = store.actions()
     prepared.timings = {"load_s": time.perf_counter() - t0 - sum(prepared.timings.values()), **prepared.timings}
     return prepared
 
@@ -127,7 +142,7 @@ def prepare_market(
     t1 = time.perf_counter()
     kelly = kelly_schedule(
         panel,
-        signals,
+        strategy,
         first_decision_row=max(market.first_row - 1, 0),
         lookback=config.stats_lookback,
         refresh=config.stats_refresh,
@@ -172,7 +187,7 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
     rows = prepared.rows
     for n, row in enumerate(rows, start=1):
         session = Session(row, prepared.day(row))
-        for order in decider.decide(row, ledger.opening(session.day)):
+        for order in decider.decide(row, ledger.opening(session.day, prepared.actions_at(row))):
             reason = fill_order(order, session, cols[order.symbol], market, ledger, config, trades)
             if reason is not None:
                 unfilled[reason] += 1
@@ -229,6 +244,11 @@ def build_result(
     `trades` carry their `why` (`backtest.explain`).
     """
     config, rows = prepared.config, prepared.rows
+    traded = {t.symbol for t in trades}
+    start, end = prepared.day(rows[0]), prepared.day(rows[-1])
+    actions = (
+        [] if prepared.actions is None else [a for a in prepared.actions.between(start, end) if a.symbol in traded]
+    )
     return BacktestResult(
         engine=engine,
         strategy=prepared.strategy.name,
@@ -239,7 +259,8 @@ def build_result(
         universe=len(prepared.market.panel.symbols),
         initial_cash=config.initial_cash,
         final_equity=equity[-1].equity,
-        metrics=compute_metrics(equity, trades, float(config.initial_cash)),
+        metrics=compute_metrics(equity, trades, float(config.initial_cash), actions),
+        actions=actions,
         trades=trades,
         equity=equity,
         rejected=dict(sorted(rejected.items())),
@@ -250,8 +271,8 @@ def build_result(
         notes=[
             *notes,
             _ROUTE_NOTES[config.route].format(confidence=config.confidence),
-            f"Kelly p/b refreshed every {config.stats_refresh} sessions from the strategy's own trades closed "
-            f"in the prior {config.stats_lookback} sessions (point in time)",
+            f"Kelly p/b refreshed at the first session of each {config.stats_refresh}-weekday block from the "
+            f"strategy's own trades closed in the {config.stats_lookback} sessions before (point in time, as live)",
             "trading state ACTIVE throughout: the kill switch's drawdown and daily-loss triggers are not modelled",
         ],
     )
@@ -327,7 +348,7 @@ def _match(
     price = fen_price(price_fen)
     fees = trade_fees(symbol, side, quantity, price, session.day, config.commission)
     if side == Side.BUY:
-        ledger.buy(symbol, quantity, price, fees)
+        ledger.buy(symbol, quantity, price, fees, session.day)
     else:
         ledger.sell(symbol, quantity, price, fees)
     session.filled[symbol] += quantity

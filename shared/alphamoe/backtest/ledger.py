@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from alphamoe.backtest.trusted import trusted
+from alphamoe.data.actions.model import CorporateAction
+from alphamoe.market.corporate import carry
 from alphamoe.market.fees import FEN
 from alphamoe.portfolio import AccountState, Position
 
@@ -17,6 +20,7 @@ class Holding:
     sellable: int  # excludes today's buys (T+1)
     cost: Decimal
     last_price: Decimal
+    opened: date | None = None  # the day the position was opened: its dividend tax holding period
 
 
 class Ledger:
@@ -27,10 +31,22 @@ class Ledger:
         self.cash = cash
         self.holdings: dict[str, Holding] = {}
 
-    def opening(self, day: date) -> AccountState:
-        """Roll to `day`'s open (every share held is now sellable) and return the account as live sees it."""
+    def opening(self, day: date, actions: Sequence[CorporateAction] = ()) -> AccountState:
+        """Roll to `day`'s open (every share held is now sellable), apply the corporate actions gone ex since
+        the last session (`AccountState.roll_to`'s rule: their new shares unlock the next session), and return
+        the account as live sees it."""
         for h in self.holdings.values():
             h.sellable = h.quantity
+        for symbol in sorted({a.symbol for a in actions} & self.holdings.keys()):
+            h = self.holdings[symbol]
+            got = carry(symbol, h.quantity, h.cost, actions, opened=h.opened, last_price=h.last_price, day=day)
+            self.cash += got.cash
+            h.quantity, h.sellable, h.cost, h.last_price = (
+                got.quantity,
+                got.quantity - got.new_shares,
+                got.cost,
+                got.price,
+            )
         # trusted: built from exact values every session; validation would dominate the loop
         return trusted(
             AccountState,
@@ -39,7 +55,13 @@ class Ledger:
             cash=self.cash,
             positions=tuple(
                 trusted(
-                    Position, symbol=s, quantity=h.quantity, sellable=h.sellable, cost=h.cost, last_price=h.last_price
+                    Position,
+                    symbol=s,
+                    quantity=h.quantity,
+                    sellable=h.sellable,
+                    cost=h.cost,
+                    last_price=h.last_price,
+                    opened=h.opened,
                 )
                 for s, h in sorted(self.holdings.items())
             ),
@@ -53,12 +75,12 @@ class Ledger:
         h = self.holdings.get(symbol)
         return 0 if h is None else h.sellable
 
-    def buy(self, symbol: str, quantity: int, price: Decimal, fees: Decimal) -> None:
+    def buy(self, symbol: str, quantity: int, price: Decimal, fees: Decimal, day: date | None = None) -> None:
         paid = quantity * price + fees
         self.cash -= paid
         h = self.holdings.get(symbol)
         if h is None:
-            self.holdings[symbol] = Holding(quantity, 0, paid, price)
+            self.holdings[symbol] = Holding(quantity, 0, paid, price, day)
         else:
             h.quantity += quantity
             h.cost += paid

@@ -17,7 +17,11 @@ uses N = `SESSIONS_PER_YEAR` sessions; the risk-free rate is 0 throughout.
 - round trips        each sell matched FIFO against the stock's earlier buy fills, one trip per (buy fill, sell
                      fill) pair, so a partial exit closes part of a lot; each fill's fees split pro rata by
                      quantity (to the fen, the last piece taking the remainder, so the pieces sum to the fill's
-                     fees); P&L = (exit − entry price) × quantity − fees. Lots still held at the end are open.
+                     fees); P&L = (exit − entry price) × quantity − fees + dividends. Lots still held at the end
+                     are open. A corporate action carries the lots held on its ex date (`market.corporate.carry`
+                     on the stock's holding, new shares spread over its lots by quantity, the last taking the
+                     rest): the same cost over more shares (entry price per share divided down), and the net
+                     cash split pro rata as dividends, so an ex date is no loss.
 - win_rate           closed round trips with P&L > 0 / closed round trips; None without one
 - profit_factor      Σ P&L of winners / |Σ P&L of losers|; None without a loser
 - avg_win, avg_loss  mean P&L of winners, of losers (negative), CNY
@@ -42,6 +46,8 @@ import numpy.typing as npt
 
 from alphamoe.backtest.result import EquityPoint, Metrics, RoundTrip, TradeRecord, VersusBenchmark
 from alphamoe.backtest.trusted import trusted
+from alphamoe.data.actions.model import CorporateAction
+from alphamoe.market.corporate import carry
 from alphamoe.types import Side
 
 SESSIONS_PER_YEAR = 243
@@ -49,10 +55,16 @@ SESSIONS_PER_YEAR = 243
 
 FloatArray = npt.NDArray[np.float64]
 _FEN = Decimal("0.01")
+_PRICE = Decimal("0.0001")  # an entry price carried over a corporate action is a cost per share, not a tick
 
 
-def compute_metrics(equity: Sequence[EquityPoint], trades: Sequence[TradeRecord], initial_cash: float) -> Metrics:
-    """Return the summary metrics of one run (module docstring)."""
+def compute_metrics(
+    equity: Sequence[EquityPoint],
+    trades: Sequence[TradeRecord],
+    initial_cash: float,
+    actions: Sequence[CorporateAction] = (),
+) -> Metrics:
+    """Return the summary metrics of one run (module docstring); `actions`: the corporate actions of its stocks."""
     values = np.array([initial_cash, *(p.equity for p in equity)], dtype=np.float64)
     returns = values[1:] / values[:-1] - 1.0
     total = float(values[-1] / initial_cash - 1.0)
@@ -61,7 +73,7 @@ def compute_metrics(equity: Sequence[EquityPoint], trades: Sequence[TradeRecord]
     drawdown = max_drawdown(values)
     notional = math.fsum(float(t.price * t.quantity) for t in trades)
     turnover = notional / 2.0 / float(values[1:].mean()) / years if len(values) > 1 else 0.0
-    trips, _ = round_trips(trades, [p.day for p in equity])
+    trips, _ = round_trips(trades, [p.day for p in equity], actions)
     closed = [t.pnl for t in trips if t.pnl is not None]
     wins = [float(p) for p in closed if p > 0]
     losses = [float(p) for p in closed if p < 0]
@@ -149,6 +161,7 @@ class _Lot:
     price: Decimal
     quantity: int  # still held
     fees: Decimal  # not yet allocated to a round trip
+    income: Decimal = Decimal(0)  # dividends net of tax not yet allocated to a round trip
 
 
 def _share(fees: Decimal, quantity: int, of: int) -> Decimal:
@@ -156,9 +169,28 @@ def _share(fees: Decimal, quantity: int, of: int) -> Decimal:
     return fees if quantity == of else (fees * quantity / of).quantize(_FEN, ROUND_HALF_EVEN)
 
 
-def round_trips(trades: Sequence[TradeRecord], sessions: Sequence[date]) -> tuple[list[RoundTrip], int]:
+def _carry_lots(symbol: str, queue: deque[_Lot], actions: Sequence[CorporateAction], day: date) -> None:
+    # the lots of one stock over the actions of one ex date (module docstring)
+    total = sum(lot.quantity for lot in queue)
+    if not total:
+        return
+    got = carry(symbol, total, Decimal(0), actions, opened=queue[0].day, last_price=Decimal(0), day=day)
+    shares, cash = got.quantity, got.cash
+    for k, lot in enumerate(queue):
+        last = k == len(queue) - 1
+        new = shares if last else lot.quantity * got.quantity // total
+        part = cash if last else _share(got.cash, lot.quantity, total)
+        if new:
+            lot.price = lot.price * lot.quantity / new
+        lot.quantity, lot.income, shares, cash = new, lot.income + part, shares - new, cash - part
+
+
+def round_trips(
+    trades: Sequence[TradeRecord], sessions: Sequence[date], actions: Sequence[CorporateAction] = ()
+) -> tuple[list[RoundTrip], int]:
     """Return the round trips (module docstring), closed ones in exit order then the open ones, and the shares
-    sold beyond every bought lot (shares no fill bought, e.g. from a corporate action; in no round trip).
+    sold beyond every bought lot (shares no fill bought; in no round trip). `actions` carry the lots over
+    their ex dates (module docstring).
 
     `trades` in fill order; `sessions` are the run's sessions, sorted, for the holding sessions. Each trip
     is built from the validated fills without validating again (`backtest.trusted`): a run has many.
@@ -166,7 +198,15 @@ def round_trips(trades: Sequence[TradeRecord], sessions: Sequence[date]) -> tupl
     lots: dict[str, deque[_Lot]] = defaultdict(deque)
     trips: list[RoundTrip] = []
     unmatched = 0
+    pending = sorted(actions, key=lambda a: a.ex_date)
+    k = 0
     for t in trades:
+        while k < len(pending) and pending[k].ex_date <= t.day:
+            day = pending[k].ex_date
+            today = [a for a in pending[k:] if a.ex_date == day]
+            k += len(today)
+            for symbol in sorted({a.symbol for a in today} & lots.keys()):
+                _carry_lots(symbol, lots[symbol], today, day)
         if t.side == Side.BUY:
             lots[t.symbol].append(_Lot(t.day, t.price, t.quantity, t.fees))
             continue
@@ -175,9 +215,11 @@ def round_trips(trades: Sequence[TradeRecord], sessions: Sequence[date]) -> tupl
             lot = queue[0]
             take = min(left, lot.quantity)
             entry_fees, exit_fees = _share(lot.fees, take, lot.quantity), _share(fees, take, left)
-            lot.quantity, lot.fees, left, fees = (
+            income = _share(lot.income, take, lot.quantity)
+            lot.quantity, lot.fees, lot.income, left, fees = (
                 lot.quantity - take,
                 lot.fees - entry_fees,
+                lot.income - income,
                 left - take,
                 fees - exit_fees,
             )
@@ -191,13 +233,13 @@ def round_trips(trades: Sequence[TradeRecord], sessions: Sequence[date]) -> tupl
                     status="closed",
                     quantity=take,
                     entry_day=lot.day,
-                    entry_price=lot.price,
+                    entry_price=lot.price.quantize(_PRICE),
                     exit_day=t.day,
                     exit_price=t.price,
                     holding_days=(t.day - lot.day).days,
                     holding_sessions=_sessions(sessions, lot.day, t.day),
                     fees=cost,
-                    pnl=(t.price - lot.price) * take - cost,
+                    pnl=((t.price - lot.price) * take - cost + income).quantize(_FEN, ROUND_HALF_EVEN),
                 )
             )
         unmatched += left
@@ -212,7 +254,7 @@ def round_trips(trades: Sequence[TradeRecord], sessions: Sequence[date]) -> tupl
                     status="open",
                     quantity=lot.quantity,
                     entry_day=lot.day,
-                    entry_price=lot.price,
+                    entry_price=lot.price.quantize(_PRICE),
                     exit_day=None,
                     exit_price=None,
                     holding_days=(end - lot.day).days,

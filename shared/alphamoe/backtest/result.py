@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alphamoe.data.actions.model import CorporateAction
 from alphamoe.types import Side
 
 
@@ -70,7 +71,10 @@ class RoundTrip(BaseModel):
     holding_days: int = Field(description="calendar days from entry to exit (to the last session while open)")
     holding_sessions: int = Field(description="sessions from entry to exit (to the last session while open)")
     fees: Decimal = Field(description="the entry fill's and exit fill's fees, pro rata by quantity, CNY")
-    pnl: Decimal | None = Field(description="(exit − entry price) × quantity − fees, CNY; None while open")
+    pnl: Decimal | None = Field(
+        description="(exit − entry price) × quantity − fees + dividends, CNY; None while open (an entry price "
+        "carried over a corporate action is the cost per share after it)"
+    )
 
 
 class SymbolSummary(BaseModel):
@@ -144,3 +148,6 @@ class BacktestResult(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
     notes: list[str] = Field(default_factory=list)
     analysis: Analysis | None = Field(None, description="added by `backtest.analysis.analysed`")
+    actions: list[CorporateAction] = Field(
+        default_factory=list, description="corporate actions of the traded stocks over the run (round trips)"
+    )

@@ -24,6 +24,7 @@ from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, 
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore, DayBar
 from alphamoe.market.boards import board_of
+from alphamoe.market.corporate import actions_since
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
 from alphamoe.market.limits import PriceBand, limit_prices
 from alphamoe.market.lots import buy_quantity_error, round_buy_quantity, round_sell_quantity, sell_quantity_error
@@ -54,8 +55,13 @@ class PaperBroker:
             raise ValueError(f"'volume_cap' not in (0, 1], was {volume_cap}")
         if account.trading_day > day:
             raise DataError(f"account state of {account.trading_day} is after the paper session {day}")
-        # a state from an earlier day is rolled to D's open: yesterday's buys become sellable (T+1)
-        opening = account.roll_to(day) if account.trading_day < day else account
+        # a state from an earlier day is rolled to D's open: yesterday's buys become sellable (T+1), and the
+        # corporate actions gone ex since are applied (a state of D's open has them already)
+        opening = (
+            account.roll_to(day, actions_since(store, account.trading_day, day))
+            if account.trading_day < day
+            else account
+        )
         self.store = store
         self.day = day
         self.commission = commission
@@ -292,7 +298,12 @@ class PaperBroker:
             self._cash -= notional + fees
             if p is None:
                 self._positions[symbol] = Position(
-                    symbol=symbol, quantity=quantity, sellable=0, cost=notional + fees, last_price=price
+                    symbol=symbol,
+                    quantity=quantity,
+                    sellable=0,
+                    cost=notional + fees,
+                    last_price=price,
+                    opened=self.day,
                 )
             else:  # today's shares are not sellable until the next session (T+1)
                 self._positions[symbol] = _position(p, quantity=p.quantity + quantity, cost=p.cost + notional + fees)

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from alphamoe.broker.orders import TERMINAL, Merge, OrderRecord, merge
 from alphamoe.broker.protocol import BrokerOrder
+from alphamoe.data.actions.model import CorporateAction
+from alphamoe.market.corporate import entitle
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import OrderStatus, Side
 
@@ -82,8 +85,13 @@ def reconcile(
     broker_orders: Sequence[BrokerOrder],
     account: AccountState,
     opening: AccountState | None,
+    actions: Sequence[CorporateAction] = (),
 ) -> Reconciliation:
-    """Compare the day's journal with the broker's truth; return merges, orders to send, unknowns and breaks."""
+    """Compare the day's journal with the broker's truth; return merges, orders to send, unknowns and breaks.
+
+    `actions`: the corporate actions gone ex since `opening` was taken; a position changed by exactly their
+    new shares is expected (noted, not a break).
+    """
     by_cid = {r.client_order_id: r for r in records}
     remaining = dict(by_cid)
     merges: list[Merge] = []
@@ -122,7 +130,9 @@ def reconcile(
             )
     matched = len(merges)
     if opening is not None and not breaks:
-        breaks.extend(_position_breaks(opening, account, [m.record for m in merges], unknown))
+        found, explained = _position_breaks(opening, account, [m.record for m in merges], unknown, actions)
+        breaks.extend(found)
+        notes.extend(explained)
     for m in merges:
         if m.record.status in UNSENT and m.record.status is not OrderStatus.NEW:
             notes.append(f"{m.record.client_order_id} still {m.record.status} at the broker")
@@ -141,20 +151,34 @@ def _position_breaks(
     account: AccountState,
     records: Sequence[OrderRecord],
     unknown: Sequence[BrokerOrder],
-) -> list[str]:
-    # broker positions must equal the opening plus every fill of the day: ours and the unknown orders'
-    expected = {p.symbol: p.quantity for p in opening.positions}
-    for symbol, qty in net_fills([*records, *unknown]).items():
-        expected[symbol] = expected.get(symbol, 0) + qty
+    actions: Sequence[CorporateAction],
+) -> tuple[list[str], list[str]]:
+    # broker positions must equal the opening plus every fill of the day (ours and the unknown orders'),
+    # or that with the new shares of a known corporate action: returns (breaks, notes)
+    held = {p.symbol: p.quantity for p in opening.positions}
+    fills = net_fills([*records, *unknown])
     actual = {p.symbol: p.quantity for p in account.positions}
-    breaks = []
-    for symbol in sorted(set(expected) | set(actual)):
-        want, have = expected.get(symbol, 0), actual.get(symbol, 0)
+    breaks, notes = [], []
+    for symbol in sorted(set(held) | set(fills) | set(actual)):
+        want, have = held.get(symbol, 0) + fills.get(symbol, 0), actual.get(symbol, 0)
+        new = _new_shares(symbol, held.get(symbol, 0), actions)
         if want < 0:
             breaks.append(f"{symbol}: fills sell {-want} more shares than were held")
+        elif new and have - want in new:
+            notes.append(f"{symbol}: broker holds {have - want} new shares of its corporate action")
         elif want != have:
             breaks.append(f"{symbol}: broker holds {have} shares, opening plus fills gives {want}")
-    return breaks
+    return breaks, notes
+
+
+def _new_shares(symbol: str, quantity: int, actions: Sequence[CorporateAction]) -> set[int]:
+    # the new shares a holder may get: the floor of the entitlement, or one more per share record from
+    # ChinaClear's allocation of the fractions (market/corporate.py)
+    ours = [a for a in actions if a.symbol == symbol and a.shares is not None]
+    if not ours or quantity <= 0:
+        return set()
+    floor = sum(entitle(symbol, quantity, Decimal(0), [a], opened=None).new_shares for a in ours)
+    return {floor + extra for extra in range(len(ours) + 1) if floor + extra > 0}
 
 
 def is_open(record: OrderRecord) -> bool:

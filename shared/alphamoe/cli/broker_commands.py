@@ -64,7 +64,7 @@ def _factory(kind: Literal["paper", "miniqmt"], settings: Settings) -> Callable[
     from alphamoe.pipeline.accounts import AccountBook
 
     store = BarStore(settings.data)
-    book = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
+    book = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash, actions=store)
 
     def paper(day: date) -> Broker:
         return PaperBroker(store, day, book.opening_state(day), settings.commission)

@@ -37,9 +37,22 @@ def scan(
         from alphamoe.scan.scanner import scan_day
 
         chosen = build_strategy(strategy or settings.scan.strategy, params or settings.scan.params)
-        inputs = load_scan_inputs(settings.data, _parse_day(day), settings.lookback)
+        from alphamoe.market.bars import BarStore
+        from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_panel_sessions
+
+        store, the_day = BarStore(settings.data), _parse_day(day)
+        before = [d for d in store.sessions() if d < the_day]  # from the Kelly window's start, as the scan stage
+        history = kelly_panel_sessions(before, before[-1], settings.lookback, DEFAULT_STATS_REFRESH) if before else 1
+        inputs = load_scan_inputs(store, the_day, history)
         loaded = time.perf_counter()
-        result = scan_day(inputs.panel, inputs.day, inputs.reference, chosen, max_signals=settings.scan.max_signals)
+        result = scan_day(
+            inputs.panel,
+            inputs.day,
+            inputs.reference,
+            chosen,
+            max_signals=settings.scan.max_signals,
+            stats_lookback=settings.lookback,
+        )
         scanned = time.perf_counter()
         _print(result, top, load_s=loaded - started, scan_s=scanned - loaded, shape=inputs.panel.close.shape)
         if json_out is not None:

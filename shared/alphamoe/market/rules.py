@@ -65,6 +65,21 @@ class ParValueRule(BaseModel):
     source: str = Field(min_length=1)
 
 
+class TaxBand(BaseModel):
+    """One holding-period band of a dividend tax era: `rate` for holdings of at most `held_months` (None: any)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    held_months: int | None = Field(None, gt=0)
+    rate: Decimal = Field(ge=0, lt=1)
+
+
+class DividendTaxRule(_Dated):
+    """A dividend tax era (差别化红利税): bands by holding period, shortest first, the last without a bound."""
+
+    bands: tuple[TaxBand, ...] = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
 class RuleBook(BaseModel):
     """Every exchange rule alphamoe applies, each with the dates it was in force."""
 
@@ -76,6 +91,7 @@ class RuleBook(BaseModel):
     stamp_duty: tuple[StampDutyRule, ...]
     transfer_fee: tuple[TransferFeeRule, ...]
     par_value: tuple[ParValueRule, ...] = ()
+    dividend_tax: tuple[DividendTaxRule, ...] = ()
 
     def limit_pct(self, board: Board, day: date, *, st: bool) -> Decimal | None:
         """Return the band for board/ST status on day, or None where no daily limit applied."""
@@ -98,6 +114,12 @@ class RuleBook(BaseModel):
             if rule.symbol == symbol:
                 return rule.value
         return _ONE_CNY
+
+    def dividend_tax_rule(self, day: date) -> DividendTaxRule:
+        for rule in self.dividend_tax:
+            if rule.applies(day):
+                return rule
+        raise ConfigurationError(f"rules.toml has no [[dividend_tax]] era covering {day}")
 
     def lot_rule(self, board: Board) -> LotRule:
         for rule in self.lot:

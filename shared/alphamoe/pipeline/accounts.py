@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from alphamoe.errors import DataError
+from alphamoe.market.corporate import ActionSource, actions_since
 from alphamoe.portfolio import AccountState
 from alphamoe.storage.local import write_atomically
 
@@ -18,13 +19,17 @@ class AccountBook:
 
     Re-running day D replaces D's snapshot and reads only days before D, so a rerun sees the same opening
     state and gives the same orders. A snapshot is written to a temporary file and renamed over the old one,
-    so a crash or a full disk mid-write leaves the previous snapshot whole.
+    so a crash or a full disk mid-write leaves the previous snapshot whole. With `actions`, the opening
+    applies the corporate actions gone ex since the last close (`AccountState.roll_to`).
     """
 
-    def __init__(self, root: Path, account_id: str, initial_cash: Decimal) -> None:
+    def __init__(
+        self, root: Path, account_id: str, initial_cash: Decimal, *, actions: ActionSource | None = None
+    ) -> None:
         self.dir = Path(root) / account_id
         self.account_id = account_id
         self.initial_cash = initial_cash
+        self.actions = actions
 
     def snapshots(self) -> dict[date, Path]:
         """Return the snapshot file of each closed day (files not named `<YYYY-MM-DD>.json` are not snapshots)."""
@@ -37,11 +42,12 @@ class AccountBook:
         return dict(sorted(found.items()))
 
     def opening_state(self, day: date) -> AccountState:
-        """Return the state at the open of `day` (yesterday's buys now sellable: T+1)."""
+        """Return the state at the open of `day`: yesterday's buys now sellable (T+1), corporate actions applied."""
         previous = [path for closed, path in self.snapshots().items() if closed < day]
         if not previous:
             return AccountState(account_id=self.account_id, trading_day=day, cash=self.initial_cash)
-        return self.read(previous[-1]).roll_to(day)
+        close = self.read(previous[-1])
+        return close.roll_to(day, actions_since(self.actions, close.trading_day, day))
 
     def read(self, path: Path) -> AccountState:
         """Parse one snapshot; a truncated or corrupt one (an older version's crash) says which and what to do."""

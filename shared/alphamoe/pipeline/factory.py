@@ -67,7 +67,9 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
 
         return build_route_stage(settings)
     data = data or open_market(settings)
-    accounts = AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
+    accounts = AccountBook(
+        settings.runs_dir / "accounts", settings.account_id, settings.initial_cash, actions=data.store
+    )
     if name == "scan":
         from alphamoe.pipeline.stages.scan import ScanStage
         from alphamoe.strategy.registry import strategy_by_name

@@ -26,7 +26,13 @@ from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import to_price
 from alphamoe.strategy.base import LatestSignals, Strategy
-from alphamoe.strategy.stats import KellyStats, strategy_stats
+from alphamoe.strategy.stats import (
+    DEFAULT_STATS_LOOKBACK,
+    DEFAULT_STATS_REFRESH,
+    KellyStats,
+    kelly_at,
+    refresh_rows,
+)
 
 EXCLUSION_REASONS = ("suspended", "st", "new_listing", "no_history", "limit_up_locked")
 
@@ -47,12 +53,17 @@ def scan_day(
     *,
     max_signals: int = 200,
     min_listing_days: int = 60,
+    stats_lookback: int = DEFAULT_STATS_LOOKBACK,
+    stats_refresh: int = DEFAULT_STATS_REFRESH,
 ) -> ScanResult:
     """Return the signals of trading day `day` from `panel` (bars up to D−1) and D's pre-open reference.
 
     Signals are the last row's entries among eligible stocks, by score descending then symbol, at most
     `max_signals`. Non-finite feature values are left out (events carry finite floats only), so an expert
-    that needs one abstains instead of judging a made-up 0.0.
+    that needs one abstains instead of judging a made-up 0.0. Each carries Kelly p and b as every backtest
+    has them on `day` (`strategy.stats.kelly_at` at the refresh of D−1's block): the panel should reach back
+    to that window's first session, and costs one run of the strategy when it starts there exactly
+    (`kelly_panel_sessions`).
     """
     if panel.last_day >= day:
         raise ValueError(
@@ -70,7 +81,8 @@ def scan_day(
     picks = sorted(picks)[:max_signals]
     events: tuple[SignalGenerated, ...] = ()
     if picks:  # the trade simulation is needed for candidates only: skip it on a day without any
-        stats = strategy_stats(panel, signals)
+        refreshed = int(refresh_rows(panel.dates, stats_refresh)[-1])
+        stats = kelly_at(panel, strategy, refreshed, lookback=stats_lookback, signals=signals)
         events = tuple(
             _signal(panel, day, reference[symbol], strategy.name, rank, i, -neg_score, signals, stats)
             for rank, (neg_score, symbol, i) in enumerate(picks)

@@ -21,24 +21,39 @@ its board (STAR and ChiNext ±20% days pay differently from the main board's ±1
 universe. Sums use `math.fsum`, so trade order never changes a bit. Guards: b̂ = the level above when a
 stock or board has no win or no loss; p_U = 0.5 when the universe has no closed trade, and b_U = 1 when
 it has no win or no loss (the ratio is undefined).
+
+One definition of "p and b on day D", which the live scan and every backtest engine call (`kelly_at`,
+`refresh_rows`): the statistics are refreshed at the close of the first session of each block of
+`refresh` weekdays counted from `REFRESH_EPOCH` (anchored on the calendar, not on a run's first day, so a
+backtest starting on any day and the day-by-day live run refresh on the same sessions), and a refresh at
+row r runs the strategy on the `lookback` sessions ending at r alone, flat at the first: the trades a
+live scan with that panel counts as closed. A decision after row t uses the refresh of t's block; the live
+scan loads its panel from that window's first session (`kelly_panel_sessions`), so one run of the strategy
+gives both the day's picks and the window's trades.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import numpy.typing as npt
 
 from alphamoe.market.bars import BoolArray, FloatArray, Panel, _ffill
 from alphamoe.market.boards import board_key
-from alphamoe.strategy.base import LatestSignals, StrategySignals
+from alphamoe.strategy.base import LatestSignals, Strategy, StrategySignals
 
 Int64Array = npt.NDArray[np.int64]
 
 DEFAULT_FEE_RATE = 0.0005  # per side: 0.025% commission each way + 0.05% stamp duty on sells, spread
 DEFAULT_PRIOR_STRENGTH = 20.0
+DEFAULT_STATS_LOOKBACK = 250  # sessions of the strategy's own past trades behind p and b
+DEFAULT_STATS_REFRESH = 21  # weekdays per refresh block (about a month of sessions)
+REFRESH_EPOCH = np.datetime64("1990-12-19", "D")  # the SSE's first session: refresh blocks count from it
 NEUTRAL_P_WIN = 0.5
 NEUTRAL_PAYOFF = 1.0
 
@@ -193,3 +208,77 @@ def strategy_stats(
     """Return the strategy's shrunk Kelly statistics per stock of the panel."""
     trades = closed_trades(panel, signals, fee_rate=fee_rate)
     return kelly_stats(trades, panel.symbols, prior_strength=prior_strength)
+
+
+def kelly_history(lookback: int, refresh: int) -> int:
+    """Return the sessions before a first decision a backtest loads so its first refresh's window is whole
+    (the first session of a block lies at most `refresh − 1` sessions before the decision)."""
+    return lookback + refresh - 1
+
+
+def kelly_panel_sessions(sessions: Sequence[date], until: date, lookback: int, refresh: int) -> int:
+    """Return how many sessions up to `until` (D−1) the scan's panel takes so it starts where the Kelly window
+    of D's refresh starts: its signals then serve both the day's picks and the window's trades (`kelly_at`).
+
+    `sessions` are the store's, ascending; between `lookback` and `lookback + refresh − 1` sessions.
+    """
+    at = bisect_right(sessions, until)
+    recent = np.array(sessions[max(at - refresh, 0) : at], dtype="datetime64[D]")  # holds D−1's block start
+    if not len(recent):
+        return lookback
+    return lookback + len(recent) - 1 - int(refresh_rows(recent, refresh)[-1])
+
+
+def refresh_rows(dates: npt.NDArray[np.datetime64], refresh: int) -> Int64Array:
+    """Return, per row t, the row whose refresh a decision after t's close uses: the first row of t's block.
+
+    Blocks are `refresh` weekdays counted from `REFRESH_EPOCH`; `dates` are sessions in increasing order.
+    The first rows of a panel that starts mid-block map to row 0: a panel needs `refresh` sessions more.
+    """
+    if refresh < 1:
+        raise ValueError(f"refresh must be >= 1 session, was {refresh}")
+    block = np.busday_count(REFRESH_EPOCH, dates.astype("datetime64[D]")) // refresh
+    first: Int64Array = np.searchsorted(block, block, side="left").astype(np.int64)
+    return first
+
+
+def window_panel(panel: Panel, first: int, stop: int) -> Panel:
+    """Return rows [first, stop) of `panel` as a panel of their own, every column kept, column-major: the
+    layout the kernels are compiled for and walk (each stock's history), so they copy nothing more."""
+    fields = ("open", "high", "low", "close", "prev_close", "volume", "amount", "st", "listing_index")
+    rows = {name: np.asfortranarray(getattr(panel, name)[first:stop]) for name in fields}
+    return Panel(dates=panel.dates[first:stop], symbols=panel.symbols, **rows)
+
+
+def kelly_at(
+    panel: Panel,
+    strategy: Strategy,
+    row: int,
+    *,
+    lookback: int = DEFAULT_STATS_LOOKBACK,
+    prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+    fee_rate: float = DEFAULT_FEE_RATE,
+    signals: StrategySignals | LatestSignals | None = None,
+) -> KellyStats:
+    """Return p and b refreshed at `row`'s close: the strategy run on the `lookback` sessions ending at `row`
+    alone (flat at the first), its closed trades shrunk as `kelly_stats` does (module docstring).
+
+    When the window starts at the panel's first row, pass the panel's `signals`: the strategy and the trade
+    simulation are causal (row t reads rows <= t, the adjustment factor starts at the first row), so the
+    panel's trades closed by `row` are the window's, bit for bit, without running the strategy again.
+    """
+    if lookback < 1:
+        raise ValueError(f"lookback must be >= 1 session, was {lookback}")
+    first = max(row - lookback + 1, 0)
+    if first > 0 or signals is None:
+        panel = window_panel(panel, first, row + 1)
+        signals = strategy.latest(panel)
+    trades = closed_trades(panel, signals, fee_rate=fee_rate)
+    keep = trades.exit_row <= row - first
+    closed = ClosedTrades(
+        column=trades.column[keep],
+        entry_row=trades.entry_row[keep],
+        exit_row=trades.exit_row[keep],
+        ret=trades.ret[keep],
+    )
+    return kelly_stats(closed, panel.symbols, prior_strength=prior_strength)

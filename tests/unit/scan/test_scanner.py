@@ -11,7 +11,7 @@ from alphamoe.market.bars import Panel
 from alphamoe.market.ticks import to_price
 from alphamoe.scan.scanner import ScanResult, scan_day
 from alphamoe.strategy.base import Strategy, StrategyParams, StrategySignals
-from alphamoe.strategy.stats import strategy_stats
+from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_at, refresh_rows
 from alphamoe.strategy.trend_breakout import FEATURE_KEYS, TrendBreakout
 from alphamoe.types import Board
 
@@ -47,7 +47,8 @@ def test_scan_day_when_signal_built_then_prices_ids_board_and_stats_follow_the_i
 ) -> None:
     panel = scan_inputs.panel
     strategy = TrendBreakout()
-    stats = strategy_stats(panel, strategy.signals(panel))
+    # p and b of the last refresh (the first session of D−1's weekday block), as every backtest has them on D
+    stats = kelly_at(panel, strategy, int(refresh_rows(panel.dates, DEFAULT_STATS_REFRESH)[-1]))
     for signal in baseline.signals:
         i = panel.column(signal.symbol)
         assert signal.signal_id == f"{scan_inputs.day.isoformat()}:trend_breakout:{signal.symbol}"

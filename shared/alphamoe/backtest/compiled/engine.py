@@ -7,6 +7,7 @@ and become TradeRecords (exact CNY from fen) and EquityPoints once, at the end.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from alphamoe.backtest.compiled.loop import run_rows
-from alphamoe.backtest.compiled.matching import UNFILLED
+from alphamoe.backtest.compiled.matching import CASH, UNFILLED
 from alphamoe.backtest.compiled.risk import RULE_CODES
 from alphamoe.backtest.compiled.terms import IntArray, column_terms, fee_terms, risk_terms, sizing_terms
 from alphamoe.backtest.engine import Prepared, Progress, build_result
@@ -23,6 +24,7 @@ from alphamoe.backtest.explain import fill_reasons
 from alphamoe.backtest.market import fen_price
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
 from alphamoe.backtest.trusted import trusted
+from alphamoe.market.corporate import carry
 from alphamoe.sizing.allocate import order_id
 from alphamoe.types import Side
 
@@ -51,16 +53,24 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
     trades, n_trades = np.zeros((4096, 6), dtype=np.int64), 0
     equity = np.zeros((n_rows, 3), dtype=np.int64)
     rows = prepared.rows
-    for lo in range(rows.start, rows.stop, CHUNK):
-        hi = min(lo + CHUNK, rows.stop)
+    days = [pd.Timestamp(d).date() for d in panel.dates]
+    holdings = _Holdings(prepared, days, qty, last, book)
+    action_rows = [row for row in rows if prepared.actions_at(row)]
+    lo = rows.start
+    while lo < rows.stop:
+        # a chunk ends before the next session with corporate actions: they are applied in Python, between calls
+        hi = min(lo + CHUNK, rows.stop, *(r for r in action_rows[bisect_right(action_rows, lo) :][:1]))
+        locked = holdings.apply_actions(lo)
+        before, n_before = qty.copy(), n_trades
         trades, n_trades = run_rows(
-            lo, hi, book, qty, sellable, last, bars, market.close, market.prev_close, panel.st, picks.start,
-            picks.cols, confidence, signals.exits, kelly_table, p_win, payoff, *terms, fees, config.volume_cap,
-            rejected, unfilled, trades, n_trades, equity,
+            lo, hi, book, qty, sellable, locked, last, bars, market.close, market.prev_close, panel.st,
+            picks.start, picks.cols, confidence, signals.exits, kelly_table, p_win, payoff, *terms, fees,
+            config.volume_cap, rejected, unfilled, trades, n_trades, equity,
         )  # fmt: skip
+        holdings.follow(before, trades[n_before:n_trades])
         if progress is not None:
             progress(hi - rows.start, len(rows))
-    days = [pd.Timestamp(d).date() for d in panel.dates]
+        lo = hi
     return build_result(
         prepared,
         "alphamoe",
@@ -71,6 +81,46 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
         loop_s=time.perf_counter() - t0,
         notes=["matching: the paper broker's rule on each session's bar, in exact fen (compiled session loop)"],
     )
+
+
+class _Holdings:
+    """The compiled account's corporate actions: `market.corporate.carry` on the fen arrays at an ex date's open.
+
+    The kernel keeps no opening day per position, so this follows the fills (a buy into an empty position
+    opens it, a sell to zero closes it): the dividend tax's holding period, as `Ledger` keeps it.
+    """
+
+    def __init__(self, prepared: Prepared, days: list[date], qty: IntArray, last: IntArray, book: IntArray) -> None:
+        self.prepared, self.days, self.qty, self.last, self.book = prepared, days, qty, last, book
+        self.cols = {s: i for i, s in enumerate(prepared.market.panel.symbols)}
+        self.opened = np.full(len(qty), -1, dtype=np.int64)
+
+    def apply_actions(self, row: int) -> IntArray:
+        """Apply the actions of session `row` to the holdings; return the new shares locked per column."""
+        locked = np.zeros(len(self.qty), dtype=np.int64)
+        actions = self.prepared.actions_at(row)
+        for symbol in sorted({a.symbol for a in actions}):
+            c = self.cols.get(symbol)
+            if c is None or self.qty[c] <= 0:
+                continue
+            opened = self.days[self.opened[c]] if self.opened[c] >= 0 else None
+            price = fen_price(int(self.last[c]))
+            got = carry(
+                symbol, int(self.qty[c]), Decimal(0), actions, opened=opened, last_price=price, day=self.days[row]
+            )
+            self.qty[c], locked[c], self.last[c] = got.quantity, got.new_shares, _fen(got.price)
+            self.book[CASH] += _fen(got.cash)
+        return locked
+
+    def follow(self, before: IntArray, trades: IntArray) -> None:
+        """Replay a call's fills (TRADE_FIELDS) from the quantities `before` it to date each position's opening."""
+        held = before.copy()
+        for row, c, buy, quantity, _, _ in trades.tolist():
+            if buy and held[c] == 0:
+                self.opened[c] = row
+            held[c] += quantity if buy else -quantity
+            if held[c] == 0:
+                self.opened[c] = -1
 
 
 def _fen(cny: Decimal) -> int:

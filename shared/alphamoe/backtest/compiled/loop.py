@@ -27,6 +27,7 @@ def run_rows(
     book: Array,  # ([cash, frozen], fen)
     qty: Array,
     sellable: Array,
+    locked: Array,  # (new shares of corporate actions applied at lo's open: unlisted until the next session)
     last: Array,
     market: tuple[Array, ...],  # (open, high, low, up, down, volume, traded)
     close: Array,
@@ -65,7 +66,8 @@ def run_rows(
     trade = np.zeros(3, dtype=np.int64)
     for row in range(lo, hi):
         book[FROZEN] = 0
-        sellable[:] = qty  # Ledger.opening: every share held yesterday settles (T+1)
+        sellable[:] = qty - locked  # Ledger.opening: every share held yesterday settles (T+1)
+        locked[:] = 0
         t = row - 1
         if t >= 0:
             held = cols.by_rank[qty[cols.by_rank] > 0]

@@ -13,6 +13,7 @@ from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.scan.scanner import scan_day
 from alphamoe.strategy.base import Strategy
+from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_panel_sessions
 
 
 class ScanStage(BaseStage):
@@ -33,16 +34,24 @@ class ScanStage(BaseStage):
         opened = expect(envelope, MarketOpen)
         previous = self.data.require_trading_day(opened.trading_day)
         panel, reference = self._inputs(opened.trading_day, previous)
-        result = scan_day(panel, opened.trading_day, reference, self.strategy, max_signals=self.max_signals)
+        result = scan_day(
+            panel,
+            opened.trading_day,
+            reference,
+            self.strategy,
+            max_signals=self.max_signals,
+            stats_lookback=self.lookback,
+        )
         outputs: Outputs = [derive(envelope, s, self.name) for s in result.signals]
         outputs.append(derive(envelope, result.completed, self.name))
         return outputs
 
     def _inputs(self, day: date, previous: date) -> tuple[Any, Any]:
-        root = self.data.store.root
-        if isinstance(root, Path):  # a local store: the scan's compact one-pass read (cold-start budget)
+        store = self.data.store  # the panel starts at the first session of the Kelly window D−1's block reads
+        sessions = kelly_panel_sessions(store.sessions(), previous, self.lookback, DEFAULT_STATS_REFRESH)
+        if isinstance(store.root, Path):  # a local store: the scan's compact one-pass read (cold-start budget)
             from alphamoe.scan.load import load_scan_inputs
 
-            inputs = load_scan_inputs(root, day, self.lookback)
+            inputs = load_scan_inputs(store, day, sessions)
             return inputs.panel, inputs.reference
-        return self.data.store.panel(until=previous, lookback=self.lookback), self.data.reference(day)
+        return store.panel(until=previous, lookback=sessions), self.data.reference(day)

@@ -1,0 +1,142 @@
+"""Run a span day by day through the live pipeline on one account, and as one backtest, and compare.
+
+The live side is `pipeline.run.run_day` for each session (the account carries through `AccountBook`
+snapshots under the runs folder, exactly as `alphamoe run --date D` on successive days); the backtest side
+is `backtest.engine.prepare` + the compiled engine, configured from the same settings as the CLI does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alphamoe.backtest.routing import QUANT_ONLY
+from alphamoe.events.payloads import SignalGenerated, SignalRouted
+from alphamoe.market.bars import BarStore
+from alphamoe.router.experts import ExpertRegistry
+from alphamoe.router.graph import Router
+from alphamoe.settings import Settings
+from alphamoe.types import Verdict
+
+Fill = tuple[date, str, str, int, Decimal, Decimal]  # day, symbol, side, quantity, price, fees
+
+
+@dataclass
+class SpanRun:
+    """Fills and each session's closing equity (CNY, to the fen), plus each day's signals' Kelly p/b."""
+
+    fills: list[Fill] = field(default_factory=list)
+    equity: dict[date, Decimal] = field(default_factory=dict)
+    kelly: dict[tuple[date, str], tuple[float, float]] = field(default_factory=dict)
+
+
+def sessions_between(store_root: Path, start: date, end: date) -> list[date]:
+    return [d for d in BarStore(store_root).sessions() if start <= d <= end]
+
+
+class QuantOnlyRouter(Router):
+    """The backtest's `--route none` verdict in the live pipeline: every signal confirmed at confidence 1."""
+
+    def __init__(self) -> None:
+        super().__init__(ExpertRegistry([]))
+
+    def route_batch(self, signals: Sequence[SignalGenerated], *, regime: str = "unknown") -> list[SignalRouted]:
+        return [
+            SignalRouted(
+                trading_day=s.trading_day,
+                signal=s,
+                verdict=Verdict.CONFIRM,
+                confidence=1.0,
+                gate=(),
+                opinions=(),
+                reasoning_summary=QUANT_ONLY,
+            )
+            for s in sorted(signals, key=lambda s: s.signal_id)
+        ]
+
+
+def run_live(store_root: Path, runs: Path, start: date, end: date, route: str = "symbolic") -> SpanRun:
+    """Run every session of [start, end] with `run_day` on one account (snapshots under `runs`).
+
+    `route` "symbolic" is the live default panel without a model; "none" routes with `QuantOnlyRouter`.
+    """
+    from alphamoe.pipeline.factory import build_stages
+    from alphamoe.pipeline.run import run_day, with_event_key
+    from alphamoe.pipeline.stages.route import RouteStage
+
+    settings = with_event_key(Settings(data=store_root, runs=runs))
+    out = SpanRun()
+    for day in sessions_between(store_root, start, end):
+        stages = build_stages(settings, secret=secrets.token_bytes(32))
+        if route == "none":
+            stages = dataclasses.replace(stages, route=RouteStage(QuantOnlyRouter()))
+        report = run_day(settings, day, stages=stages).report
+        out.fills += [(day, f.symbol, f.side.value, f.quantity, f.price, f.fees) for f in report.fills]
+        out.equity[day] = report.equity.quantize(Decimal("0.01"))
+        out.kelly.update({(day, s.symbol): (s.p_win, s.payoff) for s in report.signals})
+    return out
+
+
+def run_backtest(store_root: Path, start: date, end: date, route: str) -> SpanRun:
+    """Backtest [start, end] with the CLI's configuration from the same settings (compiled engine)."""
+    from alphamoe.backtest.compiled.engine import simulate_compiled
+    from alphamoe.backtest.config import BacktestConfig
+    from alphamoe.backtest.engine import prepare
+    from alphamoe.backtest.strategies import DEFAULT_STRATEGY, build_strategy
+
+    settings = Settings(data=store_root)
+    config = BacktestConfig(
+        initial_cash=settings.initial_cash,
+        sizing=settings.sizing,
+        risk=settings.risk,
+        commission=settings.commission,
+        warmup=settings.lookback,
+        stats_lookback=settings.lookback,
+        route=route,
+    )
+    prepared = prepare(BarStore(store_root), start, end, build_strategy(DEFAULT_STRATEGY, None), config)
+    result = simulate_compiled(prepared)
+    out = SpanRun()
+    out.fills = [(t.day, t.symbol, t.side.value, t.quantity, t.price, t.fees) for t in result.trades]
+    out.equity = {p.day: Decimal(str(p.equity)).quantize(Decimal("0.01")) for p in result.equity}
+    out.kelly = picks_kelly(prepared)
+    return out
+
+
+def picks_kelly(prepared: object) -> dict[tuple[date, str], tuple[float, float]]:
+    """Each session's picks with the Kelly p/b the backtest sizes them with."""
+    import pandas as pd
+
+    from alphamoe.backtest.engine import Prepared
+
+    assert isinstance(prepared, Prepared)
+    market, picks, kelly = prepared.market, prepared.picks, prepared.kelly
+    panel = market.panel
+    out: dict[tuple[date, str], tuple[float, float]] = {}
+    for t in range(max(market.first_row - 1, 0), panel.close.shape[0] - 1):
+        day = pd.Timestamp(panel.dates[t + 1]).date()
+        stats = kelly.at(t)
+        for c in picks.cols[picks.at(t)]:
+            out[(day, panel.symbols[int(c)])] = (float(stats.p_win[c]), float(stats.payoff[c]))
+    return out
+
+
+def differences(live: SpanRun, backtest: SpanRun) -> dict[str, list[Any]]:
+    """What differs: fills only on one side, sessions whose closing equity differs, Kelly p/b that differ."""
+    lf, bf = set(live.fills), set(backtest.fills)
+    days = sorted(live.equity.keys() & backtest.equity.keys())
+    shared = live.kelly.keys() & backtest.kelly.keys()
+    return {
+        "live_only_fills": sorted(lf - bf),
+        "backtest_only_fills": sorted(bf - lf),
+        "equity": [(d, live.equity[d], backtest.equity[d]) for d in days if live.equity[d] != backtest.equity[d]],
+        "kelly": sorted((k, live.kelly[k], backtest.kelly[k]) for k in shared if live.kelly[k] != backtest.kelly[k]),
+        "picks_only_live": sorted(live.kelly.keys() - backtest.kelly.keys()),
+        "picks_only_backtest": sorted(backtest.kelly.keys() - live.kelly.keys()),
+    }
