@@ -152,7 +152,7 @@ def batches(
 
 ISSUE7_COMMIT = "5d486f5"  # the issue-7 engine before the fast gate, cached fee rates and sorted-dict signing
 _BASELINE_MODULES = {
-    BASELINE_COMMIT: ("risk/rules", "risk/engine"),
+    BASELINE_COMMIT: ("market/fees", "risk/rules", "risk/engine"),
     ISSUE7_COMMIT: ("market/fees", "risk/rules", "risk/approval", "risk/engine"),
 }
 
