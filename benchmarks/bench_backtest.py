@@ -7,8 +7,11 @@ ten years (2016–2025, seed 7), generated once and cached under `.alphamoe/benc
 - alphamoe: `backtest.engine.prepare` (load the panel, the strategy's decisions once, point-in-time Kelly
   statistics) then `compiled.engine.simulate_compiled` (the session loop with T+1, lots, sealed limits,
   suspensions, dated fees, the live `size_batch` and `RiskEngine` transcribed to numba over fen arrays);
-  "warm" reruns decisions, statistics and the loop in the same process with the panel in memory (as
-  VectorBT's warm call has its arrays).
+  "warm" reruns decisions, statistics (read from the Kelly cache the first call filled) and the loop in the
+  same process with the panel in memory (as VectorBT's warm call has its arrays).
+- cached: the alphamoe child again in a new process, over the Kelly refresh cache the first one filled
+  (`backtest.kelly_cache`; emptied before the "alphamoe" child, so that one is cold): what a rerun, a
+  later or longer span, or new sizing settings cost; its trades' digest must equal alphamoe's.
 - reference: the same, with `engine.simulate` (the loop over the live Python size/risk objects), timed
   once; its trades' digest must equal alphamoe's (the table says "same trades").
 - vectorbt: the same signals, then plain `Portfolio.from_signals` (rules off: next-open fills, a flat
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -36,6 +40,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".alphamoe" / "bench-backtest-market"
+KELLY_CACHE = REPO / ".alphamoe" / "bench-backtest-kelly-cache"  # emptied before the "alphamoe" child
 START, END = date(2016, 1, 4), date(2025, 12, 31)
 SYMBOLS, SEED = 5500, 7
 
@@ -50,11 +55,14 @@ def _digest(trades: list[Any]) -> str:
     return hashlib.sha256("\n".join(t.model_dump_json() for t in trades).encode()).hexdigest()[:16]
 
 
-def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True, route: str = "none") -> dict[str, Any]:
+def _child_alphamoe(
+    data: Path, sample: int, *, compiled: bool = True, route: str = "none", cache: Path | None = None
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     from alphamoe.backtest.compiled.engine import simulate_compiled
     from alphamoe.backtest.config import BacktestConfig
     from alphamoe.backtest.engine import prepare, prepare_market, simulate
+    from alphamoe.backtest.kelly_cache import KellyCache
     from alphamoe.market.bars import BarStore
     from alphamoe.strategy.trend_breakout import TrendBreakout
 
@@ -62,7 +70,8 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True, route: st
     imported = time.perf_counter()
     config, strategy = BacktestConfig(warmup=0, route=route), TrendBreakout()
     cpu = time.process_time()
-    prepared = prepare(BarStore(data), START, END, strategy, config)
+    store = BarStore(data)
+    prepared = prepare(store, START, END, strategy, config, cache=cache)
     result = run(prepared)
     first = {**result.timings, "cpu_s": time.process_time() - cpu}
     summary = {
@@ -80,7 +89,8 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True, route: st
         return {"import_s": imported - t0, "first": first, **summary, "peak_mb": _peak_mb()}
     # warm: the panel stays in memory (as VectorBT's arrays do); signals, statistics and the loop run again
     cpu, start = time.process_time(), time.perf_counter()
-    rerun = prepare_market(prepared.market, strategy, config, prepared.industries)
+    kelly_cache = None if cache is None else KellyCache.for_store(cache, store)
+    rerun = prepare_market(prepared.market, strategy, config, prepared.industries, kelly_cache=kelly_cache)
     again = run(rerun) if compiled else result  # the live-object loop is timed once: it is the slow one
     warm = {
         **{k: rerun.timings[k] for k in ("signals_s", "stats_s", "picks_s")},
@@ -96,6 +106,15 @@ def _child_alphamoe(data: Path, sample: int, *, compiled: bool = True, route: st
         **summary,
         "peak_mb": _peak_mb(),
     }
+
+
+def _child_cached(data: Path, sample: int) -> dict[str, Any]:
+    # a new process over the Kelly cache the "alphamoe" child filled: a rerun, another span or universe
+    return _child_alphamoe(data, sample, cache=KELLY_CACHE)
+
+
+def _child_cold(data: Path, sample: int) -> dict[str, Any]:
+    return _child_alphamoe(data, sample, cache=KELLY_CACHE)  # main() empties the cache first
 
 
 def _child_reference(data: Path, sample: int) -> dict[str, Any]:
@@ -187,7 +206,8 @@ def _child_backtrader(data: Path, sample: int) -> dict[str, Any]:
 
 
 CHILDREN = {
-    "alphamoe": _child_alphamoe,
+    "alphamoe": _child_cold,
+    "cached": _child_cached,
     "reference": _child_reference,
     "routed": _child_routed,
     "vectorbt": _child_vectorbt,
@@ -245,10 +265,12 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {k: v for k, v in previous.items() if k not in only}
     with Progress() as progress:
         task = progress.add_task("benchmarks", total=len(only))
-        for name in ("vectorbt", "alphamoe", "reference", "routed", "backtrader"):
+        for name in ("vectorbt", "alphamoe", "cached", "reference", "routed", "backtrader"):
             if name not in only:
                 continue
             progress.update(task, description=name)
+            if name == "alphamoe":  # cold: no Kelly refresh computed before
+                shutil.rmtree(KELLY_CACHE, ignore_errors=True)
             results[name] = {**_spawn(name, args.data, args.sample), "measured": time.strftime("%Y-%m-%d %H:%M")}
             out.write_text(json.dumps({"date": str(date.today()), "results": results}, indent=2))  # keep partials
             progress.advance(task)
@@ -300,6 +322,25 @@ def main() -> None:
         f"{ours['fills']:,}",
         f"{ours['peak_mb']:,.0f}",
     )
+    cached = results.get("cached")
+    if cached is not None:
+        cf, cw = cached["first"], cached["warm"]
+        same = "same trades" if cached["digest"] == ours["digest"] else "TRADES DIFFER"
+        table.add_row(
+            f"alphamoe, a new process over the Kelly refresh cache the run above filled ({same})",
+            "on (the same rules)",
+            f"{cached['import_s']:.2f}",
+            f"{cf['load_s']:.2f}",
+            f"{cf.get('market_s', 0.0):.2f}",
+            f"{cf['signals_s']:.2f}",
+            f"{cf['stats_s']:.2f}",
+            f"{cf['loop_s']:.2f}",
+            f"{cached['import_s'] + cf['total_s']:.2f} (CPU {cf['cpu_s']:.1f})",
+            f"{cw['total_s']:.2f} (signals {cw['signals_s']:.1f} + stats {cw['stats_s']:.1f} + picks "
+            f"{cw['picks_s']:.1f} + loop {cw['loop_s']:.1f}; CPU {cw['cpu_s']:.1f})",
+            f"{cached['fills']:,}",
+            f"{cached['peak_mb']:,.0f}",
+        )
     ref = results.get("reference")
     if ref is not None:
         rf = ref["first"]

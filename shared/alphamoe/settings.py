@@ -22,6 +22,7 @@ from alphamoe.llm.settings import LlmSettings
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.config import CAPS, RiskLimits
 from alphamoe.risk.state import TradingState
+from alphamoe.router.config import RouteSettings
 from alphamoe.scan.config import ScanSettings
 from alphamoe.sizing.config import SizingConfig
 from alphamoe.storage.config import S3Settings
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings, description="LLM experts (ALPHAMOE_LLM_BASE_URL, …)")
     broker: BrokerSettings = Field(default_factory=BrokerSettings, description="execute's broker (ALPHAMOE_BROKER__*)")
     scan: ScanSettings = Field(default_factory=ScanSettings, description="the scan's strategy (ALPHAMOE_SCAN__*)")
+    route: RouteSettings = Field(
+        default_factory=RouteSettings, description="route stage mode (ALPHAMOE_ROUTE__MODE=none|symbolic)"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -13,7 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support.live_vs_backtest import run_backtest, run_live
+from support.live_vs_backtest import run_backtest, run_live, write_real_store
+
+from alphamoe.router.config import RouteMode
 
 SPANS = [
     (date(2021, 3, 1), date(2021, 4, 13)),  # the span
@@ -24,18 +26,14 @@ SPANS = [
 
 @pytest.fixture(scope="module")
 def real_store(real_daily_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from alphamoe.data.ganlei import write_ganlei
-
-    out = tmp_path_factory.mktemp("live-vs-backtest-store")
-    write_ganlei(real_daily_dir, out)
-    return out
+    return write_real_store(real_daily_dir, tmp_path_factory.mktemp("live-vs-backtest-store"))
 
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("route", ["none", "symbolic"])
 @pytest.mark.parametrize(("start", "end"), SPANS, ids=[f"{s}..{e}" for s, e in SPANS])
 def test_live_day_by_day_when_same_span_and_store_then_equals_backtest(
-    real_store: Path, tmp_path: Path, start: date, end: date, route: str
+    real_store: Path, tmp_path: Path, start: date, end: date, route: RouteMode
 ) -> None:
     live, backtest = run_live(real_store, tmp_path, start, end, route), run_backtest(real_store, start, end, route)
 

@@ -1,5 +1,8 @@
 """Run a span day by day through the live pipeline on one account, and as one backtest, and compare.
 
+The local cluster's side (tests/integration/test_cluster_equals_backtest.py) adds each session's stored
+end-of-day report with `add_day`, as `run_live` does with `run_day`'s.
+
 The live side is `pipeline.run.run_day` for each session (the account carries through `AccountBook`
 snapshots under the runs folder, exactly as `alphamoe run --date D` on successive days); the backtest side
 is `backtest.engine.prepare` + the compiled engine, configured from the same settings as the CLI does.
@@ -7,22 +10,17 @@ is `backtest.engine.prepare` + the compiled engine, configured from the same set
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from alphamoe.backtest.routing import QUANT_ONLY
-from alphamoe.events.payloads import SignalGenerated, SignalRouted
 from alphamoe.market.bars import BarStore
-from alphamoe.router.experts import ExpertRegistry
-from alphamoe.router.graph import Router
+from alphamoe.report.day import DayReport
+from alphamoe.router.config import RouteMode, RouteSettings
 from alphamoe.settings import Settings
-from alphamoe.types import Verdict
 
 Fill = tuple[date, str, str, int, Decimal, Decimal]  # day, symbol, side, quantity, price, fees
 
@@ -36,54 +34,44 @@ class SpanRun:
     kelly: dict[tuple[date, str], tuple[float, float]] = field(default_factory=dict)
 
 
+def write_real_store(real_daily_dir: Path, out: Path) -> Path:
+    """Write the real daily data as a bar store under `out` (what both sides read)."""
+    from alphamoe.data.ganlei import write_ganlei
+
+    write_ganlei(real_daily_dir, out)
+    return out
+
+
+def add_day(out: SpanRun, report: DayReport) -> None:
+    """Add one session's day report (in process or from the cluster) to `out`: fills, equity, Kelly p/b."""
+    day = report.trading_day
+    out.fills += [(day, f.symbol, f.side.value, f.quantity, f.price, f.fees) for f in report.fills]
+    out.equity[day] = report.equity.quantize(Decimal("0.01"))
+    out.kelly.update({(day, s.symbol): (s.p_win, s.payoff) for s in report.signals})
+
+
 def sessions_between(store_root: Path, start: date, end: date) -> list[date]:
     return [d for d in BarStore(store_root).sessions() if start <= d <= end]
 
 
-class QuantOnlyRouter(Router):
-    """The backtest's `--route none` verdict in the live pipeline: every signal confirmed at confidence 1."""
-
-    def __init__(self) -> None:
-        super().__init__(ExpertRegistry([]))
-
-    def route_batch(self, signals: Sequence[SignalGenerated], *, regime: str = "unknown") -> list[SignalRouted]:
-        return [
-            SignalRouted(
-                trading_day=s.trading_day,
-                signal=s,
-                verdict=Verdict.CONFIRM,
-                confidence=1.0,
-                gate=(),
-                opinions=(),
-                reasoning_summary=QUANT_ONLY,
-            )
-            for s in sorted(signals, key=lambda s: s.signal_id)
-        ]
-
-
-def run_live(store_root: Path, runs: Path, start: date, end: date, route: str = "symbolic") -> SpanRun:
+def run_live(store_root: Path, runs: Path, start: date, end: date, route: RouteMode = "symbolic") -> SpanRun:
     """Run every session of [start, end] with `run_day` on one account (snapshots under `runs`).
 
-    `route` "symbolic" is the live default panel without a model; "none" routes with `QuantOnlyRouter`.
+    `route` is the live route mode (ALPHAMOE_ROUTE__MODE): "symbolic" the default panel without a model,
+    "none" quant only.
     """
     from alphamoe.pipeline.factory import build_stages
     from alphamoe.pipeline.run import run_day, with_event_key
-    from alphamoe.pipeline.stages.route import RouteStage
 
-    settings = with_event_key(Settings(data=store_root, runs=runs))
+    settings = with_event_key(Settings(data=store_root, runs=runs, route=RouteSettings(mode=route)))
     out = SpanRun()
     for day in sessions_between(store_root, start, end):
         stages = build_stages(settings, secret=secrets.token_bytes(32))
-        if route == "none":
-            stages = dataclasses.replace(stages, route=RouteStage(QuantOnlyRouter()))
-        report = run_day(settings, day, stages=stages).report
-        out.fills += [(day, f.symbol, f.side.value, f.quantity, f.price, f.fees) for f in report.fills]
-        out.equity[day] = report.equity.quantize(Decimal("0.01"))
-        out.kelly.update({(day, s.symbol): (s.p_win, s.payoff) for s in report.signals})
+        add_day(out, run_day(settings, day, stages=stages).report)
     return out
 
 
-def run_backtest(store_root: Path, start: date, end: date, route: str) -> SpanRun:
+def run_backtest(store_root: Path, start: date, end: date, route: RouteMode) -> SpanRun:
     """Backtest [start, end] with the CLI's configuration from the same settings (compiled engine)."""
     from alphamoe.backtest.compiled.engine import simulate_compiled
     from alphamoe.backtest.config import BacktestConfig

@@ -24,7 +24,7 @@ UNFILLED_MEANINGS = {
     "limit_not_reached": "the session's prices never reached the order's limit",
     "sealed_limit_up": "sealed at limit-up all session (一字涨停): no seller for a buy",
     "sealed_limit_down": "sealed at limit-down all session (一字跌停): no buyer for a sell",
-    "volume_cap": "the session's volume cap was already taken",
+    "volume_cap": "the session's volume cap: none left, or only part filled (a partial fill, short the rest)",
     "lot": "the quantity broke the board-lot rule",
 }
 """Why an approved order did not fill, by the engines' reason names (`backtest.engine.fill_order`)."""

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.risk.config import RiskLimits
+from alphamoe.router.config import ROUTE_MODES as ROUTES
+from alphamoe.router.config import RouteMode as Route
 from alphamoe.sizing.config import SizingConfig
 
-Route = Literal["none", "symbolic"]
-ROUTES: tuple[str, ...] = get_args(Route)
-"""Who judges the scan's picks in a backtest (`backtest.routing`)."""
+# who judges the scan's picks (`backtest.routing`): the live route modes, one set of names for both
+__all__ = ["ROUTES", "BacktestConfig", "Route"]
 
 
 class BacktestConfig(BaseModel):

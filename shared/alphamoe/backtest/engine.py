@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,11 +25,12 @@ from alphamoe.backtest.decisions import DayDecider
 from alphamoe.backtest.explain import explained
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
+from alphamoe.backtest.kelly_cache import KellyCache
 from alphamoe.backtest.ledger import Ledger
 from alphamoe.backtest.market import BacktestMarket, build_market, fen_price
 from alphamoe.backtest.metrics import compute_metrics
 from alphamoe.backtest.picks import Picks
-from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
+from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord, UnfilledOrder
 from alphamoe.backtest.routing import route_picks
 from alphamoe.backtest.trusted import trusted
 from alphamoe.backtest.universe import load_range, restrict
@@ -91,18 +93,23 @@ def prepare(
     universe: Sequence[str] | None = None,
     *,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> Prepared:
     """Load the panel (with `config.warmup` sessions before `start`, or the Kelly window's `kelly_history` if
     longer), compute signals, Kelly statistics, picks.
 
-    `progress` follows the routing of the picks (sessions), when `config.route` runs the experts.
+    `progress` follows the routing of the picks (sessions), when `config.route` runs the experts; `cache` is
+    a folder where each Kelly refresh's trades are kept for the next run (`backtest.kelly_cache`).
     """
     t0 = time.perf_counter()
     history = max(config.warmup, kelly_history(config.stats_lookback, config.stats_refresh))
     panel, first_row = load_range(store, start, end, history)
     if universe is not None:
         panel = restrict(panel, universe)
-    prepared = prepare_panel(panel, first_row, strategy, config, store_industries(store), progress=progress)
+    kelly_cache = None if cache is None else KellyCache.for_store(cache, store)
+    prepared = prepare_panel(
+        panel, first_row, strategy, config, store_industries(store), progress=progress, kelly_cache=kelly_cache
+    )
     prepared.actions = store.actions()
     prepared.timings = {"load_s": time.perf_counter() - t0 - sum(prepared.timings.values()), **prepared.timings}
     return prepared
@@ -116,12 +123,13 @@ def prepare_panel(
     industries: dict[str, str],
     *,
     progress: Progress | None = None,
+    kelly_cache: KellyCache | None = None,
 ) -> Prepared:
     """Compute the market arrays, signals, Kelly statistics and routed picks of a loaded panel (from `first_row`)."""
     t0 = time.perf_counter()
     market = build_market(panel, first_row, min_listing_days=config.min_listing_days)
     market_s = time.perf_counter() - t0
-    prepared = prepare_market(market, strategy, config, industries, progress=progress)
+    prepared = prepare_market(market, strategy, config, industries, progress=progress, kelly_cache=kelly_cache)
     prepared.timings = {"market_s": market_s, **prepared.timings}
     return prepared
 
@@ -133,6 +141,7 @@ def prepare_market(
     industries: dict[str, str],
     *,
     progress: Progress | None = None,
+    kelly_cache: KellyCache | None = None,
 ) -> Prepared:
     """Compute the strategy's signals, its Kelly statistics and the routed picks over built market arrays."""
     panel = market.panel
@@ -147,6 +156,7 @@ def prepare_market(
         lookback=config.stats_lookback,
         refresh=config.stats_refresh,
         prior_strength=config.prior_strength,
+        cache=kelly_cache,
     )
     t2 = time.perf_counter()
     picks = route_picks(market, signals, kelly, strategy.name, config, progress=progress)
@@ -184,11 +194,12 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
     trades: list[TradeRecord] = []
     equity: list[EquityPoint] = []
     unfilled: Counter[str] = Counter()
+    misses: list[UnfilledOrder] = []
     rows = prepared.rows
     for n, row in enumerate(rows, start=1):
         session = Session(row, prepared.day(row))
         for order in decider.decide(row, ledger.opening(session.day, prepared.actions_at(row))):
-            reason = fill_order(order, session, cols[order.symbol], market, ledger, config, trades)
+            reason = fill_order(order, session, cols[order.symbol], market, ledger, config, trades, misses)
             if reason is not None:
                 unfilled[reason] += 1
         held = list(ledger.holdings)
@@ -216,6 +227,7 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
         equity,
         rejected=decider.rejected,
         unfilled=unfilled,
+        unfilled_orders=misses,
         loop_s=time.perf_counter() - t0,
         notes=["matching: the paper broker's rule on each session's bar, in exact fen"],
     )
@@ -236,6 +248,7 @@ def build_result(
     *,
     rejected: Counter[str],
     unfilled: Counter[str],
+    unfilled_orders: list[UnfilledOrder] | None = None,
     loop_s: float,
     notes: list[str],
 ) -> BacktestResult:
@@ -265,6 +278,7 @@ def build_result(
         equity=equity,
         rejected=dict(sorted(rejected.items())),
         unfilled=dict(sorted(unfilled.items())),
+        unfilled_orders=unfilled_orders or [],
         timings={**prepared.timings, "loop_s": loop_s},
         route=config.route,
         verdicts=prepared.picks.counts(),
@@ -286,8 +300,40 @@ def fill_order(
     ledger: Ledger,
     config: BacktestConfig,
     trades: list[TradeRecord],
+    misses: list[UnfilledOrder] | None = None,
 ) -> str | None:
-    """Match one approved day order against the session's bar as the paper broker does; return why not, or None."""
+    """Match one approved day order against the session's bar as the paper broker does; return why not, or None.
+
+    An order not filled in full (a partial fill short by the volume cap too) is appended to `misses`.
+    """
+    n = len(trades)
+    reason = _fill_order(order, session, i, market, ledger, config, trades)
+    filled = trades[-1].quantity if len(trades) > n else 0
+    if misses is not None and filled < order.quantity:
+        misses.append(
+            trusted(
+                UnfilledOrder,
+                day=session.day,
+                symbol=order.symbol,
+                side=order.side,
+                quantity=order.quantity,
+                filled=filled,
+                limit_price=order.limit_price,
+                reason=reason or "volume_cap",
+            )
+        )
+    return reason
+
+
+def _fill_order(
+    order: OrderProposed,
+    session: Session,
+    i: int,
+    market: BacktestMarket,
+    ledger: Ledger,
+    config: BacktestConfig,
+    trades: list[TradeRecord],
+) -> str | None:
     row, symbol, side = session.row, order.symbol, order.side
     if not market.traded[row, i]:
         return "suspended"

@@ -7,7 +7,9 @@ board and the universe (Beta priors of `prior_strength` pseudo-trades). A decisi
 t+1) reads the refresh of t's block, so a backtest starting on any day and the day-by-day live run size
 every pick with the same p and b. The panel needs `kelly_history(lookback, refresh)` sessions before the
 first decision row for the first window to be whole (`prepare` loads them). Each refresh runs the strategy
-on its own window (~0.1 s at 5,500 stocks, ~12 a year), so the refreshes run on a thread per core.
+on its own window (~0.1 s at 5,500 stocks, ~12 a year), so the refreshes run on a thread per core, and
+a run given a `KellyCache` keeps each window's trades for the next (`backtest.kelly_cache`): the windows
+are anchored on the calendar, so a rerun, another span or new sizing settings read them back.
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from alphamoe.backtest.kelly_cache import KellyCache
 from alphamoe.market.bars import Panel
 from alphamoe.strategy.base import Strategy
-from alphamoe.strategy.stats import KellyStats, kelly_at, refresh_rows
+from alphamoe.strategy.stats import (
+    DEFAULT_FEE_RATE,
+    ClosedTrades,
+    KellyStats,
+    kelly_stats,
+    refresh_rows,
+    window_start,
+    window_trades,
+)
 
 
 @dataclass(frozen=True)
@@ -44,13 +55,25 @@ def kelly_schedule(
     lookback: int,
     refresh: int,
     prior_strength: float,
+    cache: KellyCache | None = None,
 ) -> KellySchedule:
-    """Return the statistics of every refresh a decision row from `first_decision_row` on reads (module docstring)."""
+    """Return the statistics of every refresh a decision row from `first_decision_row` on reads (module
+    docstring); with a `cache`, each refresh's trades are read from it when a run already computed them."""
     first = max(first_decision_row, 0)
     of_row = refresh_rows(panel.dates, refresh)
     rows = tuple(sorted({int(r) for r in of_row[first:]})) or (first,)
+
+    def refreshed(row: int) -> KellyStats:
+        def compute() -> ClosedTrades:
+            return window_trades(panel, strategy, row, lookback=lookback)
+
+        if cache is None:
+            trades = compute()
+        else:
+            start = window_start(row, lookback)
+            trades = cache.trades(cache.key(panel, start, row, strategy, DEFAULT_FEE_RATE), compute)
+        return kelly_stats(trades, panel.symbols, prior_strength=prior_strength)
+
     with ThreadPoolExecutor(max_workers=min(len(rows), os.cpu_count() or 1)) as pool:  # the kernels release the GIL
-        tables = tuple(
-            pool.map(lambda r: kelly_at(panel, strategy, r, lookback=lookback, prior_strength=prior_strength), rows)
-        )
+        tables = tuple(pool.map(refreshed, rows))
     return KellySchedule(rows=rows, tables=tables)

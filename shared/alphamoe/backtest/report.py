@@ -2,7 +2,8 @@
 
 The page shows the headline metrics (against the benchmark too), equity against the benchmark (both from 1.0
 at the close before the first session), the drawdown, yearly and monthly returns, the round trips, a table by
-stock, the unfilled orders by reason and every fill (tables up to `MAX_TABLE_ROWS` rows; the JSON keeps all);
+stock, the unfilled orders by reason and one by one (up to `MAX_UNFILLED_ROWS`), and every fill (tables up to
+`MAX_TABLE_ROWS` rows; the JSON keeps all);
 the PNG is the equity curve for terminals and chat.
 """
 
@@ -23,6 +24,7 @@ from alphamoe.types import Side
 
 MAX_TRADE_ROWS = 5000
 MAX_TABLE_ROWS = 5000
+MAX_UNFILLED_ROWS = 500
 TRADE_COLUMNS = ("day", "symbol", "side", "quantity", "price", "fees", "why")
 UP, DOWN = "#d7191c", "#1a9641"
 """A-share colours: red for up (a gain), green for down (a loss)."""
@@ -211,6 +213,17 @@ def write_html(result: BacktestResult, path: Path, benchmark: pd.Series | None =
             for k, n in result.unfilled.items()
         ],
     )
+    misses = _table(
+        ("day", "symbol", "side", "quantity", "filled", "short", "limit", "reason"),
+        [
+            f"<td>{m.day}</td><td>{html.escape(m.symbol)}</td>"
+            f'<td class="{"up" if m.side is Side.BUY else "down"}">{m.side.value}</td><td>{m.quantity}</td>'
+            f"<td>{m.filled}</td><td>{m.quantity - m.filled}</td><td>{m.limit_price}</td>"
+            f'<td class="why">{html.escape(m.reason)}</td>'
+            for m in result.unfilled_orders
+        ],
+        MAX_UNFILLED_ROWS,
+    )
     fills = _table(
         TRADE_COLUMNS,
         [
@@ -252,6 +265,10 @@ initial cash {result.initial_cash} CNY · benchmark: {html.escape(bench_name)}</
 <h2 id="unfilled">Unfilled orders ({sum(result.unfilled.values())})</h2>
 <p class="legend">Approved orders the market did not fill, by reason.</p>
 {unfilled}
+<h2 id="unfilled-orders">Orders not filled in full ({len(result.unfilled_orders)})</h2>
+<p class="legend">Partial fills too (filled &gt; 0: short by the volume cap).
+<span class="up">BUY</span> red, <span class="down">SELL</span> green.</p>
+{misses}
 <h2 id="fills">Fills ({len(result.trades)})</h2>
 <p class="legend"><span class="up">BUY</span> red, <span class="down">SELL</span> green.</p>
 {fills}

@@ -26,6 +26,19 @@ class TradeRecord(BaseModel):
     why: str = Field("", description="the router's summary behind a buy; the exit signal or the cap behind a sell")
 
 
+class UnfilledOrder(BaseModel):
+    """One approved order the market did not fill in full: what was asked, what filled, and why not."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    day: date
+    symbol: str
+    side: Side
+    quantity: int = Field(gt=0, description="shares ordered")
+    filled: int = Field(ge=0, description="shares filled (> 0: a partial fill, short by the volume cap)")
+    limit_price: Decimal = Field(description="CNY")
+    reason: str = Field(description="`backtest.analysis.UNFILLED_MEANINGS`' name")
+
+
 class EquityPoint(BaseModel):
     """The account at one session's close."""
 
@@ -145,6 +158,11 @@ class BacktestResult(BaseModel):
     verdicts: dict[str, int] = Field(default_factory=dict, description="the scan's picks by the router's verdict")
     rejected: dict[str, int] = Field(default_factory=dict, description="risk violations by rule code")
     unfilled: dict[str, int] = Field(default_factory=dict, description="approved orders the market did not fill")
+    unfilled_orders: list[UnfilledOrder] = Field(
+        default_factory=list,
+        description="each approved order not filled in full, in order (partial fills too, which `unfilled` "
+        "does not count); Backtrader's runs count by reason only",
+    )
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
     notes: list[str] = Field(default_factory=list)
     analysis: Analysis | None = Field(None, description="added by `backtest.analysis.analysed`")

@@ -1,7 +1,7 @@
 """The router's word on every backtest pick: quant-only, or the live mixture of experts (Quant ∩ Router).
 
-- route "none": every pick is confirmed at `BacktestConfig.confidence`; the backtest measures the quant
-  signal alone.
+- route "none": every pick is confirmed at `BacktestConfig.confidence` (router/quant_only.py, the same
+  verdict the live route stage gives with ALPHAMOE_ROUTE__MODE=none); the backtest measures the quant alone.
 - route "symbolic": each session's picks go, as one batch, through the live `Router` with the standard
   panel and no model (router/defaults.py: trend, liquidity and the risk skeptic judge; the LLM experts
   are registered unavailable, as on a live day without a model). Same gate, experts and aggregation as
@@ -18,30 +18,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from alphamoe.backtest.config import ROUTES, BacktestConfig
+from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.kelly import KellySchedule
 from alphamoe.backtest.market import BacktestMarket, fen_price
 from alphamoe.backtest.picks import VERDICTS, IntArray, Picks, scan_picks
 from alphamoe.backtest.trusted import trusted
-from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import SignalGenerated
 from alphamoe.market.boards import board_of
+from alphamoe.router.config import check_route
+from alphamoe.router.quant_only import quant_only_verdict
 from alphamoe.strategy.base import StrategySignals
-from alphamoe.types import Verdict
 
 if TYPE_CHECKING:
     from alphamoe.backtest.engine import Progress
     from alphamoe.router.graph import Router
 
-QUANT_ONLY = "quant only: confirmed without the experts (--route none)"
+__all__ = ["check_route", "pick_signals", "route_picks"]
 _board_of = cache(board_of)  # a pure function of the code, asked for every pick of every session
-
-
-def check_route(route: str) -> str:
-    """Return `route` if it names a route, else the error listing the valid ones (the CLI's message)."""
-    if route not in ROUTES:
-        raise ConfigurationError(f"unknown route {route!r}; valid routes: {', '.join(ROUTES)}")
-    return route
 
 
 def route_picks(
@@ -58,12 +51,13 @@ def route_picks(
     start, cols = scan_picks(market, signals, config.max_signals)
     n = len(cols)
     if config.route == "none":
+        verdict_none, confidence_none, summary = quant_only_verdict(config.confidence)
         return Picks(
             start,
             cols,
-            np.full(n, VERDICTS.index(Verdict.CONFIRM), dtype=np.int8),
-            np.full(n, config.confidence),
-            (QUANT_ONLY,) * n,
+            np.full(n, VERDICTS.index(verdict_none), dtype=np.int8),
+            np.full(n, confidence_none),
+            (summary,) * n,
         )
     if router is None:
         from alphamoe.router.graph import default_router

@@ -75,9 +75,10 @@ def paper_service(journal: Journal, secret: bytes, data: Path, runs: Path) -> Ex
     from alphamoe.pipeline.stages.execute import ExecuteStage
     from alphamoe.pipeline.stages.market_data import MarketData
 
-    book = AccountBook(runs / "accounts", ACCOUNT, CASH)
+    store = BarStore(data)
+    book = AccountBook(runs / "accounts", ACCOUNT, CASH, actions=store)  # the opening applies the ex dates
     stage = ExecuteStage(
-        MarketData(BarStore(data)), book, secret, CommissionSchedule(), journal=journal, desk=DeskConfig(wait_s=5)
+        MarketData(store), book, secret, CommissionSchedule(), journal=journal, desk=DeskConfig(wait_s=5)
     )
     return stage.service
 

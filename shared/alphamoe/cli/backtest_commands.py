@@ -96,7 +96,16 @@ def backtest(
         started = time.perf_counter()
         bars = progress and err_console.is_terminal
         with session_progress(err_console, "route", enabled=bars and config.route != "none") as bar:
-            prepared = prepare(store, first, last, chosen, config, parse_universe(universe), progress=bar)
+            prepared = prepare(
+                store,
+                first,
+                last,
+                chosen,
+                config,
+                parse_universe(universe),
+                progress=bar,
+                cache=settings.runs_dir / "cache",
+            )
         if engine == "backtrader":
             from alphamoe.backtest.bt_engine import run_backtrader
 

@@ -16,6 +16,7 @@ from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore, has_bar_store
 from alphamoe.pipeline.run import run_day
 from alphamoe.report.render import print_report
+from alphamoe.router.config import RouteSettings, check_route
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="bar store folder (default $ALPHAMOE_DATA or the per-user folder)")
@@ -37,12 +38,22 @@ def run(
     replay: Annotated[
         bool, typer.Option("--replay", help="LLM experts answer from the decision record only: no model calls")
     ] = False,
+    route: Annotated[
+        str | None,
+        typer.Option(
+            "--route",
+            help="none: quant only, every signal confirmed (as `backtest --route none`); symbolic: the experts "
+            "(default $ALPHAMOE_ROUTE__MODE or symbolic)",
+        ),
+    ] = None,
 ) -> None:
     """Run one trading day in process: scan → route → size → risk → execute (paper), and report it."""
     with friendly_errors():
         settings = load_settings(data)
         if replay:
             settings = replay_settings(settings)
+        if route is not None:
+            settings = settings.model_copy(update={"route": RouteSettings(mode=check_route(route))})
         started = time.perf_counter()
         result = run_day(settings, _parse_day(day))
         if not quiet:

@@ -26,7 +26,7 @@ from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen, event_type_of
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.factory import Stages, build_stages
-from alphamoe.report.day import DayReport, build_report
+from alphamoe.report.day import DayReport, build_report, opening_actions
 from alphamoe.report.render import write_html
 from alphamoe.security import runs
 from alphamoe.security.keys import generate_key, require_key
@@ -122,6 +122,7 @@ def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages:
         calendar=stages.data.calendar.source(day),
         stage_ms=dict(spent),
         dead_letters=[p.reason for p in bus.dead_letters],
+        opening_actions=opening_actions(stages.execute.accounts, day),
     )
     out = settings.runs_dir / day.isoformat()
     json_path = write_atomically(out / "report.json", report.model_dump_json(indent=2).encode("utf-8"))

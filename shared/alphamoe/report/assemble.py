@@ -15,14 +15,20 @@ from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.run import DayRun
 from alphamoe.portfolio import AccountState
 from alphamoe.report.benchmark import Benchmark, load_benchmark
-from alphamoe.report.day import DayReport, build_report
+from alphamoe.report.day import DayReport, build_report, opening_actions
 from alphamoe.report.endofday import EndOfDayReport, build_end_of_day
 from alphamoe.report.latency import in_process_latency, stream_latency
 from alphamoe.settings import Settings
 
 
 def account_book(settings: Settings) -> AccountBook:
-    return AccountBook(settings.runs_dir / "accounts", settings.account_id, settings.initial_cash)
+    """Return the account's snapshots with the store's corporate actions, as `pipeline.factory` builds them, so
+    an opening here is the one execute traded from."""
+    from alphamoe.market.bars import BarStore
+
+    return AccountBook(
+        settings.runs_dir / "accounts", settings.account_id, settings.initial_cash, actions=BarStore(settings.data)
+    )
 
 
 def day_report_of_run(settings: Settings, day: date, run_id: str) -> DayReport | None:
@@ -93,6 +99,7 @@ def from_streams(
     events = [e for _, e in timed]
     latency = stream_latency(timed)
     closing = closing_state(settings, day)
+    book = account_book(settings)
     report = build_report(
         events,
         closing,
@@ -100,8 +107,8 @@ def from_streams(
         calendar=TradingCalendar().source(day),
         stage_ms={s.stage: s.ms for s in latency},
         dead_letters=[d.reason for d in bus.dead_letters() if run_id in str(d.raw)],
+        opening_actions=opening_actions(book, day),
     )
-    book = account_book(settings)
     return build_end_of_day(
         report,
         events,

@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alphamoe.broker.ids import client_order_id
+from alphamoe.data.actions.model import ActionKind, CorporateAction
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import (
     OrderApproved,
@@ -30,6 +32,8 @@ from alphamoe.events.payloads import (
     SizingCompleted,
     UnsizedReason,
 )
+from alphamoe.market.corporate import actions_since, entitle
+from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus, Side, Verdict
 
@@ -106,6 +110,63 @@ class PositionRow(_Row):
     market_value: Decimal
 
 
+class OpeningActionRow(_Row):
+    """The corporate actions of one holding on one ex date, as the account applied them at the day's open."""
+
+    symbol: str
+    ex_date: date
+    actions: list[str] = Field(description="each action's kind and terms, e.g. 'bonus_shares 0.2 per share'")
+    held: int = Field(description="shares held at the close before the ex date")
+    shares_added: int = Field(description="bonus and capitalisation shares received (sellable the next session)")
+    cash: Decimal = Field(description="CNY credited: dividends less tax")
+    tax: Decimal = Field(description="CNY of dividend tax (差别化红利税) charged")
+
+
+def _terms(action: CorporateAction) -> str:
+    if action.kind is ActionKind.CASH_DIVIDEND:
+        return f"{action.kind.value} {action.cash} CNY per share"
+    if action.kind is ActionKind.RIGHTS_ISSUE:
+        return f"{action.kind.value} {action.rights_ratio} at {action.rights_price} CNY (not subscribed: lapsed)"
+    return f"{action.kind.value} {action.shares} per share"
+
+
+def applied_actions(close: AccountState, actions: Sequence[CorporateAction], day: date) -> list[OpeningActionRow]:
+    """Return what `close.roll_to(day, actions)` applies, per holding and ex date (`market.corporate.entitle`)."""
+    rows: list[OpeningActionRow] = []
+    due = sorted((a for a in actions if close.trading_day < a.ex_date <= day), key=lambda a: (a.symbol, a.ex_date))
+    held = {p.symbol: p for p in close.positions if p.quantity > 0}
+    for symbol, ours in groupby(due, key=lambda a: a.symbol):
+        if symbol not in held:
+            continue
+        p = held[symbol]
+        quantity, cost, price = p.quantity, p.cost, p.last_price
+        for ex_date, group in groupby(ours, key=lambda a: a.ex_date):
+            group_actions = list(group)
+            got = entitle(symbol, quantity, cost, group_actions, opened=p.opened, last_price=price)
+            rows.append(
+                OpeningActionRow(
+                    symbol=symbol,
+                    ex_date=ex_date,
+                    actions=[_terms(a) for a in group_actions],
+                    held=quantity,
+                    shares_added=got.new_shares,
+                    cash=got.cash,
+                    tax=got.tax,
+                )
+            )
+            quantity, cost, price = got.quantity, got.cost, got.price
+    return rows
+
+
+def opening_actions(book: AccountBook, day: date) -> list[OpeningActionRow]:
+    """Return the corporate actions `book.opening_state(day)` applies to the last close before `day`."""
+    previous = [path for closed, path in book.snapshots().items() if closed < day]
+    if not previous:
+        return []
+    close = book.read(previous[-1])
+    return applied_actions(close, actions_since(book.actions, close.trading_day, day), day)
+
+
 class DayReport(_Row):
     trading_day: date
     run_id: str
@@ -114,6 +175,9 @@ class DayReport(_Row):
     data_until: date | None
     universe_size: int
     excluded: dict[str, int]
+    opening_actions: list[OpeningActionRow] = Field(
+        default_factory=list, description="corporate actions applied to the holdings at the open"
+    )
     signals: list[SignalRow]
     routed: list[RoutedRow]
     orders: list[OrderRow]
@@ -159,8 +223,10 @@ def build_report(
     calendar: str,
     stage_ms: dict[str, float],
     dead_letters: Sequence[str] = (),
+    opening_actions: Sequence[OpeningActionRow] = (),
 ) -> DayReport:
-    """Assemble the report of one run from its event log and the account at the close."""
+    """Assemble the report of one run from its event log, the account at the close and the corporate actions
+    applied at the open (`opening_actions`)."""
     payloads = [e.payload for e in events]
     completed = next((p for p in payloads if isinstance(p, ScanCompleted)), None)
     signals = sorted((p for p in payloads if isinstance(p, SignalGenerated)), key=lambda s: s.rank)
@@ -226,6 +292,7 @@ def build_report(
         data_until=completed.data_until if completed else None,
         universe_size=completed.universe_size if completed else 0,
         excluded=dict(completed.excluded) if completed else {},
+        opening_actions=list(opening_actions),
         signals=[
             SignalRow(
                 symbol=s.symbol,

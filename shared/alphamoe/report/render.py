@@ -14,7 +14,29 @@ from alphamoe.storage.local import write_atomically
 
 
 def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[list[str]]]]:
-    """Return (title, headers, rows) for each section; the single source of both renderings."""
+    """Return (title, headers, rows) for each section; the single source of both renderings.
+
+    The first two are signals and verdicts (the end-of-day page shows its own); corporate actions at the open
+    follow only on a day that has them.
+    """
+    actions = [
+        (
+            f"Corporate actions at the open ({len(report.opening_actions)})",
+            ["symbol", "ex date", "actions", "held", "shares added", "cash credited", "tax"],
+            [
+                [
+                    a.symbol,
+                    a.ex_date.isoformat(),
+                    "; ".join(a.actions),
+                    str(a.held),
+                    str(a.shares_added),
+                    str(a.cash),
+                    str(a.tax),
+                ]
+                for a in report.opening_actions
+            ],
+        )
+    ]
     return [
         (
             f"Signals ({len(report.signals)} of {report.universe_size} stocks; excluded {report.excluded})",
@@ -37,6 +59,7 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
             ["symbol", "verdict", "conf", "reasoning_summary"],
             [[r.symbol, r.verdict.value, f"{r.confidence:.2f}", r.reasoning_summary] for r in report.routed[:limit]],
         ),
+        *(actions if report.opening_actions else []),
         (
             "Orders (size → risk → execute)",
             ["client id", "symbol", "side", "qty", "limit", "status", "filled", "reasons"],

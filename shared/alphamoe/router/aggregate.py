@@ -20,6 +20,7 @@ kind is set by the router from the registry (`router.experts.counted_kind`), nev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import fsum
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,8 +56,10 @@ _PERMISSIVENESS = {Verdict.VETO: 0, Verdict.ABSTAIN: 1, Verdict.CONFIRM: 2}
 
 
 def _weighted_mean_confidence(ballots: Sequence[Ballot]) -> float:
-    total = sum(b.weight for b in ballots)
-    return sum(b.weight * b.opinion.confidence for b in ballots) / total if total > 0 else 0.0
+    # math.fsum is exactly rounded, so the result does not depend on the ballots' order (a panel's symbolic
+    # ballots, taken out of the whole panel in its order, vote exactly as the symbolic panel alone)
+    total = fsum(b.weight for b in ballots)
+    return fsum(b.weight * b.opinion.confidence for b in ballots) / total if total > 0 else 0.0
 
 
 def _summary(verdict: Verdict, confidence: float, note: str, parts: Sequence[str]) -> str:
@@ -69,8 +72,8 @@ def _vote(ballots: Sequence[Ballot], confirm_threshold: float) -> _Vote:
     confirms = [b for b in ballots if b.opinion.verdict is Verdict.CONFIRM]
     vetoes = [b for b in ballots if b.opinion.verdict is Verdict.VETO]
     hard_vetoes = [b for b in vetoes if b.can_veto]
-    confirm_weight = sum(b.weight for b in confirms)
-    voting_weight = confirm_weight + sum(b.weight for b in vetoes)
+    confirm_weight = fsum(b.weight for b in confirms)
+    voting_weight = fsum(b.weight for b in [*confirms, *vetoes])
     if hard_vetoes:
         note = "hard veto by " + ", ".join(b.opinion.expert for b in hard_vetoes)
         return _Vote(Verdict.VETO, _clip(max(b.opinion.confidence for b in hard_vetoes)), note)

@@ -8,9 +8,25 @@ the 0–100 scale, `limit_up_count_5d` counts sessions.
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from alphamoe.errors import ConfigurationError
+
+RouteMode = Literal["none", "symbolic"]
+"""How signals are routed, live and in the backtest alike: "none" confirms every signal without the experts
+(router/quant_only.py, the quant alone); "symbolic" routes through the mixture of experts (live, the LLM
+experts join the symbolic panel when a model is configured; the backtest never calls a model)."""
+ROUTE_MODES: tuple[str, ...] = get_args(RouteMode)
+
+
+def check_route(route: str) -> RouteMode:
+    """Return `route` if it names a route mode, else the error listing the valid ones (the CLIs' message)."""
+    if route not in ROUTE_MODES:
+        raise ConfigurationError(f"unknown route {route!r}; valid routes: {', '.join(ROUTE_MODES)}")
+    return cast(RouteMode, route)  # checked against the Literal's own values
+
 
 Weight = Annotated[float, Field(ge=0)]
 Multipliers = dict[str, Weight]
@@ -108,3 +124,9 @@ class RouterConfig(_Frozen):
     signals_per_invocation: int = Field(
         200, gt=0, description="route_batch splits larger batches: LangGraph slows past a few hundred Sends a step"
     )
+
+
+class RouteSettings(_Frozen):
+    """The live route stage's mode (ALPHAMOE_ROUTE__MODE), the backtest's `--route` names."""
+
+    mode: RouteMode = Field("symbolic", description="none: quant only, every signal confirmed; symbolic: the experts")

@@ -39,6 +39,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -154,8 +155,7 @@ def kelly_stats(
     total = len(trades.ret)
     p_u = int(won.sum()) / total if total else NEUTRAL_P_WIN
     b_u = _payoff(trades.ret, NEUTRAL_PAYOFF)
-    names = sorted({board_key(s) for s in symbols})
-    board = np.array([names.index(board_key(s)) for s in symbols], dtype=np.int64).reshape(-1)
+    names, board = _boards(symbols)
     p_board, b_board = np.empty(len(names)), np.empty(len(names))
     on_board = board[trades.column]
     for g in range(len(names)):
@@ -182,12 +182,23 @@ def kelly_stats(
     )
 
 
+@lru_cache(maxsize=8)
+def _boards(symbols: tuple[str, ...]) -> tuple[tuple[str, ...], Int64Array]:
+    # the boards in name order and each column's board: the same for every refresh of a run, so kept
+    names = tuple(sorted({board_key(s) for s in symbols}))
+    at = {name: g for g, name in enumerate(names)}
+    board = np.array([at[board_key(s)] for s in symbols], dtype=np.int64).reshape(-1)
+    board.flags.writeable = False
+    return names, board
+
+
 def _payoff(returns: FloatArray, fallback: float) -> float:
-    # mean win / mean |loss| of these trades (fsum: order-free), or `fallback` without a win or a loss
+    # mean win / mean |loss| of these trades (fsum: exact, so order-free), or `fallback` without a win or a
+    # loss; fsum over a list, not the array: the same sum, without a numpy scalar per element
     wins, losses = returns[returns > 0], returns[returns < 0]
     if not len(wins) or not len(losses):
         return fallback
-    return (math.fsum(wins) / len(wins)) / (math.fsum(-losses) / len(losses))
+    return (math.fsum(wins.tolist()) / len(wins)) / (math.fsum((-losses).tolist()) / len(losses))
 
 
 def _shrink(n: int, own: float, k: float, prior: float, *, weighted: bool) -> float:
@@ -250,6 +261,38 @@ def window_panel(panel: Panel, first: int, stop: int) -> Panel:
     return Panel(dates=panel.dates[first:stop], symbols=panel.symbols, **rows)
 
 
+def window_start(row: int, lookback: int) -> int:
+    """Return the first row of the Kelly window refreshed at `row`: `lookback` sessions ending at `row`."""
+    if lookback < 1:
+        raise ValueError(f"lookback must be >= 1 session, was {lookback}")
+    return max(row - lookback + 1, 0)
+
+
+def window_trades(
+    panel: Panel,
+    strategy: Strategy,
+    row: int,
+    *,
+    lookback: int = DEFAULT_STATS_LOOKBACK,
+    fee_rate: float = DEFAULT_FEE_RATE,
+    signals: StrategySignals | LatestSignals | None = None,
+) -> ClosedTrades:
+    """Return the trades `kelly_at` counts at `row`: the strategy run on the window alone (flat at its first
+    row), closed by `row`; rows are the window's, columns the panel's."""
+    first = window_start(row, lookback)
+    if first > 0 or signals is None:
+        panel = window_panel(panel, first, row + 1)
+        signals = strategy.latest(panel)
+    trades = closed_trades(panel, signals, fee_rate=fee_rate)
+    keep = trades.exit_row <= row - first
+    return ClosedTrades(
+        column=trades.column[keep],
+        entry_row=trades.entry_row[keep],
+        exit_row=trades.exit_row[keep],
+        ret=trades.ret[keep],
+    )
+
+
 def kelly_at(
     panel: Panel,
     strategy: Strategy,
@@ -261,24 +304,12 @@ def kelly_at(
     signals: StrategySignals | LatestSignals | None = None,
 ) -> KellyStats:
     """Return p and b refreshed at `row`'s close: the strategy run on the `lookback` sessions ending at `row`
-    alone (flat at the first), its closed trades shrunk as `kelly_stats` does (module docstring).
+    alone (flat at the first), its closed trades (`window_trades`) shrunk as `kelly_stats` does (module
+    docstring).
 
     When the window starts at the panel's first row, pass the panel's `signals`: the strategy and the trade
     simulation are causal (row t reads rows <= t, the adjustment factor starts at the first row), so the
     panel's trades closed by `row` are the window's, bit for bit, without running the strategy again.
     """
-    if lookback < 1:
-        raise ValueError(f"lookback must be >= 1 session, was {lookback}")
-    first = max(row - lookback + 1, 0)
-    if first > 0 or signals is None:
-        panel = window_panel(panel, first, row + 1)
-        signals = strategy.latest(panel)
-    trades = closed_trades(panel, signals, fee_rate=fee_rate)
-    keep = trades.exit_row <= row - first
-    closed = ClosedTrades(
-        column=trades.column[keep],
-        entry_row=trades.entry_row[keep],
-        exit_row=trades.exit_row[keep],
-        ret=trades.ret[keep],
-    )
-    return kelly_stats(closed, panel.symbols, prior_strength=prior_strength)
+    trades = window_trades(panel, strategy, row, lookback=lookback, fee_rate=fee_rate, signals=signals)
+    return kelly_stats(trades, panel.symbols, prior_strength=prior_strength)

@@ -14,7 +14,7 @@ from alphamoe.backtest.engine import Session, fill_order
 from alphamoe.backtest.fills import fill_price_fen
 from alphamoe.backtest.ledger import Ledger
 from alphamoe.backtest.market import build_market
-from alphamoe.backtest.result import TradeRecord
+from alphamoe.backtest.result import TradeRecord, UnfilledOrder
 from alphamoe.broker.paper import fill_price
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import DayBar, Panel
@@ -86,7 +86,12 @@ NORMAL = (10.0, 10.5, 9.8, 10.2, 10.0, 1e6)
 
 
 def _try(
-    row_bar: tuple[float, ...], side: Side, quantity: int, limit: str, held: int = 0
+    row_bar: tuple[float, ...],
+    side: Side,
+    quantity: int,
+    limit: str,
+    held: int = 0,
+    misses: list[UnfilledOrder] | None = None,
 ) -> tuple[str | None, list[TradeRecord], Ledger]:
     market = build_market(_panel([NORMAL, row_bar]), 1, min_listing_days=0)
     ledger = Ledger("t", Decimal("100000"))
@@ -95,7 +100,14 @@ def _try(
         ledger.opening(DAYS[1])  # bought before the session: sellable now
     trades: list[TradeRecord] = []
     reason = fill_order(
-        _order(DAYS[1], side, quantity, limit), Session(1, DAYS[1]), 0, market, ledger, BacktestConfig(), trades
+        _order(DAYS[1], side, quantity, limit),
+        Session(1, DAYS[1]),
+        0,
+        market,
+        ledger,
+        BacktestConfig(),
+        trades,
+        misses,
     )
     return reason, trades, ledger
 
@@ -147,3 +159,19 @@ def test_fill_order_when_volume_is_thin_then_fill_is_capped_to_whole_lots() -> N
     thin = (10.0, 10.5, 9.8, 10.2, 10.0, 2_550.0)  # 10% of 2,550 shares = 255 → 200 (lots of 100)
     reason, trades, _ = _try(thin, Side.BUY, 1_000, "10.20")
     assert reason is None and [t.quantity for t in trades] == [200]
+
+
+def test_fill_order_when_not_filled_in_full_then_each_order_is_listed_with_its_reason() -> None:
+    misses: list[UnfilledOrder] = []
+    _try(SEALED_UP, Side.BUY, 100, "11.00", misses=misses)
+    _try(SEALED_DOWN, Side.SELL, 100, "9.00", held=100, misses=misses)
+    _try((NAN,) * 6, Side.BUY, 300, "10.20", misses=misses)
+    _try((10.0, 10.5, 9.8, 10.2, 10.0, 2_550.0), Side.BUY, 1_000, "10.20", misses=misses)  # 200 of 1,000
+    _try(NORMAL, Side.BUY, 100, "10.20", misses=misses)  # filled in full: not listed
+
+    assert [(m.day, m.symbol, m.side, m.quantity, m.filled, m.limit_price, m.reason) for m in misses] == [
+        (DAYS[1], "600000.SH", Side.BUY, 100, 0, Decimal("11.00"), "sealed_limit_up"),
+        (DAYS[1], "600000.SH", Side.SELL, 100, 0, Decimal("9.00"), "sealed_limit_down"),
+        (DAYS[1], "600000.SH", Side.BUY, 300, 0, Decimal("10.20"), "suspended"),
+        (DAYS[1], "600000.SH", Side.BUY, 1_000, 200, Decimal("10.20"), "volume_cap"),
+    ]

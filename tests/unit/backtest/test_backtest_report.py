@@ -19,8 +19,8 @@ import pytest
 
 from alphamoe.backtest.benchmark import index_curve
 from alphamoe.backtest.metrics import compute_metrics
-from alphamoe.backtest.report import monthly_returns, write_html, write_png
-from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
+from alphamoe.backtest.report import MAX_UNFILLED_ROWS, monthly_returns, write_html, write_png
+from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord, UnfilledOrder
 from alphamoe.errors import DataError
 from alphamoe.types import Side
 
@@ -127,7 +127,7 @@ def test_write_html_when_rendered_then_every_section_and_round_trips_with_the_op
     bench.name = "sh000300"
     page = _Page()
     page.feed(write_html(_two_year_result(), tmp_path / "r.html", bench).read_text(encoding="utf-8"))
-    assert page.sections == ["summary", "yearly", "round-trips", "symbols", "unfilled", "fills"]
+    assert page.sections == ["summary", "yearly", "round-trips", "symbols", "unfilled", "unfilled-orders", "fills"]
     summary = {row[0][1]: row[1][1] for row in page.rows["summary"]}
     assert {"Excess return", "Alpha (annual)", "Beta", "Information ratio", "Sortino", "Calmar", "Profit factor",
             "Average win", "Average loss", "Win rate"} <= set(summary)  # fmt: skip
@@ -164,3 +164,39 @@ def test_write_html_when_rendered_then_up_is_red_and_down_is_green_everywhere(tm
     line = drawdown["line"]
     assert isinstance(line, dict) and _rgb(line["color"]) == _rgb(down.group(1))  # a drawdown is a loss: green
     assert "red = up" in text and "not approve/veto" in text
+
+
+def _miss(day: date, side: Side, quantity: int, filled: int, reason: str) -> UnfilledOrder:
+    return UnfilledOrder(day=day, symbol="600000.SH", side=side, quantity=quantity, filled=filled,
+                         limit_price=Decimal("10.20"), reason=reason)  # fmt: skip
+
+
+def test_write_html_when_orders_unfilled_then_each_listed_in_a_table_and_the_json(tmp_path: Path) -> None:
+    misses = [
+        _miss(date(2024, 1, 2), Side.BUY, 1000, 0, "sealed_limit_up"),
+        _miss(date(2024, 1, 2), Side.SELL, 500, 0, "sealed_limit_down"),
+        _miss(date(2024, 1, 3), Side.BUY, 1000, 200, "volume_cap"),
+        _miss(date(2024, 1, 3), Side.BUY, 300, 0, "suspended"),
+    ]
+    result = _two_year_result().model_copy(update={"unfilled_orders": misses})
+    page = _Page()
+    page.feed(write_html(result, tmp_path / "r.html", None).read_text(encoding="utf-8"))
+
+    rows = page.rows["unfilled-orders"]
+    assert [text for _, text in rows[0]] == ["day", "symbol", "side", "quantity", "filled", "short", "limit", "reason"]
+    assert [[text for _, text in row] for row in rows[1:]][2] == [
+        "2024-01-03", "600000.SH", "BUY", "1000", "200", "800", "10.20", "volume_cap",
+    ]  # fmt: skip
+    assert [row[2][0] for row in rows[1:]] == ["up", "down", "up", "up"]  # BUY red, SELL green
+    assert json.loads(result.model_dump_json())["unfilled_orders"][2]["filled"] == 200
+
+
+def test_write_html_when_many_orders_unfilled_then_table_capped_and_the_rest_in_the_json(tmp_path: Path) -> None:
+    misses = [_miss(date(2024, 1, 2), Side.BUY, 100, 0, "sealed_limit_up")] * (MAX_UNFILLED_ROWS + 7)
+    result = _two_year_result().model_copy(update={"unfilled_orders": misses})
+    text = write_html(result, tmp_path / "r.html", None).read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(text)
+
+    assert len(page.rows["unfilled-orders"]) == 1 + MAX_UNFILLED_ROWS
+    assert "… 7 more rows in the JSON" in text

@@ -3,7 +3,7 @@
 `engine.simulate` calls the live `size_batch`, `RiskEngine` and the paper broker's matching on
 Pydantic objects; `compiled.engine.simulate_compiled` runs their numba transcriptions over fen arrays.
 Every fill (day, symbol, side, quantity, price, fees, order id), every equity point, every rejection
-code and every unfilled reason must agree, with configurations that make each cap bind.
+code and every unfilled order (listed one by one) must agree, with configurations that make each cap bind.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ BINDING = {
             min_order_value=Decimal(0),
         ),
         risk=RiskLimits(max_position_weight=0.45),
-        volume_cap=0.002,
+        volume_cap=0.0002,  # thin: orders partly filled and some not at all
     ),
     # the live router's symbolic experts judge every pick: vetoed and abstained picks are never sized
     "routed": BacktestConfig(warmup=120, route="symbolic"),
@@ -70,6 +70,7 @@ def _same(ours: BacktestResult, reference: BacktestResult) -> None:
     )
     assert ours.equity == reference.equity
     assert ours.rejected == reference.rejected and ours.unfilled == reference.unfilled
+    assert ours.unfilled_orders == reference.unfilled_orders
     assert ours.final_equity == reference.final_equity and ours.metrics == reference.metrics
 
 
@@ -95,6 +96,9 @@ def test_compiled_when_caps_bind_then_rejections_and_partial_fills_occur(market_
     }
     assert {"MAX_ORDER_NOTIONAL", "ORDER_RATE"} <= set(results["risk-binds"].rejected)
     assert results["small-account"].unfilled or results["small-account"].rejected
+    misses = results["small-account"].unfilled_orders
+    assert any(0 < m.filled < m.quantity and m.reason == "volume_cap" for m in misses), "no partial fill listed"
+    assert sum(m.filled == 0 for m in misses) == sum(results["small-account"].unfilled.values())
 
 
 @pytest.mark.realdata

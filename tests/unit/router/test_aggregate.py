@@ -117,3 +117,19 @@ def test_aggregate_when_unanimous_confirm_then_confirms_at_any_threshold(thresho
 
     assert decision.verdict is Verdict.CONFIRM
     assert decision.confidence == pytest.approx(0.75)
+
+
+def test_aggregate_when_ballots_arrive_in_another_order_then_exactly_the_same_confidence() -> None:
+    # float sums depend on their order ((0.1 + 0.2) + 0.3 != 0.1 + (0.2 + 0.3)); the symbolic panel taken out of
+    # a mixed panel must vote exactly as the symbolic panel alone, or "LLM experts only subtract" fails by an ulp
+    ballots = [
+        _ballot("a", Verdict.CONFIRM, 0.7, weight=0.1),
+        _ballot("b", Verdict.CONFIRM, 0.9, weight=0.2),
+        _ballot("c", Verdict.CONFIRM, 0.3, weight=0.3),
+        _ballot("d", Verdict.VETO, 0.6, weight=0.07),
+    ]
+    orders = [ballots, ballots[::-1], [ballots[2], ballots[0], ballots[3], ballots[1]]]
+
+    confidences = {aggregate(o, confirm_threshold=0.5).confidence for o in orders}
+
+    assert len(confidences) == 1

@@ -15,14 +15,14 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from alphamoe.backtest.compiled.loop import run_rows
+from alphamoe.backtest.compiled.loop import MISS_FIELDS, TRADE_FIELDS, run_rows
 from alphamoe.backtest.compiled.matching import CASH, UNFILLED
 from alphamoe.backtest.compiled.risk import RULE_CODES
 from alphamoe.backtest.compiled.terms import IntArray, column_terms, fee_terms, risk_terms, sizing_terms
 from alphamoe.backtest.engine import Prepared, Progress, build_result
 from alphamoe.backtest.explain import fill_reasons
 from alphamoe.backtest.market import fen_price
-from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
+from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord, UnfilledOrder
 from alphamoe.backtest.trusted import trusted
 from alphamoe.market.corporate import carry
 from alphamoe.sizing.allocate import order_id
@@ -50,7 +50,8 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
     fees = fee_terms(panel, config)
     rejected = np.zeros(len(RULE_CODES), dtype=np.int64)
     unfilled = np.zeros(len(UNFILLED), dtype=np.int64)
-    trades, n_trades = np.zeros((4096, 6), dtype=np.int64), 0
+    trades, n_trades = np.zeros((4096, len(TRADE_FIELDS)), dtype=np.int64), 0
+    misses, n_misses = np.zeros((1024, len(MISS_FIELDS)), dtype=np.int64), 0
     equity = np.zeros((n_rows, 3), dtype=np.int64)
     rows = prepared.rows
     days = [pd.Timestamp(d).date() for d in panel.dates]
@@ -62,10 +63,10 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
         hi = min(lo + CHUNK, rows.stop, *(r for r in action_rows[bisect_right(action_rows, lo) :][:1]))
         locked = holdings.apply_actions(lo)
         before, n_before = qty.copy(), n_trades
-        trades, n_trades = run_rows(
+        trades, n_trades, misses, n_misses = run_rows(
             lo, hi, book, qty, sellable, locked, last, bars, market.close, market.prev_close, panel.st,
             picks.start, picks.cols, confidence, signals.exits, kelly_table, p_win, payoff, *terms, fees,
-            config.volume_cap, rejected, unfilled, trades, n_trades, equity,
+            config.volume_cap, rejected, unfilled, trades, n_trades, misses, n_misses, equity,
         )  # fmt: skip
         holdings.follow(before, trades[n_before:n_trades])
         if progress is not None:
@@ -78,6 +79,7 @@ def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -
         _equity(equity, rows, days),
         rejected=Counter({code: int(n) for code, n in zip(RULE_CODES, rejected, strict=True) if n}),
         unfilled=Counter({why: int(n) for why, n in zip(UNFILLED, unfilled, strict=True) if n}),
+        unfilled_orders=_misses(prepared, misses[:n_misses], days),
         loop_s=time.perf_counter() - t0,
         notes=["matching: the paper broker's rule on each session's bar, in exact fen (compiled session loop)"],
     )
@@ -147,6 +149,23 @@ def _trades(prepared: Prepared, trades: IntArray, days: list[date], account: str
             )
         )
     return out
+
+
+def _misses(prepared: Prepared, misses: IntArray, days: list[date]) -> list[UnfilledOrder]:
+    symbols = prepared.market.panel.symbols
+    return [
+        trusted(
+            UnfilledOrder,
+            day=days[row],
+            symbol=symbols[col],
+            side=Side.BUY if buy else Side.SELL,
+            quantity=quantity,
+            filled=filled,
+            limit_price=fen_price(limit),
+            reason=UNFILLED[reason],
+        )
+        for row, col, buy, quantity, filled, limit, reason in misses.tolist()
+    ]
 
 
 def _equity(equity: IntArray, rows: range, days: list[date]) -> list[EquityPoint]:

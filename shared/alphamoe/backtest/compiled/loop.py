@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from alphamoe.backtest.compiled.matching import CASH, FILLED, FROZEN, match_order
+from alphamoe.backtest.compiled.matching import CASH, FILLED, FROZEN, VOLUME_CAP, match_order
 from alphamoe.backtest.compiled.risk import risk_session
 from alphamoe.backtest.compiled.sizing import size_session
 from alphamoe.backtest.compiled.terms import Array, ColumnTerms, FeeTerms, RiskTerms, SizingTerms
 from alphamoe.jit import jit
 
 TRADE_FIELDS = ("row", "col", "buy", "quantity", "price", "fees")
+MISS_FIELDS = ("row", "col", "buy", "quantity", "filled", "limit", "reason")
+"""An approved order not filled in full (`result.UnfilledOrder`): limit in fen, reason an UNFILLED code."""
 EQUITY_FIELDS = ("equity", "cash", "value")
 
 
@@ -49,9 +51,12 @@ def run_rows(
     unfilled: Array,
     trades: Array,  # (capacity × TRADE_FIELDS)
     n_trades: int,
+    misses: Array,  # (capacity × MISS_FIELDS)
+    n_misses: int,
     equity: Array,  # (rows × EQUITY_FIELDS)
-) -> tuple[Array, int]:
-    """Run sessions lo … hi−1 on the account arrays (updated in place); return the trade buffer and its length."""
+) -> tuple[Array, int, Array, int]:
+    """Run sessions lo … hi−1 on the account arrays (updated in place); return the trade and miss buffers and
+    their lengths (each grown when full)."""
     n = len(qty)
     traded = market[6]
     width = n + s.max_orders
@@ -95,6 +100,10 @@ def run_rows(
                     grown = np.zeros((2 * len(trades) + n_approved, trades.shape[1]), dtype=np.int64)
                     grown[:n_trades] = trades[:n_trades]
                     trades = grown
+                if n_misses + n_approved > len(misses):
+                    grown = np.zeros((2 * len(misses) + n_approved, misses.shape[1]), dtype=np.int64)
+                    grown[:n_misses] = misses[:n_misses]
+                    misses = grown
                 for j in range(n_approved):
                     k = approved[j]
                     c = out_col[k]
@@ -102,6 +111,12 @@ def run_rows(
                         row, c, out_buy[k], out_qty[k], out_limit[k], market, volume_cap, book, qty, sellable,
                         last, filled, bought, cols, fees, trade,
                     )  # fmt: skip
+                    got = trade[0] if reason == FILLED else 0
+                    if got < out_qty[k]:
+                        misses[n_misses, 0], misses[n_misses, 1], misses[n_misses, 2] = row, c, out_buy[k]
+                        misses[n_misses, 3], misses[n_misses, 4], misses[n_misses, 5] = out_qty[k], got, out_limit[k]
+                        misses[n_misses, 6] = VOLUME_CAP if reason == FILLED else reason
+                        n_misses += 1
                     if reason != FILLED:
                         unfilled[reason] += 1
                         continue
@@ -120,4 +135,4 @@ def run_rows(
                     last[c] = close[row, c]
                 value += qty[c] * last[c]
         equity[row, 0], equity[row, 1], equity[row, 2] = book[CASH] + value, book[CASH], value
-    return trades, n_trades
+    return trades, n_trades, misses, n_misses

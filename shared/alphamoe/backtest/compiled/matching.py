@@ -25,6 +25,7 @@ UNFILLED = (
 )
 """Why an approved order did not fill, under `engine.fill_order`'s names (index = reason code)."""
 FILLED = -1
+VOLUME_CAP = UNFILLED.index("volume_cap")
 
 
 CASH, FROZEN = 0, 1  # the account book's slots: [cash, cash frozen for open buys], in fen

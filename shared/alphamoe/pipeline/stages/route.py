@@ -3,6 +3,8 @@
 `handle` routes one event (the function's HTTP path); `route_many` routes a batch in one graph invocation
 so the LLM experts' calls for different signals run concurrently (the in-process day and the benchmark).
 Every verdict's full trail (gate, opinions, summary) goes to the decision record, for `alphamoe explain`.
+With route mode "none" (ALPHAMOE_ROUTE__MODE, `alphamoe run --route none`) no expert is asked: every
+signal is confirmed at confidence 1, exactly as the backtest's `--route none` (router/quant_only.py).
 Events marked `replayof` (a replayed run) go to the replay router, whose LLM experts answer from the
 decision record only: a running function replays a recorded run without any model call.
 """
@@ -16,14 +18,16 @@ from typing import Any
 from alphamoe.decisions.record import RouteTrail
 from alphamoe.decisions.store import DecisionStore, open_store
 from alphamoe.events.envelope import Envelope
-from alphamoe.events.payloads import SignalGenerated
+from alphamoe.events.payloads import SignalGenerated, SignalRouted
 from alphamoe.evidence.provider import EvidenceProvider
 from alphamoe.evidence.store import EvidenceStore
 from alphamoe.llm.judge import LlmJudge
 from alphamoe.llm.settings import record_only
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
 from alphamoe.pipeline.stages.protocol import BaseStage
+from alphamoe.router.experts import ExpertRegistry
 from alphamoe.router.graph import Router, default_router
+from alphamoe.router.quant_only import quant_only_routes
 from alphamoe.settings import Settings
 
 
@@ -64,6 +68,16 @@ class RouteStage(BaseStage):
         return outputs
 
 
+class QuantOnlyRouter(Router):
+    """A router without experts: every signal confirmed by `quant_only_routes`, the backtest's route "none"."""
+
+    def __init__(self) -> None:
+        super().__init__(ExpertRegistry([]))
+
+    def route_batch(self, signals: Sequence[SignalGenerated], *, regime: str = "unknown") -> list[SignalRouted]:
+        return quant_only_routes(signals)
+
+
 def _route_in_order(router: Router, signals: Sequence[SignalGenerated]) -> list[Any]:
     """Route `signals` in one batch and return the verdicts in the input order."""
     if not signals:
@@ -83,9 +97,12 @@ def decision_store(settings: Settings) -> DecisionStore:
 
 
 def build_route_stage(settings: Settings) -> RouteStage:
-    """Build the route stage: symbolic experts always, LLM experts when a model is configured or replayed."""
+    """Build the route stage: quant only (mode "none"), else symbolic experts, and LLM experts when a model is
+    configured or replayed."""
     llm = settings.llm
     store = decision_store(settings)
+    if settings.route.mode == "none":
+        return RouteStage(QuantOnlyRouter(), record=store)
     if not llm.enabled:
         return RouteStage(default_router(llm_enabled=False), record=store)
     evidence = EvidenceProvider(
