@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -30,7 +30,9 @@ from alphamoe.security import hops
 pytestmark = pytest.mark.integration
 
 
-def _ping(tick: str, *, key: bytes | None = EVENT_KEY, force: bool = False) -> tuple[dict[str, str], bytes]:
+def _ping(
+    tick: str, *, key: bytes | None = EVENT_KEY, force: bool = False, sent: datetime | None = None
+) -> tuple[dict[str, str], bytes]:
     """A binary-mode CloudEvent whose data is the manifest's `spec.data`, signed with `key` (None: as PingSource)."""
     headers = {
         "ce-specversion": "1.0",
@@ -39,6 +41,8 @@ def _ping(tick: str, *, key: bytes | None = EVENT_KEY, force: bool = False) -> t
         "ce-id": str(uuid.uuid4()),
         "content-type": "application/json",
     }
+    if sent is not None:
+        headers["ce-time"] = sent.isoformat()
     body = f'{{"tick": "{tick}", "force": {str(force).lower()}}}'.encode()
     return (headers if key is None else hops.signed(headers, body, key)), body
 
@@ -178,8 +182,23 @@ def test_ping_when_unsigned_then_401_and_nothing_claimed(served: tuple[str, Cloc
 def test_ping_when_signed_and_forced_then_a_new_run(served: tuple[str, Clock, FakeTime]) -> None:
     url, clock, _ = served
     assert _post(url, _ping("market.open")).json()["records"][0]["status"] == "claimed"
-    assert _post(url, _ping("market.open", force=True)).json()["records"][0]["status"] == "claimed"
+    forced = _ping("market.open", force=True, sent=clock.now())
+    assert _post(url, forced).json()["records"][0]["status"] == "claimed"
     assert len(published(clock.bus, MarketOpen)) == 2  # type: ignore[arg-type]
+
+
+def test_ping_when_a_signed_forced_ping_is_replayed_later_or_undated_then_401(
+    served: tuple[str, Clock, FakeTime],
+) -> None:
+    # a forced tick starts a new run each time: a captured signed ping must not start another one an hour later
+    url, clock, _ = served
+    for ping in (
+        _ping("market.open", force=True, sent=clock.now() - timedelta(hours=1)),
+        _ping("market.open", force=True),
+    ):
+        answer = _post(url, ping)
+        assert answer.status_code == 401 and answer.json()["field"] == "ce-time"
+    assert published(clock.bus, MarketOpen) == []  # type: ignore[arg-type]
 
 
 def test_ping_when_unsigned_in_cluster_then_claims_today_once_and_cannot_force(

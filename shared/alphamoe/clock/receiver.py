@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import redis
@@ -56,6 +56,10 @@ def _ping_data(headers: dict[str, str], body: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ValueError('ping data must be a JSON object like {"tick": "market.open"}')
     return document
+
+
+FORCE_WINDOW = timedelta(minutes=5)
+"""How far a forced ping's signed `ce-time` may be from the clock's now."""
 
 
 class ClockReceiver:
@@ -112,6 +116,9 @@ class ClockReceiver:
         if force and not signed:
             await send_json(send, 401, {"error": "a forced tick needs a ping signed with the event key"})
             return
+        if force and (stale := self._stale(headers)) is not None:
+            await send_json(send, 401, {"error": stale, "field": "ce-time"})
+            return
         try:
             if tick == REPORT:
                 await send_json(send, 200, await asyncio.to_thread(self._report))
@@ -148,6 +155,21 @@ class ClockReceiver:
             "OIDC sender identity, set ALPHAMOE_CLOCK__ACCEPT_UNSIGNED_PINGS=true",
             field=hops.SIGNATURE_HEADER,
         )
+
+    def _stale(self, headers: dict[str, str]) -> str | None:
+        # A forced tick starts a new run each time: a captured signed ping must not be replayable later. Its
+        # signed `ce-time` must be within FORCE_WINDOW of the clock's now (the signature covers every ce-* header).
+        stamp = headers.get("ce-time", "")
+        try:
+            sent = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return "a forced tick needs a signed ce-time (RFC 3339) within its freshness window"
+        if sent.tzinfo is None:
+            return "a forced tick's ce-time needs a time zone"
+        skew = abs((self._clock().now() - sent).total_seconds())
+        if skew > FORCE_WINDOW.total_seconds():
+            return f"a forced tick's ce-time is {skew:.0f} s from the clock's now (window {FORCE_WINDOW}): replayed?"
+        return None
 
     def _report(self) -> dict[str, Any]:
         clock = self._clock()
