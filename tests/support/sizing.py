@@ -61,6 +61,17 @@ def routed(
     )
 
 
+UNCAPPED = SizingConfig(
+    kelly_fraction=1.0,
+    max_position_weight=1.0,
+    max_board_weight=1.0,
+    max_total_weight=1.0,
+    cash_reserve=0.0,
+    min_order_value=Decimal(0),
+)
+"""Full Kelly, no caps, no reserve, no minimum order: what a small-account case needs to reach cash and fees."""
+
+
 def account(cash: str = "1000000", *positions: Position) -> AccountState:
     return AccountState(account_id="acc", trading_day=DAY, cash=Decimal(cash), positions=positions)
 

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from support.broker_day import DAY, PREV, SUSPENDED
+from support.sizing import holding
 
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker, BrokerOrder, BrokerUnavailableError, SubmitOrder
@@ -11,16 +12,6 @@ from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import OrderStatus, Side
 
 COMMISSION = CommissionSchedule()
-
-
-def holding(symbol: str, quantity: int, sellable: int | None = None, price: str = "10.00") -> Position:
-    return Position(
-        symbol=symbol,
-        quantity=quantity,
-        sellable=quantity if sellable is None else sellable,
-        cost=Decimal(price) * quantity,
-        last_price=Decimal(price),
-    )
 
 
 def broker(store: BarStore, cash: str = "100000", *positions: Position, **kwargs: float) -> PaperBroker:

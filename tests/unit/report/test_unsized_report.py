@@ -7,11 +7,10 @@ Issue 15: confirmed signals vanished without a reason (Kelly <= 0, a lot above t
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from support.sizing import COMMISSION, DAY, account, ref, routed
+from support.sizing import COMMISSION, DAY, UNCAPPED, account, ref, routed
 from typer.testing import CliRunner
 
 from alphamoe.cli.app import app
@@ -22,7 +21,6 @@ from alphamoe.market.bars import BarStore
 from alphamoe.report.day import build_report
 from alphamoe.report.render import write_html
 from alphamoe.sizing.allocate import allocate
-from alphamoe.sizing.config import SizingConfig
 
 RUN = "20240305-unsized"
 
@@ -39,14 +37,7 @@ def test_day_report_when_signals_unsized_then_json_and_html_list_each_reason_wit
     ]
     state = account("1594")
     reference = {r.signal.symbol: ref(r.signal.symbol, str(r.signal.prev_close)) for r in signals}
-    config = SizingConfig(
-        kelly_fraction=1.0,
-        max_position_weight=0.5,
-        max_board_weight=1.0,
-        max_total_weight=1.0,
-        cash_reserve=0.0,
-        min_order_value=Decimal(0),
-    )
+    config = UNCAPPED.model_copy(update={"max_position_weight": 0.5})
     batch = allocate(DAY, signals, (), state, reference, config, COMMISSION)
     summary = SizingCompleted(
         trading_day=DAY, account_id="acc", proposed=len(batch.orders), confirmed=batch.confirmed, unsized=batch.unsized

@@ -3,7 +3,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 import pytest
-from support.sizing import COMMISSION, DAY, account, holding, ref, routed, size
+from support.sizing import COMMISSION, DAY, UNCAPPED, account, holding, ref, routed, size
 
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.fees import trade_fees
@@ -156,14 +156,7 @@ def test_size_batch_when_cash_short_then_cash_after_reserve_and_fees_never_excee
 
 
 def test_size_batch_when_fees_tip_over_cash_then_quantity_reduced_to_fit() -> None:
-    config = SizingConfig(
-        kelly_fraction=1.0,
-        max_position_weight=1.0,
-        max_board_weight=1.0,
-        max_total_weight=1.0,
-        cash_reserve=0.0,
-        min_order_value=Decimal(0),
-    )
+    config = UNCAPPED
     (order,) = size([routed("830001.BJ", p=1.0, b=1.0, confidence=1.0)], state=account("2000"), config=config)
     # 196 × 10.20 = 1999.20 fits the target but not with the 5 CNY minimum commission
     assert order.quantity == 195

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from support.sizing import COMMISSION, DAY, account, ref, routed, size
+from support.sizing import COMMISSION, DAY, UNCAPPED, account, ref, routed, size
 
 from alphamoe.events.payloads import SignalRouted, UnsizedReason, UnsizedSignal
 from alphamoe.market.fees import trade_fees
@@ -46,14 +46,7 @@ def test_allocate_when_one_lot_costs_more_than_the_capped_target_then_lot_above_
 
 
 def test_allocate_when_cash_buys_no_lot_with_its_fees_then_cash_reason() -> None:
-    config = SizingConfig(
-        kelly_fraction=1.0,
-        max_position_weight=1.0,
-        max_board_weight=1.0,
-        max_total_weight=1.0,
-        cash_reserve=0.0,
-        min_order_value=Decimal(0),
-    )
+    config = UNCAPPED
     # target 795.00 CNY buys 100 × 7.93 = 793.00, but not with the 5 CNY minimum commission
     signal = routed("830001.BJ", p=1.0, b=1.0, confidence=1.0, prev_close="7.77")
     why = _why([signal], account("795"), config)["830001.BJ"]
