@@ -55,7 +55,7 @@ PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile 
 lock:  ## requirements/{dev,cluster,runtime}.txt with hashes, for Python 3.11 on Linux
 	test -x $(LOCK_TOOLS)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_TOOLS) \
 		&& $(LOCK_TOOLS)/bin/pip install -q pip-tools==7.6.2)
-	$(PIP_COMPILE) --extra dev --extra cluster -o requirements/dev.txt pyproject.toml
+	$(PIP_COMPILE) --extra dev --extra cluster --extra research -o requirements/dev.txt pyproject.toml
 	$(PIP_COMPILE) -c requirements/dev.txt --extra cluster -o requirements/cluster.txt pyproject.toml
 	$(PIP_COMPILE) -c requirements/dev.txt -o requirements/runtime.txt pyproject.toml
 

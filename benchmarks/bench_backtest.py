@@ -5,13 +5,15 @@ Each measurement runs in a fresh child process (`--child NAME`), which reports i
 ten years (2016–2025, seed 7), generated once and cached under `.alphamoe/bench-backtest-market`.
 
 - alphamoe: `backtest.engine.prepare` (load the panel, the strategy's decisions once, point-in-time Kelly
-  statistics) then `compiled.engine.simulate_compiled` (the session loop with T+1, lots, sealed limits,
-  suspensions, dated fees, the live `size_batch` and `RiskEngine` transcribed to numba over fen arrays);
-  "warm" reruns decisions, statistics (read from the Kelly cache the first call filled) and the loop in the
-  same process with the panel in memory (as VectorBT's warm call has its arrays).
-- cached: the alphamoe child again in a new process, over the Kelly refresh cache the first one filled
-  (`backtest.kelly_cache`; emptied before the "alphamoe" child, so that one is cold): what a rerun, a
-  later or longer span, or new sizing settings cost; its trades' digest must equal alphamoe's.
+  statistics: every refresh window in one fused pass) then `compiled.engine.simulate_compiled` (the session
+  loop with T+1, lots, sealed limits, suspensions, dated fees, the live `size_batch` and `RiskEngine`
+  transcribed to numba over fen arrays), with NO Kelly cache: the cold figure depends on no earlier run
+  (only on numba's on-disk kernel cache, as every numba user's does); "warm" reruns decisions, statistics
+  and the loop in the same process with the panel in memory (as VectorBT's warm call has its arrays).
+- cached: the alphamoe child again in a new process, over the Kelly refresh cache (`backtest.kelly_cache`,
+  kept between benchmark runs and filled by this child's first call if empty; its hits and misses are
+  reported): what a rerun, a later or longer span, or new sizing settings cost; its trades' digest must
+  equal alphamoe's.
 - reference: the same, with `engine.simulate` (the loop over the live Python size/risk objects), timed
   once; its trades' digest must equal alphamoe's (the table says "same trades").
 - vectorbt: the same signals, then plain `Portfolio.from_signals` (rules off: next-open fills, a flat
@@ -29,8 +31,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -74,6 +76,7 @@ def _child_alphamoe(
     prepared = prepare(store, START, END, strategy, config, cache=cache)
     result = run(prepared)
     first = {**result.timings, "cpu_s": time.process_time() - cpu}
+    kelly = {"windows_cached": prepared.kelly.cached, "windows_computed": prepared.kelly.computed}
     summary = {
         "fills": result.metrics.fills,
         "digest": _digest(result.trades),
@@ -83,6 +86,7 @@ def _child_alphamoe(
         "stocks": result.universe,
         "sessions": result.sessions,
         "unfilled": result.unfilled,
+        "kelly_first": kelly,
     }
     if route != "none":  # routing runs the live Python router on every pick: timed once
         first["total_s"] = sum(result.timings.values())
@@ -99,6 +103,7 @@ def _child_alphamoe(
         "cpu_s": time.process_time() - cpu,
     }
     assert again.trades == result.trades, "a warm rerun must give the same trades"
+    summary["kelly_warm"] = {"windows_cached": rerun.kelly.cached, "windows_computed": rerun.kelly.computed}
     return {
         "import_s": imported - t0,
         "first": {**first, "total_s": sum(v for k, v in result.timings.items())},
@@ -114,7 +119,7 @@ def _child_cached(data: Path, sample: int) -> dict[str, Any]:
 
 
 def _child_cold(data: Path, sample: int) -> dict[str, Any]:
-    return _child_alphamoe(data, sample, cache=KELLY_CACHE)  # main() empties the cache first
+    return _child_alphamoe(data, sample)  # no Kelly cache: nothing computed by an earlier run is read
 
 
 def _child_reference(data: Path, sample: int) -> dict[str, Any]:
@@ -216,6 +221,7 @@ CHILDREN = {
 
 
 def _spawn(name: str, data: Path, sample: int) -> dict[str, Any]:
+    load = os.getloadavg()[0]  # the machine's 1-minute load when the child starts: 2 cores, shared
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--child", name, "--data", str(data), "--sample", str(sample)],
@@ -227,6 +233,7 @@ def _spawn(name: str, data: Path, sample: int) -> dict[str, Any]:
         raise SystemExit(f"child {name} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_s"] = time.perf_counter() - start
+    result["load_before"] = load
     return result
 
 
@@ -269,8 +276,6 @@ def main() -> None:
             if name not in only:
                 continue
             progress.update(task, description=name)
-            if name == "alphamoe":  # cold: no Kelly refresh computed before
-                shutil.rmtree(KELLY_CACHE, ignore_errors=True)
             results[name] = {**_spawn(name, args.data, args.sample), "measured": time.strftime("%Y-%m-%d %H:%M")}
             out.write_text(json.dumps({"date": str(date.today()), "results": results}, indent=2))  # keep partials
             progress.advance(task)
@@ -282,7 +287,7 @@ def main() -> None:
         "rules",
         "import s",
         "load s",
-        "bands s",
+        "market s",
         "signals s",
         "stats s",
         "backtest s",
@@ -316,7 +321,7 @@ def main() -> None:
         f"{f['signals_s']:.2f}",
         f"{f['stats_s']:.2f}",
         f"{f['loop_s']:.2f}",
-        f"{ours['import_s'] + f['total_s']:.2f} (CPU {f['cpu_s']:.1f})",
+        f"{ours['import_s'] + f['total_s']:.2f} (CPU {f['cpu_s']:.1f}; no Kelly cache)",
         f"{w['total_s']:.2f} (signals {w['signals_s']:.1f} + stats {w['stats_s']:.1f} + picks "
         f"{w.get('picks_s', 0.0):.1f} + loop {w['loop_s']:.1f}; CPU {w['cpu_s']:.1f})",
         f"{ours['fills']:,}",
@@ -327,7 +332,8 @@ def main() -> None:
         cf, cw = cached["first"], cached["warm"]
         same = "same trades" if cached["digest"] == ours["digest"] else "TRADES DIFFER"
         table.add_row(
-            f"alphamoe, a new process over the Kelly refresh cache the run above filled ({same})",
+            f"alphamoe, a new process over the Kelly refresh cache ({same}; windows read/run "
+            f"{cached['kelly_first']['windows_cached']}/{cached['kelly_first']['windows_computed']})",
             "on (the same rules)",
             f"{cached['import_s']:.2f}",
             f"{cf['load_s']:.2f}",

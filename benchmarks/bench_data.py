@@ -6,11 +6,16 @@
   bars (`BarStore.day`), from a fresh BarStore on local Parquet and on a local S3 server (moto, its own
   process, through boto3), beside reading the whole year file and filtering it (no pruning); the scan's
   whole read (`scan.load.load_scan_inputs`: the panel until D−1 column-major plus D's pre-open reference);
-- size: Parquet bytes per million bars.
+- size: Parquet bytes per million bars;
+- append (`--part append`, issue 16): a year of daily appends, 5,500 stocks one session at a time
+  (`data.store_write.append_bars`, the last sessions through the quality gate `admit_days`), time per append
+  beside the old way (a full rewrite of the store: `BarStore.write`), then the scan's panel read from the
+  appended store beside the same panel from a store written in one go (no slowdown from the appends), and
+  a few appends to S3 (the moto stand-in). Goals: append ≤ 2 s local, panel ≤ 0.3 s. → results/data_append.json
 
 Goals: panel ≤ 0.5 s local, ≤ 2 s from S3. Written to benchmarks/results/data.json.
 
-    python benchmarks/bench_data.py [--symbols 5500] [--sessions 250] [--repeat 3]
+    python benchmarks/bench_data.py [--symbols 5500] [--sessions 250] [--repeat 3] [--part all|load|append]
 """
 
 from __future__ import annotations
@@ -121,13 +126,118 @@ def bench_load(work: Path, symbols: int, sessions: int, repeat: int) -> dict[str
     return out
 
 
+APPEND_GOALS = {"append_local_s": 2.0, "panel_after_appends_s": 0.3}
+
+
+def bench_append(work: Path, symbols: int, sessions: int, repeat: int, gated: int = 10) -> dict[str, Any]:
+    from alphamoe.data.store_write import admit_days, append_bars
+    from alphamoe.market.bars import BarStore
+    from alphamoe.storage.local_s3 import LocalS3
+    from alphamoe.storage.location import S3Location
+    from alphamoe.storage.s3 import S3Store
+
+    seed = 10  # sessions in the store before the appends
+    bars, instruments = _market(symbols, sessions + seed)
+    days = sorted(set(bars["date"]))
+    by_day = {day: part for day, part in bars.groupby("date", sort=True)}
+    root = work / "appended"
+    BarStore.write(root, bars[bars["date"] < days[seed]], instruments, {"bench": True})
+    append_s, append_cpu, gate_s = [], [], []
+    for i, day in enumerate(days[seed:]):
+        t0, c0 = time.perf_counter(), time.process_time()
+        if i < sessions - gated:
+            append_bars(root, by_day[day], source="bench")
+            append_s.append(time.perf_counter() - t0)
+            append_cpu.append(time.process_time() - c0)
+        else:
+            result = admit_days(root, by_day[day], source="bench")
+            assert result.admitted == [day], result.quarantined
+            gate_s.append(time.perf_counter() - t0)
+    whole = work / "whole"
+    t0 = time.perf_counter()
+    BarStore.write(whole, bars, instruments, {"bench": True})
+    rewrite_s = time.perf_counter() - t0
+    last = days[-1]
+    assert BarStore(root).frame(last, last).equals(BarStore(whole).frame(last, last))
+    files = sorted(p.name for p in (root / "bars").iterdir())
+    out: dict[str, Any] = {
+        "appends": len(append_s),
+        "append_median_s": statistics.median(append_s),
+        "append_p95_s": sorted(append_s)[int(0.95 * (len(append_s) - 1))],
+        "append_max_s": max(append_s),
+        "append_last_s": append_s[-1],
+        "append_cpu_median_s": statistics.median(append_cpu),
+        "append_cpu_p95_s": sorted(append_cpu)[int(0.95 * (len(append_cpu) - 1))],
+        "append_cpu_max_s": max(append_cpu),
+        "append_cpu_last_s": append_cpu[-1],
+        "admit_median_s": statistics.median(gate_s) if gate_s else None,
+        "full_rewrite_s": rewrite_s,
+        "year_files_after": files,
+        "panel_after_appends_s": _best(lambda: BarStore(root).panel(last, min(sessions, 270)), repeat),
+        "panel_one_write_s": _best(lambda: BarStore(whole).panel(last, min(sessions, 270)), repeat),
+    }
+    server = LocalS3(work / "s3-append").start()
+    try:
+        server.create_bucket("bench")
+        objects = S3Store(S3Location("bench", "market"), server.client())
+        BarStore.write(objects, bars[bars["date"] < days[-3]], instruments, {"bench": True})
+        s3_s = []
+        for day in days[-3:]:
+            t0 = time.perf_counter()
+            append_bars(objects, by_day[day], source="bench")
+            s3_s.append(time.perf_counter() - t0)
+        out["append_s3_median_s"] = statistics.median(s3_s)
+    finally:
+        server.stop()
+    return out
+
+
+def main_append(args: argparse.Namespace, console: Console) -> None:
+    with tempfile.TemporaryDirectory(prefix="alphamoe-bench-append-") as tmp:
+        console.print(f"appending {args.sessions} sessions × {args.symbols:,} stocks one at a time …")
+        result = bench_append(Path(tmp), args.symbols, args.sessions, args.repeat)
+    load = os.getloadavg()[0]
+    table = Table(title=f"daily appends (load average {load:.1f} on {os.cpu_count()} cores)", title_justify="left")
+    for column in ("measure", "alphamoe", "baseline", "goal"):
+        table.add_column(column, justify="right" if column != "measure" else "left")
+    n = f"{args.symbols:,} stocks"
+    goal = APPEND_GOALS["append_local_s"]
+    mark = "✓" if result["append_p95_s"] <= goal else "✗"
+    table.add_row(f"append one session, {n}, local: median / p95 / max (s)",
+                  f"{result['append_median_s']:.2f} / {result['append_p95_s']:.2f} / {result['append_max_s']:.2f}",
+                  f"{result['full_rewrite_s']:.2f} full rewrite", f"≤ {goal} {mark}")  # fmt: skip
+    table.add_row("… CPU seconds per append: median / p95 / max",
+                  f"{result['append_cpu_median_s']:.2f} / {result['append_cpu_p95_s']:.2f} / "
+                  f"{result['append_cpu_max_s']:.2f}", "", "")  # fmt: skip
+    if result["admit_median_s"] is not None:
+        table.add_row("… through the quality gate (admit_days), median (s)", f"{result['admit_median_s']:.2f}", "", "")
+    table.add_row("append one session to S3 (stand-in), median (s)", f"{result['append_s3_median_s']:.2f}", "", "")
+    goal = APPEND_GOALS["panel_after_appends_s"]
+    mark = "✓" if result["panel_after_appends_s"] <= goal else "✗"
+    table.add_row("scan panel after the appends (s)", f"{result['panel_after_appends_s']:.3f}",
+                  f"{result['panel_one_write_s']:.3f} one write", f"≤ {goal} {mark}")  # fmt: skip
+    table.add_row("year files after the appends", ", ".join(result["year_files_after"]), "", "")
+    console.print(table)
+    path = REPO / "benchmarks" / "results" / "data_append.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"date": date.today().isoformat(), "symbols": args.symbols, "sessions": args.sessions,
+               "load_average": load, "append": result, "goals": APPEND_GOALS}  # fmt: skip
+    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    console.print(f"→ {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--symbols", type=int, default=5500)
     parser.add_argument("--sessions", type=int, default=250)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--part", choices=("all", "load", "append"), default="all")
     args = parser.parse_args()
     console = Console()
+    if args.part in ("all", "append"):
+        main_append(args, console)
+        if args.part == "append":
+            return
     with tempfile.TemporaryDirectory(prefix="alphamoe-bench-data-") as tmp:
         work = Path(tmp)
         console.print("importing the real folder …")

@@ -14,6 +14,15 @@ is measured by routing one signal at a time (concurrent figures: median of 3 run
 
     python benchmarks/bench_route.py            # the issue's figures (≈ 3 minutes)
     python benchmarks/bench_route.py --quick    # latencies ÷100: a smoke run in seconds
+
+`--backtest` instead times routed backtests (issue 19, item 4): the 10-year, 5,500-stock synthetic market of
+bench_backtest.py (generated once, cached), TrendBreakout, warm (panel in memory, Kelly statistics from the
+refresh cache, numba compiled): `--route symbolic` (the router's features and the vectorised panel over
+every pick) beside `--route none`, each the median of `--repeat` runs, with CPU seconds. The live per-signal
+router is timed on a sample of sessions (ms a pick, extrapolated to every pick, said so) and must give the
+same verdict, confidence and summary on each of that sample's picks as the vectorised panel.
+
+    python benchmarks/bench_route.py --backtest [--repeat 3] [--sessions 40]
 """
 
 from __future__ import annotations
@@ -109,8 +118,134 @@ def _sequential(stage: RouteStage, signals: list[SignalGenerated], run_id: str) 
     return time.perf_counter() - start
 
 
+def backtest_bench(repeat: int, sessions: int, out: Path, console: Console) -> None:
+    """Routed vs unrouted warm backtests on the 10-year market, and the live router on a sample (module docstring)."""
+    import numpy as np
+    from bench_backtest import DEFAULT_DATA, END, SEED, START, SYMBOLS
+
+    from alphamoe.backtest.compiled.engine import simulate_compiled
+    from alphamoe.backtest.config import BacktestConfig
+    from alphamoe.backtest.engine import prepare, prepare_market
+    from alphamoe.backtest.kelly_cache import KellyCache
+    from alphamoe.backtest.picks import VERDICTS
+    from alphamoe.backtest.routing import pick_signals
+    from alphamoe.data.synthetic import write_market
+    from alphamoe.market.bars import BarStore
+    from alphamoe.strategy.trend_breakout import TrendBreakout
+
+    if not (DEFAULT_DATA / "meta.json").exists():
+        console.print(f"generating the 10-year market into {DEFAULT_DATA} (once) …")
+        write_market(DEFAULT_DATA, symbols=SYMBOLS, start=START, end=END, seed=SEED)
+    store, strategy = BarStore(DEFAULT_DATA), TrendBreakout()
+    cache_dir = REPO / ".alphamoe" / "bench-route-kelly-cache"
+    kelly_cache = KellyCache.for_store(cache_dir, store)
+    configs = {route: BacktestConfig(warmup=0, route=route) for route in ("none", "symbolic")}
+    console.print("loading the panel and filling the Kelly cache (not timed) …")
+    first = prepare(store, START, END, strategy, configs["none"], cache=cache_dir)
+    market, industries = first.market, first.industries
+    runs: dict[str, list[dict[str, float]]] = {"none": [], "symbolic": []}
+    kept: dict[str, Any] = {}
+    for _ in range(repeat + 1):  # the first round warms (numba loads, first routed features): not counted
+        for route, config in configs.items():
+            cpu, start = time.process_time(), time.perf_counter()
+            prepared = prepare_market(market, strategy, config, industries, kelly_cache=kelly_cache)
+            result = simulate_compiled(prepared)
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+            runs[route].append({**prepared.timings, "loop_s": result.timings["loop_s"], "total_s": wall, "cpu_s": cpu})
+            kept[route] = (prepared, result)
+    median = {route: {k: statistics.median(r[k] for r in rs[1:]) for k in rs[0]} for route, rs in runs.items()}
+    for route, rs in runs.items():  # the least disturbed run: on a shared machine the median measures neighbours too
+        median[route]["best_total_s"] = min(r["total_s"] for r in rs[1:])
+
+    # the live per-signal router on a sample of sessions: its time a pick, and the same word on every pick
+    routed, _ = kept["symbolic"]
+    picks = routed.picks
+    rows = np.flatnonzero(np.diff(picks.start))
+    sample = rows[:: max(len(rows) // sessions, 1)][:sessions].tolist()
+    router = default_router(llm_enabled=False)
+    live_s, judged, mismatches = 0.0, 0, 0
+    for t in sample:
+        at = picks.at(t)
+        batch = pick_signals(routed.market, routed.signals, routed.kelly, strategy.name, t, picks.cols[at])
+        start = time.perf_counter()
+        by_id = {r.signal.signal_id: r for r in router.route_batch(batch)}
+        live_s += time.perf_counter() - start
+        for k, signal in zip(range(at.start, at.stop), batch, strict=True):
+            r = by_id[signal.signal_id]
+            same = (VERDICTS.index(r.verdict), r.confidence, r.reasoning_summary) == (
+                int(picks.verdict[k]),
+                float(picks.confidence[k]),
+                picks.summaries[k],
+            )
+            mismatches += not same
+            judged += 1
+    per_pick_ms = 1000 * live_s / max(judged, 1)
+    none_result, symbolic_result = kept["none"][1], kept["symbolic"][1]
+    results: dict[str, Any] = {
+        "market": f"{len(market.panel.symbols):,} stocks × {len(routed.rows):,} sessions",
+        "repeat": repeat,
+        "none": {**median["none"], "fills": none_result.metrics.fills, "verdicts": none_result.verdicts},
+        "symbolic": {
+            **median["symbolic"],
+            "fills": symbolic_result.metrics.fills,
+            "verdicts": symbolic_result.verdicts,
+        },
+        "live_router_sample": {
+            "sessions": len(sample),
+            "picks": judged,
+            "ms_per_pick": per_pick_ms,
+            "extrapolated_all_picks_s": per_pick_ms * len(picks.cols) / 1000,
+            "mismatches": mismatches,
+        },
+        "target_symbolic_warm_s": 10.0,
+        "passed": median["symbolic"]["best_total_s"] <= 10.0 and mismatches == 0,
+    }
+    table = Table(title="routed vs unrouted 10-year backtest (warm, median)", title_justify="left")
+    for header in (
+        "route",
+        "picks_s",
+        "signals_s",
+        "stats_s",
+        "loop_s",
+        "total_s",
+        "best",
+        "CPU s",
+        "fills",
+        "verdicts",
+    ):
+        table.add_column(header)
+    for route in ("none", "symbolic"):
+        m, r = median[route], results[route]
+        table.add_row(
+            route,
+            f"{m['picks_s']:.2f}",
+            f"{m['signals_s']:.2f}",
+            f"{m['stats_s']:.2f}",
+            f"{m['loop_s']:.2f}",
+            f"{m['total_s']:.2f}",
+            f"{m['best_total_s']:.2f}",
+            f"{m['cpu_s']:.2f}",
+            f"{r['fills']:,}",
+            str(r["verdicts"]),
+        )
+    console.print(table)
+    live = results["live_router_sample"]
+    console.print(
+        f"live per-signal router on {live['sessions']} sessions ({judged:,} picks): {per_pick_ms:.3f} ms a pick, "
+        f"≈ {live['extrapolated_all_picks_s']:.0f} s for all {len(picks.cols):,} picks (extrapolated); "
+        f"verdict/confidence/summary mismatches with the vectorised panel: {mismatches}"
+    )
+    console.print(f"target: symbolic ≤ 10 s warm (best run), same word as live: {'yes' if results['passed'] else 'NO'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    console.print(f"written {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backtest", action="store_true", help="routed vs unrouted 10-year backtest instead")
+    parser.add_argument("--repeat", type=int, default=3, help="--backtest: timed warm runs of each route")
+    parser.add_argument("--sessions", type=int, default=40, help="--backtest: sessions the live router judges")
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--symbolic", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -125,6 +260,10 @@ def main() -> None:
     args = parser.parse_args()
     scale = 0.01 if args.quick else 1.0
     console = Console(width=160)
+    if args.backtest:
+        out = args.out if args.out != parser.get_default("out") else args.out.with_name("route_backtest.json")
+        backtest_bench(args.repeat, args.sessions, out, console)
+        return
 
     signals = candidates(args.candidates)
     work = Path(tempfile.mkdtemp(prefix="bench-route-"))

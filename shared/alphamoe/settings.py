@@ -14,12 +14,16 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alphamoe.alerts.config import AlertSettings
 from alphamoe.broker.config import BrokerSettings
 from alphamoe.bus.config import FabricSettings
 from alphamoe.clock.config import ClockSettings
+from alphamoe.console.config import ConsoleSettings
+from alphamoe.data.feeds.config import DataSourceSettings
 from alphamoe.kv.config import LocalRedisSettings
 from alphamoe.llm.settings import LlmSettings
 from alphamoe.market.fees import CommissionSchedule
+from alphamoe.quotes.config import QuoteSettings
 from alphamoe.risk.config import CAPS, RiskLimits
 from alphamoe.risk.state import TradingState
 from alphamoe.router.config import RouteSettings
@@ -66,6 +70,10 @@ class Settings(BaseSettings):
     sizing: SizingConfig = SizingConfig()
     risk: RiskLimits = RiskLimits()
     commission: CommissionSchedule = CommissionSchedule()
+    accounts: str | None = Field(
+        None,
+        description="several accounts: a JSON list or a TOML file path (ALPHAMOE_ACCOUNTS; alphamoe.accounts.config)",
+    )
     s3: S3Settings = Field(default_factory=S3Settings, description="S3/OSS client (ALPHAMOE_S3_ENDPOINT_URL, …)")
     fabric: FabricSettings = FabricSettings()
     clock: ClockSettings = ClockSettings()
@@ -74,6 +82,18 @@ class Settings(BaseSettings):
     scan: ScanSettings = Field(default_factory=ScanSettings, description="the scan's strategy (ALPHAMOE_SCAN__*)")
     route: RouteSettings = Field(
         default_factory=RouteSettings, description="route stage mode (ALPHAMOE_ROUTE__MODE=none|symbolic)"
+    )
+    data_source: DataSourceSettings = Field(
+        default_factory=DataSourceSettings, description="`data update`'s vendor (ALPHAMOE_DATA_SOURCE__NAME, …)"
+    )
+    console: ConsoleSettings = Field(
+        default_factory=ConsoleSettings, description="`alphamoe console`: users, TLS (ALPHAMOE_CONSOLE__*)"
+    )
+    quotes: QuoteSettings = Field(
+        default_factory=QuoteSettings, description="paper trading the open session on quotes (ALPHAMOE_QUOTES__*)"
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, description="WeCom/Feishu/DingTalk/Telegram/email alerts (ALPHAMOE_ALERTS__*)"
     )
 
     @model_validator(mode="before")

@@ -5,6 +5,8 @@ Spans of the real data (skipped when absent): the issue's own 2021-03-01 … 202
 with Kelly p/b from its own flat-started panel and the backtest from a whole-panel trade path refreshed
 from its start (26 of 50 fills the same before the fix), the January 2016 circuit-breaker crash and the
 June 2015 crash, with sealed limit-down days (and, in 2015, a cash dividend on a held stock).
+A strategy book (issue 19: two strategies, each signal tagged with its strategy, sized on its share of the
+capital through one router, sizing and risk) holds the same equality.
 """
 
 from __future__ import annotations
@@ -41,3 +43,22 @@ def test_live_day_by_day_when_same_span_and_store_then_equals_backtest(
     assert live.fills == backtest.fills
     assert list(live.equity.items()) == list(backtest.equity.items())
     assert live.kelly == backtest.kelly  # every pick's p and b, day by day
+
+
+BOOK = {"trend_breakout": 0.6, "momentum_composite": 0.4}
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_live_day_by_day_when_a_strategy_book_then_equals_backtest_of_the_book(
+    real_store: Path, tmp_path: Path
+) -> None:
+    start, end = date(2021, 3, 1), date(2021, 4, 13)
+    live = run_live(real_store, tmp_path, start, end, "symbolic", BOOK)
+    backtest = run_backtest(real_store, start, end, "symbolic", BOOK)
+
+    assert {strategy for _, strategy, _ in live.kelly} == set(BOOK), "both strategies must pick"
+    assert live.fills, "a span without a fill proves nothing"
+    assert live.fills == backtest.fills
+    assert list(live.equity.items()) == list(backtest.equity.items())
+    assert live.kelly == backtest.kelly  # every strategy's picks, with its own p and b

@@ -161,7 +161,7 @@ def test_cli_run_when_date_is_a_holiday_then_clear_message_with_next_trading_day
 ) -> None:
     done = _cli("run", "--date", "2024-10-01", data=market_dir, runs=tmp_path)
     assert done.returncode == 2
-    assert "not an A-share trading day" in done.stderr and "2024-10-08" in done.stderr
+    assert "not an XSHG session" in done.stderr and "the next session is 2024-10-08" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
 
 

@@ -143,7 +143,7 @@ def test_ping_when_unknown_tick_then_400_names_the_choices(served: tuple[str, Cl
     headers, body = _ping("lunch")
     answer = httpx.post(url, headers=headers, content=body, timeout=10)
     assert answer.status_code == 400
-    assert "market.open, market.close, catch-up, report" in answer.json()["error"]
+    assert "market.open, market.close, data.update, catch-up, report" in answer.json()["error"]
     assert published(clock.bus, MarketOpen) == []  # type: ignore[arg-type]
 
 

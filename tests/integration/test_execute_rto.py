@@ -28,3 +28,15 @@ def test_drill_when_execute_killed_three_times_then_no_order_lost_or_doubled_and
     assert len(result.rto_s) == 3
     # the goal is 10 s p99 (benchmark); a loaded test machine gets twice that before this fails
     assert max(result.rto_s) < 20, result.rto_s
+
+
+@pytest.mark.parametrize("broker", ["gateway", "paper"])
+def test_drill_when_three_accounts_killed_together_then_each_recovers_nothing_lost_or_doubled(
+    market_dir: Path, tmp_path: Path, broker: DrillBroker
+) -> None:
+    # issue 20: one execute per account (one Service per broker session); every kill takes all three down
+    result = run_drill(market_dir, tmp_path, kills=2, orders=40, seed=5, max_run_s=0.5, broker=broker, accounts=3)
+    assert result.lost == [] and result.doubled == [] and result.mismatched == []
+    assert sum(result.states.values()) == 120
+    assert len(result.rto_s) == 2 * 3  # each account's execute back to ready after each kill
+    assert max(result.rto_s) < 20, result.rto_s

@@ -19,6 +19,7 @@ import pytest
 from support.s3 import BUCKET
 from typer.testing import CliRunner
 
+from alphamoe.data.store_write import DestructiveWriteError
 from alphamoe.data.synthetic import generate_market
 from alphamoe.market.bars import BarStore, has_bar_store
 from alphamoe.storage import (
@@ -167,13 +168,16 @@ def test_bar_store_when_on_s3_then_reads_equal_local(
     assert remote.day(date(2024, 2, 4)) == {}  # a Sunday
 
 
-def test_bar_store_when_rewritten_with_fewer_years_then_stale_years_removed(
+def test_bar_store_when_rewritten_with_fewer_years_then_refused_unless_replace(
     s3_env: LocalS3, frames: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     bars, instruments = frames
     BarStore.write("s3://alphamoe-test/market/b", bars, instruments, {})
     later = bars[pd.to_datetime(bars["date"]).dt.year == 2024]
-    store = BarStore.write("s3://alphamoe-test/market/b", later, instruments, {})
+    with pytest.raises(DestructiveWriteError, match="2023"):
+        BarStore.write("s3://alphamoe-test/market/b", later, instruments, {})
+    assert BarStore("s3://alphamoe-test/market/b").years == [2023, 2024]
+    store = BarStore.write("s3://alphamoe-test/market/b", later, instruments, {}, replace=True)
     assert store.years == [2024]
     assert store.sessions()[0] == date(2024, 1, 2)
 

@@ -6,6 +6,8 @@ hardening test fail on it).
 
 from __future__ import annotations
 
+import copy
+import functools
 import ipaddress
 import os
 from collections.abc import Iterator
@@ -22,9 +24,11 @@ NOT_RESOURCES = {"kustomization.yaml", "subscriptions.yaml"}
 NAMESPACE = "alphamoe"
 
 
-def documents(root: Path = KNATIVE) -> list[tuple[str, dict[str, Any]]]:
-    """Every resource in knative/, knative/optional/ and knative/schedules/, as (relative file, document)."""
-    paths = [*root.glob("*.yaml"), *root.glob("optional/*.yaml"), *root.glob("schedules/*.yaml")]
+def documents(
+    root: Path = KNATIVE, folders: tuple[str, ...] = ("optional", "schedules")
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every resource in knative/ and its `folders` (e.g. console/ too), as (relative file, document)."""
+    paths = [*root.glob("*.yaml"), *(p for folder in folders for p in root.glob(f"{folder}/*.yaml"))]
     found = []
     for path in sorted(paths):
         if path.name in NOT_RESOURCES:
@@ -146,3 +150,35 @@ def may_connect(policies: list[dict[str, Any]], source: Peer, target: Peer, port
     egress_ok = not source.ours or _allowed(policies, source, "out", target, port)
     ingress_ok = not target.ours or _allowed(policies, target, "in", source, port)
     return egress_ok and ingress_ok
+
+
+SCHEMAS = REPO.parent / "shared" / "schemas" / "knative"
+CRDS = {
+    ("serving.knative.dev/v1", "Service"): "serving-service-v1.crd.yaml",
+    ("sources.knative.dev/v1", "PingSource"): "eventing-pingsource-v1.crd.yaml",
+    ("sources.knative.dev/v1alpha1", "RedisStreamSource"): "redisstreamsource-v1alpha1.crd.yaml",
+}
+
+
+def _strict(schema: Any) -> Any:
+    # CRD schemas allow unknown fields by omission; forbid them unless the CRD preserves unknown fields.
+    if isinstance(schema, dict):
+        schema = {k: _strict(v) for k, v in schema.items()}
+        if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            schema.setdefault("additionalProperties", False)
+        return schema
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@functools.cache
+def crd_schema(file: str, version: str) -> dict[str, Any]:
+    """The openAPIV3Schema of a CRD in ../shared/schemas/knative/, made strict (an unknown field fails)."""
+    crd = yaml.load((SCHEMAS / file).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    [served] = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    schema = copy.deepcopy(served["schema"]["openAPIV3Schema"])
+    schema["properties"]["metadata"] = {"type": "object"}
+    schema["properties"].setdefault("apiVersion", {"type": "string"})
+    schema["properties"].setdefault("kind", {"type": "string"})
+    return dict(_strict(schema))

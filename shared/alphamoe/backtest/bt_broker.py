@@ -11,7 +11,9 @@ it) so a backtest in Backtrader checks the vectorised engine against independent
   `market.limits.limit_prices` on the bar's previous close, ST flag and listing day);
 - a suspended day (no bar: `traded` line 0) fills nothing;
 - a buy needs cash for quantity × limit + fees; an order left open freezes that much until it expires,
-  as `broker.paper` does; a fill takes at most `volume_cap` of the day's volume in whole lots.
+  as `broker.paper` does; a fill takes at most `volume_cap` of the day's volume in whole lots;
+- the dividend tax collected at a sale (`market.dividend_tax.tax_on_sale` on the position's tax `lots`,
+  which a buy extends and the strategy carries over corporate actions) leaves the cash as the fill does.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import backtrader as bt
 
 from alphamoe.errors import DataError
+from alphamoe.market.dividend_tax import TaxLot, bought, tax_on_sale
 from alphamoe.market.fees import CommissionSchedule, trade_fees
 from alphamoe.market.limits import limit_prices
 from alphamoe.market.lots import buy_quantity_error, round_buy_quantity, round_sell_quantity, sell_quantity_error
@@ -61,6 +64,9 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         self._frozen = 0.0  # cash of open buy remainders
         self.locked: Counter[Any] = Counter()  # new shares of the next session's corporate actions, per data
         self.unfilled: Counter[str] = Counter()
+        self.reasons: dict[int, str] = {}  # why each order (by ref) was not filled in full, as the count says
+        self.lots: dict[str, tuple[TaxLot, ...]] = {}  # each position's tax lots
+        self.taxes: dict[int, Decimal] = {}  # the dividend tax each sell order (by ref) collected
         self.set_checksubmit(False)
         self.set_filler(self._volume_filler)
 
@@ -77,9 +83,14 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         if error is not None:
             order.reject(self)
             self.notify(order)
-            self.unfilled["lot"] += 1
+            self.miss(order, "lot")
             return order
         return super().submit(order, check)
+
+    def miss(self, order: bt.Order, reason: str) -> None:
+        """Count and keep why `order` is not filled in full (`backtest.analysis.UNFILLED_MEANINGS`' names)."""
+        self.unfilled[reason] += 1
+        self.reasons[order.ref] = reason
 
     def next(self) -> None:
         # called once per session (every feed carries every session): T+1 unlocks yesterday's buys,
@@ -94,7 +105,7 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
     def _try_exec(self, order: bt.Order) -> None:
         data = order.data
         if not data.traded[0]:
-            self.unfilled["suspended"] += 1
+            self.miss(order, "suspended")
             return
         symbol, quantity = data._name, int(abs(order.executed.remsize))
         band = limit_prices(
@@ -109,28 +120,43 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         if order.isbuy():
             cost = self._cost(symbol, Side.BUY, quantity, limit, data)
             if cost > self.cash - self._frozen + 1e-9:
-                self.unfilled["cash"] += 1
+                self.miss(order, "cash")
                 order.margin()
                 self.notify(order)
                 return
             if high == low == band.up:
-                self.unfilled["sealed_limit_up"] += 1
+                self.miss(order, "sealed_limit_up")
             else:
-                super()._try_exec(order)
+                self._exec_and_book(order)
             remainder = int(abs(order.executed.remsize))
             if order.alive() and remainder:
                 self._frozen += self._cost(symbol, Side.BUY, remainder, limit, data)
             return
         sellable = int(self.getposition(data).size) - self._bought[data]
         if quantity > sellable:
-            self.unfilled["t_plus_one"] += 1
+            self.miss(order, "t_plus_one")
             order.reject(self)
             self.notify(order)
             return
         if high == low == band.down:
-            self.unfilled["sealed_limit_down"] += 1
+            self.miss(order, "sealed_limit_down")
             return
+        self._exec_and_book(order)
+
+    def _exec_and_book(self, order: bt.Order) -> None:
+        # Backtrader's matching, then the fill's tax lots and the dividend tax a sale collects
+        before = int(abs(order.executed.size))
         super()._try_exec(order)
+        quantity = int(abs(order.executed.size)) - before
+        if not quantity:
+            return
+        symbol, day = order.data._name, order.data.datetime.date(0)
+        if order.isbuy():
+            self.lots[symbol] = bought(self.lots.get(symbol, ()), day, quantity)
+            return
+        tax, self.lots[symbol] = tax_on_sale(self.lots[symbol], quantity, day)
+        self.taxes[order.ref] = self.taxes.get(order.ref, Decimal(0)) + tax
+        self.cash -= float(tax)
 
     def _volume_filler(self, order: bt.Order, price: float, ago: int) -> int:
         data = order.data
@@ -142,6 +168,8 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
             quantity = (
                 round_buy_quantity(data._name, room) if order.isbuy() else round_sell_quantity(data._name, room, held)
             )
+        if quantity <= 0:
+            self.miss(order, "volume_cap")
         self._filled[data] += quantity
         if order.isbuy():
             self._bought[data] += quantity

@@ -24,11 +24,11 @@ from alphamoe.backtest.bt_broker import AShareBroker, AShareCommission
 from alphamoe.backtest.decisions import DayDecider
 from alphamoe.backtest.engine import Prepared, build_result
 from alphamoe.backtest.explain import explained
-from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord
+from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord, UnfilledOrder
 from alphamoe.backtest.trusted import trusted
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import Panel
-from alphamoe.market.corporate import carry
+from alphamoe.market.corporate import Receivable, carry, owed, settle
 from alphamoe.market.ticks import to_price
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import Side
@@ -87,10 +87,13 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
         self.feeds = {d._name: d for d in self.datas}
         self.open_orders: list[bt.Order] = []
         self.order_ids: dict[int, str] = {}
+        self.proposed: dict[int, OrderProposed] = {}  # the day's orders by Backtrader ref
+        self.misses: list[UnfilledOrder] = []
         self.trades: list[TradeRecord] = []
         self.equity: list[EquityPoint] = []
         self.last_price: dict[str, Decimal] = {}
         self.opened: dict[str, date] = {}  # the day each position was opened: its dividend tax holding period
+        self.receivables: tuple[Receivable, ...] = ()  # dividends gone ex, cash on their pay dates
 
     def prenext(self) -> None:
         self.next()
@@ -100,7 +103,8 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
         for order in self.open_orders:  # day orders expire at the close
             if order.alive():
                 self.cancel(order)
-        self.open_orders = []
+            self._miss(order, self.prepared.day(row))
+        self.open_orders, self.proposed = [], {}
         for name, data in self.feeds.items():
             if data.traded[0]:
                 self.last_price[name] = to_price(data.close[0])
@@ -115,7 +119,8 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
 
     def _apply_actions(self, row: int) -> None:
         # the corporate actions of session `row`, at its open (`market.corporate.carry`, as `Ledger.opening`):
-        # Backtrader's position and cash carried over them, the new shares locked for the session (T+1)
+        # Backtrader's position and cash carried over them, the new shares locked for the session (T+1), the
+        # dividends owed paid on their pay dates
         actions, day = self.prepared.actions_at(row), self.prepared.day(row)
         for symbol in sorted({a.symbol for a in actions} & self.feeds.keys()):
             data = self.feeds[symbol]
@@ -130,12 +135,18 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
                 opened=self.opened.get(symbol),
                 last_price=self.last_price[symbol],
                 day=day,
+                lots=self.broker.lots.get(symbol),
             )
+            self.broker.lots[symbol] = got.lots
             position.price = position.price * position.size / got.quantity
             position.size = got.quantity
-            self.broker.cash += float(got.cash)
+            self.broker.cash += float(got.paid)
+            self.receivables += got.receivables
             self.broker.locked[data] += got.new_shares
             self.last_price[symbol] = got.price
+        if self.receivables:
+            paid, self.receivables = settle(self.receivables, day)
+            self.broker.cash += float(paid)
 
     def _account(self, row: int) -> AccountState:
         positions = []
@@ -159,6 +170,7 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
             trading_day=self.prepared.day(row),
             cash=Decimal(f"{self.broker.getcash():.2f}"),
             positions=tuple(positions),
+            receivables=self.receivables,
         )
 
     def _submit(self, order: OrderProposed) -> None:
@@ -166,7 +178,33 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
         place = self.buy if order.side == Side.BUY else self.sell
         placed = place(data=data, size=order.quantity, price=float(order.limit_price), exectype=bt.Order.Limit)
         self.order_ids[placed.ref] = order.order_id
+        self.proposed[placed.ref] = order
         self.open_orders.append(placed)
+
+    def _miss(self, placed: bt.Order, day: date) -> None:
+        # an order not filled in full, listed as `engine.fill_order` lists it: the broker's reason, else the
+        # bar never reached the limit (nothing filled) or the volume cap stopped a partial fill
+        order = self.proposed[placed.ref]
+        filled = int(abs(placed.executed.size))
+        if filled >= order.quantity:
+            return
+        reason = self.broker.reasons.pop(placed.ref, None)
+        if reason is None:
+            reason = "volume_cap" if filled else "limit_not_reached"
+            if not filled:
+                self.broker.unfilled[reason] += 1
+        self.misses.append(
+            trusted(
+                UnfilledOrder,
+                day=day,
+                symbol=order.symbol,
+                side=order.side,
+                quantity=order.quantity,
+                filled=filled,
+                limit_price=order.limit_price,
+                reason=reason,
+            )
+        )
 
     def _mark(self, row: int) -> None:
         value = sum(
@@ -174,7 +212,7 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
             Decimal("0"),
         )
         cash = self.broker.getcash()
-        total = cash + float(value)
+        total = cash + float(owed(self.receivables) + value)
         self.equity.append(
             EquityPoint(
                 day=self.prepared.day(row),
@@ -202,6 +240,7 @@ class _Wrapped(bt.Strategy):  # type: ignore[misc]
                 quantity=quantity,
                 price=to_price(order.executed.price),
                 fees=Decimal(f"{order.executed.comm:.2f}"),
+                tax=self.broker.taxes.get(order.ref, Decimal(0)),
                 order_id=self.order_ids[order.ref],
             )
         )
@@ -230,6 +269,7 @@ def run_backtrader(prepared: Prepared) -> BacktestResult:
         wrapped.equity,
         rejected=decider.rejected,
         unfilled=broker.unfilled,
+        unfilled_orders=wrapped.misses,
         loop_s=time.perf_counter() - t0,
         notes=["matching: Backtrader's limit orders with the A-share broker (bt_broker), float cash"],
     )

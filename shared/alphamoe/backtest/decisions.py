@@ -38,9 +38,25 @@ from alphamoe.strategy.base import StrategySignals
 BACKTEST_SECRET = b"alphamoe-backtest-approval-signing-key"
 
 
+@dataclass(frozen=True)
+class Leg:
+    """One strategy of a strategy book: its signals, Kelly statistics and routed picks over the shared market."""
+
+    strategy: str
+    signals: StrategySignals
+    kelly: KellySchedule
+    picks: Picks
+
+
 @dataclass
 class DayDecider:
-    """The live size and risk code over precomputed signals; one instance per backtest run."""
+    """The live size and risk code over precomputed signals; one instance per backtest run.
+
+    With a strategy `book` (every strategy's `Leg`, in book order) a session's picks are every strategy's,
+    tagged with it, in one batch as the live `scan_book` emits them; a holding exits when any strategy
+    exits it (the union of `ScanCompleted.exits`); sizing bets each on its share of the capital
+    (`SizingConfig.strategy_capital`, set from the same book as live).
+    """
 
     market: BacktestMarket
     signals: StrategySignals
@@ -50,6 +66,7 @@ class DayDecider:
     config: BacktestConfig
     industries: Mapping[str, str] = field(default_factory=dict)
     rejected: Counter[str] = field(default_factory=Counter)
+    book: tuple[Leg, ...] = ()
 
     def __post_init__(self) -> None:
         self.risk = RiskEngine(self.config.risk, BACKTEST_SECRET, self.config.commission)
@@ -58,6 +75,7 @@ class DayDecider:
         self.facts = MarketFacts(industries=self.industries)
         self.days = [pd.Timestamp(d).date() for d in self.market.panel.dates]
         self._cols = {s: i for i, s in enumerate(self.market.panel.symbols)}
+        self.legs = self.book or (Leg(self.strategy, self.signals, self.kelly, self.picks),)
 
     def decide(self, row: int, account: AccountState) -> list[OrderProposed]:
         """Return the approved orders of session `row` (sells first, then buys by order id), as risk ordered them."""
@@ -66,14 +84,23 @@ class DayDecider:
             return []
         symbols = self.market.panel.symbols
         held = [(p.symbol, self._cols[p.symbol]) for p in account.positions]
-        exiting = self.signals.exits[t, np.array([i for _, i in held], dtype=np.int64)].tolist()
-        exits = [s for (s, _), e in zip(held, exiting, strict=True) if e]
-        at = self.picks.at(t)
-        picks = self.picks.cols[at].tolist()
+        routed: list[SignalRouted] = []
+        picks: list[int] = []
+        for leg in self.legs:
+            at = leg.picks.at(t)
+            if at.stop > at.start:
+                picks += leg.picks.cols[at].tolist()
+                routed += _routed(self.market, leg, t, at)
+        # the scan's exits (ScanCompleted.exits: any strategy's) of the stocks sizing looks at: holdings are
+        # sold, and a pick one strategy of a book exits is not bought, as live
+        looked_at = np.array([i for _, i in held] + picks, dtype=np.int64)
+        exiting = np.zeros(len(looked_at), dtype=bool)
+        for leg in self.legs:
+            exiting |= leg.signals.exits[t, looked_at]
+        exits = sorted({symbols[i] for i in looked_at[exiting].tolist()})
         if not picks and not exits:
             return []
         day = self.days[row]
-        routed = self._routed(t, at)
         # D's pre-open reference for every stock sizing may look at: the candidates and every holding
         # (exits, and trims of holdings over a cap); a stock without a bar on D has none, as live
         reference = SessionReference(self.market, day, row, [(symbols[i], i) for i in picks] + held)
@@ -91,20 +118,22 @@ class DayDecider:
                 self.rejected.update(v.code for v in decision.violations)
         return approved
 
-    def _routed(self, t: int, at: slice) -> list[SignalRouted]:
-        signals = pick_signals(self.market, self.signals, self.kelly, self.strategy, t, self.picks.cols[at])
-        verdicts, confidence = self.picks.verdict[at].tolist(), self.picks.confidence[at].tolist()
-        return [
-            # trusted: the signal comes from validated arrays and the verdict from the router
-            trusted(
-                SignalRouted,
-                trading_day=signal.trading_day,
-                signal=signal,
-                verdict=VERDICTS[verdicts[rank]],
-                confidence=confidence[rank],
-                gate=(),
-                opinions=(),
-                reasoning_summary=self.picks.summaries[k],
-            )
-            for rank, (k, signal) in enumerate(zip(range(at.start, at.stop), signals, strict=True))
-        ]
+
+def _routed(market: BacktestMarket, leg: Leg, t: int, at: slice) -> list[SignalRouted]:
+    picks = leg.picks
+    routed = pick_signals(market, leg.signals, leg.kelly, leg.strategy, t, picks.cols[at])
+    verdicts, confidence = picks.verdict[at].tolist(), picks.confidence[at].tolist()
+    return [
+        # trusted: the signal comes from validated arrays and the verdict from the router
+        trusted(
+            SignalRouted,
+            trading_day=signal.trading_day,
+            signal=signal,
+            verdict=VERDICTS[verdicts[rank]],
+            confidence=confidence[rank],
+            gate=(),
+            opinions=(),
+            reasoning_summary=picks.summaries[k],
+        )
+        for rank, (k, signal) in enumerate(zip(range(at.start, at.stop), routed, strict=True))
+    ]

@@ -8,7 +8,6 @@ with the minimum commission), then holdings are marked at d's close.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
-from alphamoe.backtest.decisions import DayDecider
+from alphamoe.backtest.decisions import DayDecider, Leg
 from alphamoe.backtest.explain import explained
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.backtest.kelly import KellySchedule, kelly_schedule
@@ -36,6 +35,7 @@ from alphamoe.backtest.trusted import trusted
 from alphamoe.backtest.universe import load_range, restrict
 from alphamoe.data.actions.model import CorporateAction
 from alphamoe.data.actions.store import ActionBook
+from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.bars import BarStore, Panel
 from alphamoe.market.fees import trade_fees
@@ -51,7 +51,11 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Prepared:
-    """What both engines share: the market arrays, the strategy's signals and the Kelly statistics."""
+    """What both engines share: the market arrays, the strategy's signals and the Kelly statistics.
+
+    A strategy book's run holds every strategy's `Leg` in `book` (the first one's are also `signals`, `picks`,
+    `kelly` and `strategy`); only the reference loop and Backtrader decide on a book (`DayDecider`).
+    """
 
     market: BacktestMarket
     signals: StrategySignals
@@ -62,6 +66,18 @@ class Prepared:
     industries: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     actions: ActionBook | None = None  # the store's corporate actions, applied to holdings on their ex dates
+    book: tuple[Leg, ...] = ()  # a strategy book's strategies (two or more), in book order
+    strategies: tuple[Strategy, ...] = ()  # the book's strategies, as `book`
+
+    @property
+    def legs(self) -> tuple[Leg, ...]:
+        """Every strategy's signals, Kelly statistics and picks: the book's, or the one strategy's."""
+        return self.book or (Leg(self.strategy.name, self.signals, self.kelly, self.picks),)
+
+    @property
+    def name(self) -> str:
+        """The strategy's name, or a book's names joined by "+" (as the live day's ScanCompleted)."""
+        return "+".join(leg.strategy for leg in self.book) if self.book else self.strategy.name
 
     @property
     def rows(self) -> range:
@@ -80,7 +96,14 @@ class Prepared:
 
     def decider(self) -> DayDecider:
         return DayDecider(
-            self.market, self.signals, self.picks, self.kelly, self.strategy.name, self.config, self.industries
+            self.market,
+            self.signals,
+            self.picks,
+            self.kelly,
+            self.strategy.name,
+            self.config,
+            self.industries,
+            book=self.book,
         )
 
 
@@ -88,7 +111,7 @@ def prepare(
     store: BarStore,
     start: date,
     end: date,
-    strategy: Strategy,
+    strategy: Strategy | Sequence[Strategy],
     config: BacktestConfig,
     universe: Sequence[str] | None = None,
     *,
@@ -96,7 +119,8 @@ def prepare(
     cache: Path | None = None,
 ) -> Prepared:
     """Load the panel (with `config.warmup` sessions before `start`, or the Kelly window's `kelly_history` if
-    longer), compute signals, Kelly statistics, picks.
+    longer), compute signals, Kelly statistics, picks: of one strategy, or of each of a strategy book's
+    (`prepare_market`), whose capital split is `config.sizing.strategy_capital`.
 
     `progress` follows the routing of the picks (sessions), when `config.route` runs the experts; `cache` is
     a folder where each Kelly refresh's trades are kept for the next run (`backtest.kelly_cache`).
@@ -118,7 +142,7 @@ def prepare(
 def prepare_panel(
     panel: Panel,
     first_row: int,
-    strategy: Strategy,
+    strategy: Strategy | Sequence[Strategy],
     config: BacktestConfig,
     industries: dict[str, str],
     *,
@@ -136,18 +160,25 @@ def prepare_panel(
 
 def prepare_market(
     market: BacktestMarket,
-    strategy: Strategy,
+    strategy: Strategy | Sequence[Strategy],
     config: BacktestConfig,
     industries: dict[str, str],
     *,
     progress: Progress | None = None,
     kelly_cache: KellyCache | None = None,
 ) -> Prepared:
-    """Compute the strategy's signals, its Kelly statistics and the routed picks over built market arrays."""
+    """Compute the strategy's signals, its Kelly statistics and the routed picks over built market arrays.
+
+    A sequence of strategies is a strategy book: each is prepared on the same market (its own signals,
+    Kelly p/b from its own trades, picks judged by the one router) and decided on together, each pick tagged
+    with its strategy, each sized on its share of the capital: `config.sizing.strategy_capital`, which must
+    name every strategy of the book (as the live size stage's, from the same ALPHAMOE_SCAN__STRATEGIES).
+    """
+    if not isinstance(strategy, Strategy):
+        return _prepare_book(market, tuple(strategy), config, industries, progress=progress, kelly_cache=kelly_cache)
     panel = market.panel
     t0 = time.perf_counter()
-    routed = config.route != "none"
-    signals = strategy.signals(panel) if routed else strategy.decisions(panel)  # the experts read the features
+    signals = strategy.decisions(panel)  # the experts read the router's own features (router/features.py)
     t1 = time.perf_counter()
     kelly = kelly_schedule(
         panel,
@@ -161,10 +192,39 @@ def prepare_market(
     t2 = time.perf_counter()
     picks = route_picks(market, signals, kelly, strategy.name, config, progress=progress)
     t3 = time.perf_counter()
-    if routed:
-        signals = dataclasses.replace(signals, features={})  # judged: ~100 MB a feature at full scale, let go
     timings = {"signals_s": t1 - t0, "stats_s": t2 - t1, "picks_s": t3 - t2}
     return Prepared(market, signals, picks, kelly, strategy, config, industries, timings)
+
+
+def _prepare_book(
+    market: BacktestMarket,
+    strategies: tuple[Strategy, ...],
+    config: BacktestConfig,
+    industries: dict[str, str],
+    *,
+    progress: Progress | None = None,
+    kelly_cache: KellyCache | None = None,
+) -> Prepared:
+    names = [s.name for s in strategies]
+    if not strategies or len(set(names)) != len(names):
+        raise ConfigurationError(f"a strategy book names each strategy once, was {names}")
+    capital = config.sizing.strategy_capital
+    if len(strategies) > 1 and sorted(capital) != sorted(names):
+        raise ConfigurationError(
+            f"strategy book {names}: sizing.strategy_capital must give each its share of the capital, was {capital}"
+        )
+    legs = [
+        prepare_market(market, s, config, industries, progress=progress, kelly_cache=kelly_cache) for s in strategies
+    ]
+    first = legs[0]
+    if len(legs) == 1:
+        return first
+    timings = {key: sum(leg.timings[key] for leg in legs) for key in first.timings}
+    book = tuple(Leg(p.strategy.name, p.signals, p.kelly, p.picks) for p in legs)
+    return Prepared(
+        market, first.signals, first.picks, first.kelly, first.strategy, config, industries, timings,
+        book=book, strategies=strategies,
+    )  # fmt: skip
 
 
 def store_industries(store: BarStore) -> dict[str, str]:
@@ -209,7 +269,7 @@ def simulate(prepared: Prepared, *, progress: Progress | None = None) -> Backtes
             if traded:  # a suspended stock keeps its last price
                 ledger.mark(symbol, fen_price(close))
         value = ledger.market_value
-        total = ledger.cash + value
+        total = ledger.cash + ledger.receivable + value
         equity.append(
             EquityPoint(
                 day=session.day,
@@ -264,8 +324,8 @@ def build_result(
     )
     return BacktestResult(
         engine=engine,
-        strategy=prepared.strategy.name,
-        params=prepared.strategy.params.model_dump(mode="json"),
+        strategy=prepared.name,
+        params=_params(prepared),
         start=prepared.day(rows[0]),
         end=prepared.day(rows[-1]),
         sessions=len(rows),
@@ -284,12 +344,30 @@ def build_result(
         verdicts=prepared.picks.counts(),
         notes=[
             *notes,
+            *_book_notes(prepared),
             _ROUTE_NOTES[config.route].format(confidence=config.confidence),
             f"Kelly p/b refreshed at the first session of each {config.stats_refresh}-weekday block from the "
             f"strategy's own trades closed in the {config.stats_lookback} sessions before (point in time, as live)",
             "trading state ACTIVE throughout: the kill switch's drawdown and daily-loss triggers are not modelled",
         ],
     )
+
+
+def _params(prepared: Prepared) -> dict[str, object]:
+    if not prepared.book:
+        return prepared.strategy.params.model_dump(mode="json")
+    return {s.name: s.params.model_dump(mode="json") for s in prepared.strategies}
+
+
+def _book_notes(prepared: Prepared) -> list[str]:
+    if not prepared.book:
+        return []
+    capital = prepared.config.sizing
+    shares = ", ".join(f"{leg.strategy} {capital.capital_of(leg.strategy)}" for leg in prepared.book)
+    return [
+        f"strategy book ({shares} of the capital): each strategy's picks tagged with it, judged by one router, "
+        "sized together by the live size_batch on the strategy's share, one risk engine; Kelly p/b per strategy"
+    ]
 
 
 def fill_order(
@@ -393,10 +471,11 @@ def _match(
             return "volume_cap"
     price = fen_price(price_fen)
     fees = trade_fees(symbol, side, quantity, price, session.day, config.commission)
+    tax = Decimal(0)
     if side == Side.BUY:
         ledger.buy(symbol, quantity, price, fees, session.day)
     else:
-        ledger.sell(symbol, quantity, price, fees)
+        tax = ledger.sell(symbol, quantity, price, fees, session.day)
     session.filled[symbol] += quantity
     session.bought[order.order_id] += quantity if side == Side.BUY else 0
     trades.append(
@@ -408,6 +487,7 @@ def _match(
             quantity=quantity,
             price=price,
             fees=fees,
+            tax=tax,
             order_id=order.order_id,
         )
     )

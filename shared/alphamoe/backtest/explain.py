@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from alphamoe.backtest.picks import CONFIRM
 from alphamoe.backtest.result import TradeRecord
 from alphamoe.backtest.trusted import trusted
 from alphamoe.types import Side
@@ -27,21 +28,33 @@ TRIM = "trim of a holding over the position cap"
 
 
 def fill_reasons(prepared: Prepared, rows: IntArray, cols: IntArray, buys: npt.NDArray[np.bool_]) -> list[str]:
-    """Return why each fill (session row, column, buy?) happened (module docstring)."""
-    picks, n_cols = prepared.picks, len(prepared.market.panel.symbols)
-    t = rows - 1
-    reasons = np.where(prepared.signals.exits[t, cols], EXIT, TRIM).astype(object)
+    """Return why each fill (session row, column, buy?) happened (module docstring).
+
+    With a strategy book a sell is an exit when any strategy exits the stock, and a buy names the
+    strategies whose confirmed pick it is, each with its router summary ("momentum_composite: …").
+    """
+    n_cols, t = len(prepared.market.panel.symbols), rows - 1
+    exits = np.zeros(len(rows), dtype=bool)
+    for leg in prepared.legs:
+        exits |= leg.signals.exits[t, cols]
+    reasons = np.where(exits, EXIT, TRIM).astype(object)
     if buys.any():
-        pick_rows = np.repeat(np.arange(len(picks.start) - 1), np.diff(picks.start))
-        keys = pick_rows * n_cols + picks.cols
-        order = np.argsort(keys, kind="stable")
         wanted = t[buys] * n_cols + cols[buys]
-        at = np.searchsorted(keys[order], wanted)
-        if not (len(keys) and np.array_equal(keys[order[np.minimum(at, len(keys) - 1)]], wanted)):
+        found: list[list[str]] = [[] for _ in range(len(wanted))]
+        for leg in prepared.legs:
+            picks = leg.picks
+            confirmed = np.flatnonzero(picks.verdict == CONFIRM)
+            pick_rows = np.repeat(np.arange(len(picks.start) - 1), np.diff(picks.start))[confirmed]
+            keys = pick_rows * n_cols + picks.cols[confirmed]
+            order = np.argsort(keys, kind="stable")
+            at = np.minimum(np.searchsorted(keys[order], wanted), max(len(keys) - 1, 0))
+            hit = keys[order[at]] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+            tag = f"{leg.strategy}: " if prepared.book else ""
+            for n, k in zip(np.flatnonzero(hit).tolist(), confirmed[order[at[hit]]].tolist(), strict=True):
+                found[n].append(tag + picks.summaries[k])
+        if not all(found):
             raise AssertionError("a buy without a pick behind it: sizing bought what the scan did not pick")
-        found = order[at]
-        summaries = picks.summaries
-        reasons[buys] = [summaries[k] for k in found.tolist()]
+        reasons[buys] = ["; ".join(why) for why in found]
     out: list[str] = reasons.tolist()
     return out
 

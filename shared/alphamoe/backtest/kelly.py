@@ -6,17 +6,16 @@ on the `lookback` sessions ending at its row alone, flat at the first (`kelly_at
 board and the universe (Beta priors of `prior_strength` pseudo-trades). A decision at row t (for session
 t+1) reads the refresh of t's block, so a backtest starting on any day and the day-by-day live run size
 every pick with the same p and b. The panel needs `kelly_history(lookback, refresh)` sessions before the
-first decision row for the first window to be whole (`prepare` loads them). Each refresh runs the strategy
-on its own window (~0.1 s at 5,500 stocks, ~12 a year), so the refreshes run on a thread per core, and
-a run given a `KellyCache` keeps each window's trades for the next (`backtest.kelly_cache`): the windows
-are anchored on the calendar, so a rerun, another span or new sizing settings read them back.
+first decision row for the first window to be whole (`prepare` loads them). The windows' trades come from
+`Strategy.window_trades`: one fused pass over every window for TrendBreakout (the same trades as running
+it on each window alone, tested bit for bit), each window on its own for other strategies. A run given a
+`KellyCache` keeps each window's trades for the next (`backtest.kelly_cache`): the windows are anchored on
+the calendar, so a rerun, another span or new sizing settings read them back, and only missing ones run.
 """
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_right
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from alphamoe.backtest.kelly_cache import KellyCache
@@ -29,7 +28,6 @@ from alphamoe.strategy.stats import (
     kelly_stats,
     refresh_rows,
     window_start,
-    window_trades,
 )
 
 
@@ -39,6 +37,8 @@ class KellySchedule:
 
     rows: tuple[int, ...]
     tables: tuple[KellyStats, ...]
+    cached: int = 0  # refreshes whose trades were read from the cache
+    computed: int = 0  # refreshes whose trades the strategy computed
 
     def at(self, row: int) -> KellyStats:
         k = bisect_right(self.rows, row) - 1
@@ -62,18 +62,21 @@ def kelly_schedule(
     first = max(first_decision_row, 0)
     of_row = refresh_rows(panel.dates, refresh)
     rows = tuple(sorted({int(r) for r in of_row[first:]})) or (first,)
-
-    def refreshed(row: int) -> KellyStats:
-        def compute() -> ClosedTrades:
-            return window_trades(panel, strategy, row, lookback=lookback)
-
-        if cache is None:
-            trades = compute()
-        else:
-            start = window_start(row, lookback)
-            trades = cache.trades(cache.key(panel, start, row, strategy, DEFAULT_FEE_RATE), compute)
-        return kelly_stats(trades, panel.symbols, prior_strength=prior_strength)
-
-    with ThreadPoolExecutor(max_workers=min(len(rows), os.cpu_count() or 1)) as pool:  # the kernels release the GIL
-        tables = tuple(pool.map(refreshed, rows))
-    return KellySchedule(rows=rows, tables=tables)
+    trades: dict[int, ClosedTrades] = {}
+    keys: dict[int, str] = {}
+    if cache is not None:
+        for row in rows:
+            keys[row] = cache.key(panel, window_start(row, lookback), row, strategy, DEFAULT_FEE_RATE)
+            stored = cache.get(keys[row])
+            if stored is not None:
+                trades[row] = stored
+    missing = [row for row in rows if row not in trades]
+    computed = strategy.window_trades(panel, missing, lookback=lookback, fee_rate=DEFAULT_FEE_RATE)
+    for row, found in zip(missing, computed, strict=True):
+        trades[row] = found
+        if cache is not None:
+            cache.put(keys[row], found)
+    if cache is not None:
+        cache.prune()
+    tables = tuple(kelly_stats(trades[row], panel.symbols, prior_strength=prior_strength) for row in rows)
+    return KellySchedule(rows=rows, tables=tables, cached=len(rows) - len(missing), computed=len(missing))

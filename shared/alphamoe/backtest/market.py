@@ -2,10 +2,14 @@
 
 Everything here is T×N over the panel and computed once, so the day loop only indexes. Prices are whole
 fen (int64) so fills, limits and fees are exact: a float bar price on the tick converts without error.
+The arrays are row-major (a session's row is contiguous: the loop's access) while the panel may be
+column-major (the strategy kernels' layout, which `load_range` reads).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -49,6 +53,8 @@ class BacktestMarket:
     down: FenArray
     eligible: BoolArray
     traded: BoolArray  # the stock has a bar (listed, not suspended)
+    volume: npt.NDArray[np.float64]  # the panel's, row-major: the compiled loop's layout whatever the panel's
+    st: BoolArray  # the panel's, row-major
 
     def buy_sealed(self, row: int, col: int) -> bool:
         """Return True when the bar sat at limit-up all day: a buy queued at the limit never fills."""
@@ -60,15 +66,30 @@ class BacktestMarket:
 
 
 def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> BacktestMarket:
-    """Return the fen arrays, bands and eligibility of `panel`; backtest sessions start at `first_row`."""
-    traded = panel.traded
+    """Return the fen arrays, bands and eligibility of `panel`; backtest sessions start at `first_row`.
 
-    def fen(values: npt.NDArray[np.float64]) -> FenArray:
-        return np.where(traded, to_fen(np.nan_to_num(values)), 0)
+    Every array is computed in blocks of at most `CHUNK_ROWS` rows (each under one regime of the rule
+    book) into C-ordered outputs (the compiled loop's layout), so the temporaries stay a few MB instead of
+    one panel-sized array each, and the blocks run on a thread per core (NumPy releases the GIL).
+    """
+    traded = np.ascontiguousarray(panel.traded)
+    shape = traded.shape
+    open_, high, low, close, prev, up, down = (np.empty(shape, dtype=np.int64) for _ in range(7))
+    codes = board_codes([board_of(s) for s in panel.symbols])
+    days = [pd.Timestamp(d).date() for d in panel.dates]
 
-    prev = fen(panel.prev_close)
-    down, up = _bands(panel, prev)
-    high, low, close = fen(panel.high), fen(panel.low), fen(panel.close)
+    def fill(block: tuple[slice, date]) -> None:
+        rows, day = block
+        where = traded[rows]
+        for out, values in ((open_, panel.open), (high, panel.high), (low, panel.low), (close, panel.close)):
+            out[rows] = np.where(where, to_fen(np.nan_to_num(values[rows])), 0)
+        prev[rows] = np.where(where, to_fen(np.nan_to_num(panel.prev_close[rows])), 0)
+        down[rows], up[rows] = band_fen(
+            np.broadcast_to(codes, prev[rows].shape), prev[rows], day, panel.st[rows], panel.listing_index[rows]
+        )
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(fill, _blocks(days)))
     sealed_up = traded & (high == low) & (up < NO_LIMIT_FEN) & (close >= up)
     eligible = np.zeros_like(traded)
     eligible[1:] = (
@@ -77,7 +98,7 @@ def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> Back
     return BacktestMarket(
         panel=panel,
         first_row=first_row,
-        open=fen(panel.open),
+        open=open_,
         high=high,
         low=low,
         close=close,
@@ -86,24 +107,24 @@ def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> Back
         down=down,
         eligible=eligible,
         traded=traded,
+        volume=np.ascontiguousarray(panel.volume),
+        st=np.ascontiguousarray(panel.st),
     )
 
 
-def _bands(panel: Panel, prev: FenArray) -> tuple[FenArray, FenArray]:
-    # each run of sessions under the same rule book entries (bands and no-limit days per board) in one call
-    codes = board_codes([board_of(s) for s in panel.symbols])
-    days = [pd.Timestamp(d).date() for d in panel.dates]
-    down, up = np.empty_like(prev), np.empty_like(prev)
-    start = 0
+CHUNK_ROWS = 64  # rows per block of `build_market`: ~3 MB temporaries at 5,500 stocks
+
+
+def _blocks(days: list[date]) -> list[tuple[slice, date]]:
+    # blocks of at most CHUNK_ROWS rows inside each run of sessions under the same rule book entries (bands
+    # and no-limit days per board), each with the run's first day, whose rules `band_fen` applies to it
+    blocks, start = [], 0
     for end in range(1, len(days) + 1):
         if end < len(days) and _regime(days[end]) == _regime(days[start]):
             continue
-        rows = slice(start, end)
-        down[rows], up[rows] = band_fen(
-            np.broadcast_to(codes, prev[rows].shape), prev[rows], days[start], panel.st[rows], panel.listing_index[rows]
-        )
+        blocks += [(slice(a, min(a + CHUNK_ROWS, end)), days[start]) for a in range(start, end, CHUNK_ROWS)]
         start = end
-    return down, up
+    return blocks
 
 
 @lru_cache(maxsize=1 << 14)

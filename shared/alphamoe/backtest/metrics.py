@@ -21,7 +21,8 @@ uses N = `SESSIONS_PER_YEAR` sessions; the risk-free rate is 0 throughout.
                      are open. A corporate action carries the lots held on its ex date (`market.corporate.carry`
                      on the stock's holding, new shares spread over its lots by quantity, the last taking the
                      rest): the same cost over more shares (entry price per share divided down), and the net
-                     cash split pro rata as dividends, so an ex date is no loss.
+                     cash split pro rata as dividends, so an ex date is no loss; the dividend tax a sell collects
+                     (`TradeRecord.tax`) is split pro rata by quantity like its fees and taken from the dividends.
 - win_rate           closed round trips with P&L > 0 / closed round trips; None without one
 - profit_factor      Σ P&L of winners / |Σ P&L of losers|; None without a loser
 - avg_win, avg_loss  mean P&L of winners, of losers (negative), CNY
@@ -201,28 +202,25 @@ def round_trips(
     pending = sorted(actions, key=lambda a: a.ex_date)
     k = 0
     for t in trades:
-        while k < len(pending) and pending[k].ex_date <= t.day:
-            day = pending[k].ex_date
-            today = [a for a in pending[k:] if a.ex_date == day]
-            k += len(today)
-            for symbol in sorted({a.symbol for a in today} & lots.keys()):
-                _carry_lots(symbol, lots[symbol], today, day)
+        k = _carry_until(pending, k, lots, t.day)
         if t.side == Side.BUY:
             lots[t.symbol].append(_Lot(t.day, t.price, t.quantity, t.fees))
             continue
-        left, fees, queue = t.quantity, t.fees, lots[t.symbol]
+        left, fees, tax, queue = t.quantity, t.fees, t.tax, lots[t.symbol]
         while left and queue:
             lot = queue[0]
             take = min(left, lot.quantity)
             entry_fees, exit_fees = _share(lot.fees, take, lot.quantity), _share(fees, take, left)
-            income = _share(lot.income, take, lot.quantity)
-            lot.quantity, lot.fees, lot.income, left, fees = (
+            income, exit_tax = _share(lot.income, take, lot.quantity), _share(tax, take, left)
+            lot.quantity, lot.fees, lot.income, left, fees, tax = (
                 lot.quantity - take,
                 lot.fees - entry_fees,
                 lot.income - income,
                 left - take,
                 fees - exit_fees,
+                tax - exit_tax,
             )
+            income -= exit_tax  # the dividend tax the sale collected (`market.dividend_tax`)
             if not lot.quantity:
                 queue.popleft()
             cost = entry_fees + exit_fees
@@ -240,10 +238,13 @@ def round_trips(
                     holding_sessions=_sessions(sessions, lot.day, t.day),
                     fees=cost,
                     pnl=((t.price - lot.price) * take - cost + income).quantize(_FEN, ROUND_HALF_EVEN),
+                    income=income,
                 )
             )
         unmatched += left
     last = sessions[-1] if sessions else None
+    if last is not None:  # the lots still held are carried to the end
+        _carry_until(pending, k, lots, last)
     for symbol in sorted(lots):
         for lot in lots[symbol]:
             end = last if last is not None and last >= lot.day else lot.day
@@ -261,9 +262,21 @@ def round_trips(
                     holding_sessions=_sessions(sessions, lot.day, end),
                     fees=lot.fees,
                     pnl=None,
+                    income=lot.income,
                 )
             )
     return trips, unmatched
+
+
+def _carry_until(pending: Sequence[CorporateAction], k: int, lots: dict[str, deque[_Lot]], day: date) -> int:
+    # carry the lots over pending[k:]'s ex dates up to `day`, one ex date at a time; return the next index
+    while k < len(pending) and pending[k].ex_date <= day:
+        ex_date = pending[k].ex_date
+        today = [a for a in pending[k:] if a.ex_date == ex_date]
+        k += len(today)
+        for symbol in sorted({a.symbol for a in today} & lots.keys()):
+            _carry_lots(symbol, lots[symbol], today, ex_date)
+    return k
 
 
 def _sessions(sessions: Sequence[date], entry: date, exit_: date) -> int:

@@ -9,6 +9,7 @@ choosing again inside its loop. Each pick then carries the router's verdict, con
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ class Picks:
     cols: IntArray
     verdict: npt.NDArray[np.int8]  # index into VERDICTS
     confidence: FloatArray  # the router's confidence in its verdict, [0, 1] (sized only when it confirmed)
-    summaries: tuple[str, ...]  # the router's reasoning_summary per pick
+    summaries: Sequence[str]  # the router's reasoning_summary per pick (router/panel.py builds each when read)
 
     def at(self, t: int) -> slice:
         return slice(int(self.start[t]), int(self.start[t + 1]))

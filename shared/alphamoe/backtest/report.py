@@ -19,6 +19,9 @@ import pandas as pd
 
 from alphamoe.backtest.analysis import UNFILLED_MEANINGS, analyse, benchmark_closes
 from alphamoe.backtest.result import Analysis, BacktestResult
+from alphamoe.report.colours import DOWN as DOWN  # research.report draws in the same colours
+from alphamoe.report.colours import FLAT
+from alphamoe.report.colours import UP as UP
 from alphamoe.storage.local import write_atomically
 from alphamoe.types import Side
 
@@ -26,9 +29,8 @@ MAX_TRADE_ROWS = 5000
 MAX_TABLE_ROWS = 5000
 MAX_UNFILLED_ROWS = 500
 TRADE_COLUMNS = ("day", "symbol", "side", "quantity", "price", "fees", "why")
-UP, DOWN = "#d7191c", "#1a9641"
-"""A-share colours: red for up (a gain), green for down (a loss)."""
-HEAT_SCALE = [[0.0, DOWN], [0.5, "#f7f7f7"], [1.0, UP]]
+HEAT_SCALE = [[0.0, DOWN], [0.5, FLAT], [1.0, UP]]
+"""The monthly heat map in the A-share colours of every page (`report.colours`): red up, green down."""
 LINE, BENCH_LINE = "#1f4e99", "#888888"  # neutral: a curve is neither up nor down
 
 

@@ -22,6 +22,9 @@ class TradeRecord(BaseModel):
     quantity: int = Field(gt=0)
     price: Decimal = Field(description="CNY, on the tick")
     fees: Decimal = Field(description="commission + stamp duty + transfer fee, CNY")
+    tax: Decimal = Field(
+        Decimal(0), description="the dividend tax (差别化红利税) a sale collects on its lots' dividends, CNY"
+    )
     order_id: str
     why: str = Field("", description="the router's summary behind a buy; the exit signal or the cap behind a sell")
 
@@ -87,6 +90,11 @@ class RoundTrip(BaseModel):
     pnl: Decimal | None = Field(
         description="(exit − entry price) × quantity − fees + dividends, CNY; None while open (an entry price "
         "carried over a corporate action is the cost per share after it)"
+    )
+    income: Decimal = Field(
+        Decimal(0),
+        description="dividends less tax these shares received (withheld at the credit, or collected at the "
+        "sale), CNY (in `pnl` once closed)",
     )
 
 

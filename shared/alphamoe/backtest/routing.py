@@ -2,11 +2,13 @@
 
 - route "none": every pick is confirmed at `BacktestConfig.confidence` (router/quant_only.py, the same
   verdict the live route stage gives with ALPHAMOE_ROUTE__MODE=none); the backtest measures the quant alone.
-- route "symbolic": each session's picks go, as one batch, through the live `Router` with the standard
-  panel and no model (router/defaults.py: trend, liquidity and the risk skeptic judge; the LLM experts
-  are registered unavailable, as on a live day without a model). Same gate, experts and aggregation as
-  live, so vetoed and abstained picks are never sized and confirmed ones are sized at the panel's
-  confidence. Each signal carries the strategy's features of row t, the scan's own, point in time.
+- route "symbolic": the standard panel with no model (router/defaults.py: trend, liquidity and the risk
+  skeptic judge; the LLM experts are registered unavailable, as on a live day without a model) judges every
+  pick at once (router/panel.py: the live router's gate, experts and vote over arrays, the same verdicts and
+  confidences, tested), so vetoed and abstained picks are never sized and confirmed ones are sized at the
+  panel's confidence. The experts read the features the router computes from the bars of rows ≤ t
+  (router/features.py, one pass for every pick), as the live scan computes them for its day: whatever
+  the strategy. A router with a non-symbolic expert judges each session's picks through the live `Router`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import pandas as pd
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.kelly import KellySchedule
 from alphamoe.backtest.market import BacktestMarket, fen_price
-from alphamoe.backtest.picks import VERDICTS, IntArray, Picks, scan_picks
+from alphamoe.backtest.picks import VERDICTS, FloatArray, IntArray, Picks, scan_picks
 from alphamoe.backtest.trusted import trusted
 from alphamoe.events.payloads import SignalGenerated
 from alphamoe.market.boards import board_of
-from alphamoe.router.config import check_route
+from alphamoe.router.config import RouterConfig, check_route
+from alphamoe.router.features import expert_features, with_strategy_features
 from alphamoe.router.quant_only import quant_only_verdict
 from alphamoe.strategy.base import StrategySignals
 
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from alphamoe.backtest.engine import Progress
     from alphamoe.router.graph import Router
 
-__all__ = ["check_route", "pick_signals", "route_picks"]
+__all__ = ["check_route", "pick_features", "pick_signals", "route_picks"]
 _board_of = cache(board_of)  # a pure function of the code, asked for every pick of every session
 
 
@@ -47,7 +50,7 @@ def route_picks(
     router: Router | None = None,
     progress: Progress | None = None,
 ) -> Picks:
-    """Return every row's picks with the router's verdicts (module docstring); `signals` need features to route."""
+    """Return every row's picks with the router's verdicts (module docstring)."""
     start, cols = scan_picks(market, signals, config.max_signals)
     n = len(cols)
     if config.route == "none":
@@ -59,10 +62,21 @@ def route_picks(
             np.full(n, confidence_none),
             (summary,) * n,
         )
-    if router is None:
-        from alphamoe.router.graph import default_router
+    from alphamoe.router.defaults import default_registry
+    from alphamoe.router.panel import SymbolicPanel
 
-        router = default_router(llm_enabled=False)
+    router_config = router.config if router else RouterConfig()
+    registry = (
+        router.registry if router else default_registry(router_config, llm_enabled=False, features=signals.features)
+    )
+    if router is None or SymbolicPanel.supports(registry):  # the standard panel without a model is symbolic
+        rows = np.repeat(np.arange(len(start) - 1), np.diff(start))
+        features = pick_features(market, signals, rows, cols)
+        boards = np.array([_board_of(s).value for s in market.panel.symbols])[cols].tolist()
+        judged = SymbolicPanel(registry, router_config).route(features, [strategy] * n, boards)
+        if progress is not None:
+            progress(1, 1)
+        return Picks(start, cols, judged.verdict, judged.confidence, judged.summaries)
     verdict, confidence = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.float64)
     summaries = [""] * n
     rows = np.flatnonzero(np.diff(start))
@@ -98,7 +112,8 @@ def pick_signals(
         stats.n_trades[cols].tolist(),
         strict=True,
     )
-    values = {key: array[t, cols].tolist() for key, array in signals.features.items()}
+    rows = np.full(len(cols), t, dtype=np.int64)
+    values = {key: array.tolist() for key, array in pick_features(market, signals, rows, cols).items()}
     # trusted: the values come from validated arrays, and validating every pick of ten years of sessions
     # would cost more than the whole rest of the loop
     return [
@@ -121,3 +136,12 @@ def pick_signals(
         )
         for rank, (i, score, close, prev, p, b, n) in enumerate(columns)
     ]
+
+
+def pick_features(
+    market: BacktestMarket, signals: StrategySignals, rows: IntArray, cols: IntArray
+) -> dict[str, FloatArray]:
+    """The features of picks (rows[k], cols[k]): the strategy's own, if it kept them, then the router's."""
+    own = {key: array[rows, cols] for key, array in signals.features.items()}
+    computed: dict[str, FloatArray] = with_strategy_features(expert_features(market.panel, rows, cols), own)
+    return computed

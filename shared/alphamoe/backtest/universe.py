@@ -26,7 +26,11 @@ def parse_universe(text: str | None) -> tuple[str, ...] | None:
 
 
 def load_range(store: BarStore, start: date, end: date, warmup: int) -> tuple[Panel, int]:
-    """Return the panel of sessions [start, end] plus `warmup` sessions before, and the row of `start`."""
+    """Return the panel of sessions [start, end] plus `warmup` sessions before, and the row of `start`.
+
+    Column-major (each stock's history contiguous): the layout the strategy kernels walk, so they copy
+    nothing (`kernels.kernel_inputs`); `backtest.market` keeps the row-major arrays the session loop reads.
+    """
     if start > end:
         raise DataError(f"--start {start} is after --end {end}")
     sessions = store.sessions()
@@ -37,7 +41,7 @@ def load_range(store: BarStore, start: date, end: date, warmup: int) -> tuple[Pa
             f"it holds {sessions[0]} … {sessions[-1]} ({len(sessions)} sessions)"
         )
     lead = min(warmup, first)
-    panel = store.panel(until=sessions[last - 1], lookback=last - first + lead)
+    panel = store.panel(until=sessions[last - 1], lookback=last - first + lead, order="F")
     return panel, lead
 
 

@@ -15,6 +15,11 @@ ORDERED = ("execute",)
 """Functions whose events must arrive one at a time, in stream order (one broker session, FIFO fills)."""
 
 
+def is_ordered(function: str) -> bool:
+    """True for an ORDERED function, and for one account's of them (`execute-<account>`, issue 20)."""
+    return function.partition("-")[0] in ORDERED
+
+
 @dataclass(frozen=True)
 class Subscription:
     """One function's consumer group: the event types it reads and where the bridge POSTs them."""

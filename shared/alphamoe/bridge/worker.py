@@ -21,7 +21,7 @@ import redis
 import redis.asyncio as aioredis
 
 from alphamoe.bridge.http import DeliveryError, PostClient
-from alphamoe.bridge.subscriptions import ORDERED, Subscription
+from alphamoe.bridge.subscriptions import Subscription, is_ordered
 from alphamoe.bus import codec
 from alphamoe.bus.config import FabricSettings
 from alphamoe.bus.redis import PARK_SCRIPT, dead_letter_fields, park_args, stream_of
@@ -108,7 +108,7 @@ class Bridge:
             await self.http.aclose()
 
     def _width(self, sub: Subscription) -> int:
-        return 1 if sub.function in ORDERED else self.settings.concurrency
+        return 1 if is_ordered(sub.function) else self.settings.concurrency
 
     async def ensure_groups(self) -> None:
         for sub in self.subscriptions:

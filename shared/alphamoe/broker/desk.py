@@ -24,6 +24,7 @@ from alphamoe.broker.protocol import Broker, BrokerOrder, BrokerUnavailableError
 from alphamoe.broker.reconcile import Reconciliation, derive_opening, reconcile
 from alphamoe.broker.session import Backoff, BrokerSession, ReconcileError
 from alphamoe.errors import ApprovalError
+from alphamoe.market.fees import CommissionSchedule
 from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus
 
@@ -37,6 +38,9 @@ class DeskConfig:
     wait_s: float = 5.0
     """How long an order waits for a dropped session to come back before it is refused for redelivery."""
     backoff: Backoff = field(default_factory=Backoff)
+    fees: CommissionSchedule | None = None
+    """The account's fee schedule: reconciliation compares the journal's fees with it where the broker
+    reports none (`broker/cash_reconcile.py`)."""
 
 
 class OrderDesk:
@@ -225,9 +229,11 @@ class OrderDesk:
             if opening is None:
                 opening = derive_opening(account, broker_orders)
                 self.journal.set_opening(opening)
-            result = reconcile(self.journal.records(self.day), broker_orders, account, opening)
+            result = reconcile(self.journal.records(self.day), broker_orders, account, opening, fees=self.config.fees)
         except JournalUnavailableError as exc:
             raise ReconcileError(str(exc)) from exc
+        if result.cash is not None and not result.cash.ok and (self.last is None or self.last.cash != result.cash):
+            log.warning("cash and fees differ from the journal: %s", "; ".join(result.cash.describe()))
         self.last = result
         for m in result.merges:
             before = self.journal.get(m.record.client_order_id)

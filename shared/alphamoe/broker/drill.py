@@ -9,6 +9,10 @@ Approved orders wait in a Redis stream read by a consumer group, as the bridge d
 once, so a restarted execute re-reads what it had not acknowledged, and only its journal stands between
 a redelivery and a second order.
 
+With several accounts (`accounts=3`, issue 20) there is one execute process per account, as one Knative
+Service per broker session runs them (`knative/accounts`), each with its own stream, journal, lease and
+broker (its own gateway); every kill kills them all at once, and each one's time back to ready is an RTO.
+
     python -m alphamoe.broker.drill worker …   # the execute process (started by `run_drill`)
 """
 
@@ -38,18 +42,34 @@ if TYPE_CHECKING:
     from alphamoe.broker.orders import OrderRecord
     from alphamoe.broker.service import ExecutionService
 
-STREAM = "alphamoe:drill:approved"
 GROUP = "execute"
 CONSUMER = "execute-0"
 READY = "alphamoe:drill:ready"
-DONE = "alphamoe:drill:done"
+READY_CPU = "alphamoe:drill:ready-cpu"  # CPU seconds each worker spent to be ready: the RTO without the load
 ACCOUNT = "drill"
 CASH = Decimal("100000000")  # the paper account (both brokers): enough that no order's fate hangs on cash
 DrillBroker = Literal["gateway", "paper"]
 
 
+def drill_accounts(count: int) -> list[str]:
+    """The accounts of a drill: `drill` alone, or drill-1 … drill-N."""
+    return [ACCOUNT] if count == 1 else [f"{ACCOUNT}-{n + 1}" for n in range(count)]
+
+
+def stream_of(account: str) -> str:
+    """The approved orders of one account's execute (a stream read by a consumer group)."""
+    return f"alphamoe:drill:{account}:approved"
+
+
+def done_of(account: str) -> str:
+    """Set when one account's execute has drained its stream."""
+    return f"alphamoe:drill:{account}:done"
+
+
 # -- the execute process ---------------------------------------------------------------------------
-def remote_service(client: redis.Redis, secret: bytes, gateway: str, token: str) -> ExecutionService:
+def remote_service(
+    client: redis.Redis, secret: bytes, gateway: str, token: str, account: str = ACCOUNT
+) -> ExecutionService:
     """Execute on the broker behind the gateway, wired as a live adapter: Redis journal and lease."""
     from alphamoe.broker.desk import DeskConfig
     from alphamoe.broker.journal import RedisJournal
@@ -58,15 +78,15 @@ def remote_service(client: redis.Redis, secret: bytes, gateway: str, token: str)
     from alphamoe.broker.service import ExecutionService
 
     return ExecutionService(
-        RedisJournal(client, ACCOUNT),
+        RedisJournal(client, account),
         lambda d: RemoteBroker(gateway, token, d),
         secret,
         desk=DeskConfig(wait_s=5),
-        locks=DayLocks(client, ACCOUNT),
+        locks=DayLocks(client, account),
     )
 
 
-def paper_service(journal: Journal, secret: bytes, data: Path, runs: Path) -> ExecutionService:
+def paper_service(journal: Journal, secret: bytes, data: Path, runs: Path, account: str = ACCOUNT) -> ExecutionService:
     """Execute on the in-process paper broker, built as the execute function builds it by default."""
     from alphamoe.broker.desk import DeskConfig
     from alphamoe.market.bars import BarStore
@@ -76,7 +96,7 @@ def paper_service(journal: Journal, secret: bytes, data: Path, runs: Path) -> Ex
     from alphamoe.pipeline.stages.market_data import MarketData
 
     store = BarStore(data)
-    book = AccountBook(runs / "accounts", ACCOUNT, CASH, actions=store)  # the opening applies the ex dates
+    book = AccountBook(runs / "accounts", account, CASH, actions=store)  # the opening applies the ex dates
     stage = ExecuteStage(
         MarketData(store), book, secret, CommissionSchedule(), journal=journal, desk=DeskConfig(wait_s=5)
     )
@@ -94,8 +114,9 @@ def worker(
     token: str = "",
     data: Path | None = None,
     runs: Path | None = None,
+    account: str = ACCOUNT,
 ) -> None:
-    """Recover, announce readiness, then execute approved orders from the stream until it is drained."""
+    """Recover, announce readiness, then execute `account`'s approved orders from its stream until drained."""
     from alphamoe.broker.journal import RedisJournal
     from alphamoe.broker.protocol import BrokerUnavailableError
     from alphamoe.events.envelope import build_event
@@ -105,26 +126,28 @@ def worker(
     client = connect(redis_url)
     if broker == "paper":
         assert data is not None and runs is not None, "the paper drill needs --data and --runs"
-        service = paper_service(RedisJournal(client, ACCOUNT), secret, data, runs)
+        service = paper_service(RedisJournal(client, account), secret, data, runs, account)
     else:
-        service = remote_service(client, secret, gateway, token)
+        service = remote_service(client, secret, gateway, token, account)
     service.start()
     service.desk(day)
     while not service.health()[0]:
         time.sleep(0.02)
+    client.hset(READY_CPU, str(os.getpid()), repr(time.process_time()))
     client.hset(READY, str(os.getpid()), repr(time.time()))
+    stream = stream_of(account)
     with contextlib.suppress(redis.ResponseError):  # the group exists: a restart
-        client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
     rng = random.Random(os.getpid())
     backlog = True  # first our own unacknowledged entries (redelivery), then new ones
     while True:
-        answer: Any = client.xreadgroup(GROUP, CONSUMER, {STREAM: "0" if backlog else ">"}, count=1, block=200)
+        answer: Any = client.xreadgroup(GROUP, CONSUMER, {stream: "0" if backlog else ">"}, count=1, block=200)
         entries: list[tuple[str, dict[str, str]]] = answer[0][1] if answer else []
         if not entries:
             if backlog:
                 backlog = False
                 continue
-            client.set(DONE, repr(time.time()))
+            client.set(done_of(account), repr(time.time()))
             return
         entry_id, fields = entries[0]
         approved = OrderApproved.model_validate_json(fields["data"])
@@ -136,7 +159,7 @@ def worker(
             time.sleep(0.1)  # not acknowledged: it is pending, read again from the backlog
             backlog = True
             continue
-        client.xack(STREAM, GROUP, entry_id)
+        client.xack(stream, GROUP, entry_id)
         time.sleep(rng.uniform(0, pace_s))
 
 
@@ -146,7 +169,9 @@ class DrillResult:
     kills: int
     orders: int
     broker: DrillBroker = "gateway"
+    accounts: int = 1
     rto_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)  # each restart's CPU seconds to ready (its own process)
     lost: list[str] = field(default_factory=list)
     doubled: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)
@@ -164,11 +189,14 @@ class DrillResult:
     def summary(self) -> dict[str, Any]:
         return {
             "broker": self.broker,
+            "accounts": self.accounts,
             "kills": self.kills,
             "orders": self.orders,
             "rto_p50_s": round(self.p50, 3),
             "rto_p99_s": round(self.p99, 3),
             "rto_max_s": round(max(self.rto_s), 3),
+            "cpu_to_ready_p50_s": round(statistics.median(self.cpu_s), 3),
+            "cpu_to_ready_max_s": round(max(self.cpu_s), 3),
             "lost": len(self.lost),
             "sent_twice": len(self.doubled),
             "mismatches": len(self.mismatched),
@@ -176,7 +204,7 @@ class DrillResult:
         }
 
 
-def _approvals(data: Path, day: date, count: int, secret: bytes) -> list[str]:
+def _approvals(data: Path, day: date, count: int, secret: bytes, account: str = ACCOUNT) -> list[str]:
     from alphamoe.events.payloads import OrderApproved, OrderProposed
     from alphamoe.market.bars import BarStore
     from alphamoe.market.boards import board_of
@@ -192,8 +220,8 @@ def _approvals(data: Path, day: date, count: int, secret: bytes) -> list[str]:
         prev = Decimal(str(bars[symbol].prev_close)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         order = OrderProposed(
             trading_day=day,
-            order_id=f"{day}:{ACCOUNT}:{symbol}:BUY:drill-{i}",
-            account_id=ACCOUNT,
+            order_id=f"{day}:{account}:{symbol}:BUY:drill-{i}",
+            account_id=account,
             symbol=symbol,
             side=Side.BUY,
             quantity=100,
@@ -224,90 +252,121 @@ def run_drill(
     pace_s: float = 0.02,
     max_run_s: float = 1.0,
     broker: DrillBroker = "gateway",
+    accounts: int = 1,
 ) -> DrillResult:
-    """Run the drill on the last session of the bar store at `data`; every process is stopped at the end."""
-    from alphamoe.kv.server import LocalRedis, free_port
+    """Run the drill on the last session of the bar store at `data`; every process is stopped at the end.
+
+    `orders` is per account; with several accounts each kill takes down every account's execute at once.
+    """
+    from alphamoe.kv.server import LocalRedis
     from alphamoe.market.bars import BarStore
 
     rng = random.Random(seed)
     day = BarStore(data).sessions()[-1]
     token, secret = "drill-gateway-token-0123456789abcdef", b"drill-approval-secret-0123456789abcdef"
+    names = drill_accounts(accounts)
     server = LocalRedis(workdir / "redis").start()
-    port = free_port()
-    gateway_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "ALPHAMOE_BROKER__TOKEN": token,
-        "ALPHAMOE_RUNS": str(workdir / "runs"),
-        "ALPHAMOE_ACCOUNT_ID": ACCOUNT,
-        "ALPHAMOE_INITIAL_CASH": str(CASH),  # the gateway's paper account: as the in-process one
-        "ALPHAMOE_DATA": str(data),
-    }
-    gateway: subprocess.Popen[bytes] | None = None
-    if broker == "gateway":
-        gateway = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "alphamoe.cli",
-                "gateway",
-                "--data",
-                str(data),
-                "--port",
-                gateway_url.split(":")[-1],
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(workdir / "gateway.log").open("wb"),
-            start_new_session=True,
-        )
-    worker_args = [
-        sys.executable, "-m", "alphamoe.broker.drill", "worker", "--broker", broker,
-        "--redis", server.url, "--gateway", gateway_url, "--token", token, "--data", str(data),
-        "--runs", str(workdir / "runs"), "--secret", secret.decode(), "--day", day.isoformat(), "--pace", str(pace_s),
-    ]  # fmt: skip
     client = redis.Redis.from_url(server.url, decode_responses=True)
-    result = DrillResult(kills=kills, orders=orders, broker=broker)
-    process: subprocess.Popen[bytes] | None = None
+    result = DrillResult(kills=kills, orders=orders * len(names), broker=broker, accounts=len(names))
+    gateways: dict[str, tuple[str, subprocess.Popen[bytes] | None]] = {}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        if gateway is not None:
-            _wait(lambda: _healthy(gateway_url), 120, "gateway health")
-        approvals = _approvals(data, day, orders, secret)
-        for raw in approvals:
-            client.xadd(STREAM, {"data": raw})
+        for account in names:
+            gateways[account] = _gateway(account, broker, data, workdir, token)
+        for account, (url, _) in gateways.items():
+            if broker == "gateway":
+                _wait(lambda u=url: _healthy(u), 120, f"gateway health of {account}")
+        approvals = {account: _approvals(data, day, orders, secret, account) for account in names}
+        for account, raws in approvals.items():
+            for raw in raws:
+                client.xadd(stream_of(account), {"data": raw})
         log = (workdir / "worker.log").open("ab")
         for attempt in range(kills + 1):
             spawned = time.time()
-            process = subprocess.Popen(worker_args, env=env, stdout=subprocess.DEVNULL, stderr=log)
-            pid = str(process.pid)
-            _wait(lambda: client.hexists(READY, pid) or process.poll() is not None, 120, "worker readiness")  # noqa: B023
-            if process.poll() is not None and not client.hexists(READY, pid):
-                raise RuntimeError(f"execute worker exited with {process.returncode}; see {workdir / 'worker.log'}")
-            if attempt > 0:  # a restart after a kill: its time back to ready is the RTO
-                result.rto_s.append(float(client.hget(READY, pid) or 0) - spawned)
+            for account in names:
+                args = _worker_args(account, broker, server.url, gateways[account][0], token, data, workdir)
+                args += ["--secret", secret.decode(), "--day", day.isoformat(), "--pace", str(pace_s)]
+                processes[account] = subprocess.Popen(args, env=_env(account, data, workdir, token), stderr=log)
+            for account, process in processes.items():
+                pid = str(process.pid)
+                _wait(lambda: client.hexists(READY, pid) or process.poll() is not None, 120, "worker readiness")  # noqa: B023
+                if process.poll() is not None and not client.hexists(READY, pid):
+                    raise RuntimeError(f"execute worker of {account} exited with {process.returncode}; see worker.log")
+                if attempt > 0:  # a restart after a kill: its time back to ready is the RTO
+                    result.rto_s.append(float(client.hget(READY, pid) or 0) - spawned)
+                    result.cpu_s.append(float(client.hget(READY_CPU, pid) or 0))
             if attempt == kills:
                 break
             time.sleep(rng.uniform(0, max_run_s))
-            if client.exists(DONE):
-                raise RuntimeError(f"all {orders} orders done after {attempt + 1} kills; give the drill more orders")
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-        _wait(lambda: bool(client.exists(DONE)), 120, "the last worker draining the stream")
-        if process is not None:
+            drained = [a for a in names if client.exists(done_of(a))]
+            if drained:
+                raise RuntimeError(f"{drained} done after {attempt + 1} kills; give the drill more orders")
+            for process in processes.values():
+                process.send_signal(signal.SIGKILL)
+            for process in processes.values():
+                process.wait()
+        for account in names:
+            _wait(lambda a=account: bool(client.exists(done_of(a))), 120, f"{account}'s worker draining its stream")
+        for process in processes.values():
             process.wait(timeout=30)
-        if gateway is not None:
-            _verify_gateway(result, client, gateway_url, token, day, approvals)
-        else:
-            _verify_paper(result, client, data, workdir / "unkilled", secret, day, approvals)
+        for account in names:
+            if broker == "gateway":
+                _verify_gateway(result, client, gateways[account][0], token, day, approvals[account], account)
+            else:
+                folder = workdir / "unkilled" / account
+                _verify_paper(result, client, data, folder, secret, day, approvals[account], account)
     finally:
-        if process is not None and process.poll() is None:
-            process.kill()
-        if gateway is not None:
-            gateway.terminate()
-            gateway.wait(timeout=20)
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+        for _, gateway in gateways.values():
+            if gateway is not None:
+                gateway.terminate()
+                gateway.wait(timeout=20)
         client.close()
         server.stop()
     return result
+
+
+def _env(account: str, data: Path, workdir: Path, token: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ALPHAMOE_BROKER__TOKEN": token,
+        "ALPHAMOE_RUNS": str(workdir / "runs" / account),
+        "ALPHAMOE_ACCOUNT_ID": account,
+        "ALPHAMOE_INITIAL_CASH": str(CASH),  # the gateway's paper account: as the in-process one
+        "ALPHAMOE_DATA": str(data),
+    }
+
+
+def _gateway(
+    account: str, broker: DrillBroker, data: Path, workdir: Path, token: str
+) -> tuple[str, subprocess.Popen[bytes] | None]:
+    """Start the account's broker behind its own gateway (the gateway drill); return its URL and process."""
+    from alphamoe.kv.server import free_port
+
+    port = free_port()
+    if broker != "gateway":
+        return f"http://127.0.0.1:{port}", None
+    command = [sys.executable, "-m", "alphamoe.cli", "gateway", "--data", str(data), "--port", str(port)]
+    process = subprocess.Popen(
+        command,
+        env=_env(account, data, workdir, token),
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / f"gateway-{account}.log").open("wb"),
+        start_new_session=True,
+    )
+    return f"http://127.0.0.1:{port}", process
+
+
+def _worker_args(
+    account: str, broker: DrillBroker, redis_url: str, gateway: str, token: str, data: Path, workdir: Path
+) -> list[str]:
+    return [
+        sys.executable, "-m", "alphamoe.broker.drill", "worker", "--broker", broker, "--account", account,
+        "--redis", redis_url, "--gateway", gateway, "--token", token, "--data", str(data),
+        "--runs", str(workdir / "runs" / account),
+    ]  # fmt: skip
 
 
 def _client_ids(approvals: list[str]) -> list[str]:
@@ -324,17 +383,17 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _journaled(client: redis.Redis, day: date, result: DrillResult) -> dict[str, OrderRecord]:
+def _journaled(client: redis.Redis, day: date, result: DrillResult, account: str) -> dict[str, OrderRecord]:
     from alphamoe.broker.journal import RedisJournal
 
-    journal = {r.client_order_id: r for r in RedisJournal(client, ACCOUNT).records(day)}
+    journal = {r.client_order_id: r for r in RedisJournal(client, account).records(day)}
     for record in journal.values():
         result.states[record.status.value] = result.states.get(record.status.value, 0) + 1
     return journal
 
 
 def _verify_gateway(
-    result: DrillResult, client: redis.Redis, url: str, token: str, day: date, approvals: list[str]
+    result: DrillResult, client: redis.Redis, url: str, token: str, day: date, approvals: list[str], account: str
 ) -> None:
     """The gateway's broker is the truth: every order there and in the journal, alike, each sent once."""
     from alphamoe.broker.protocol import BrokerOrder
@@ -348,9 +407,9 @@ def _verify_gateway(
             for raw in httpx.get(f"{url}/v1/{day}/orders", headers=headers, timeout=30).json()
         )
     }
-    journal = _journaled(client, day, result)
-    result.lost = [c for c in _client_ids(approvals) if c not in truth or c not in journal]
-    result.doubled = [c for c, n in submits.items() if n > 1]
+    journal = _journaled(client, day, result, account)
+    result.lost += [c for c in _client_ids(approvals) if c not in truth or c not in journal]
+    result.doubled += [c for c, n in submits.items() if n > 1]
     for cid, record in journal.items():
         broker = truth.get(cid)
         if broker is None or (broker.status, broker.filled_quantity) != (record.status, record.filled_quantity):
@@ -358,7 +417,14 @@ def _verify_gateway(
 
 
 def _verify_paper(
-    result: DrillResult, client: redis.Redis, data: Path, folder: Path, secret: bytes, day: date, approvals: list[str]
+    result: DrillResult,
+    client: redis.Redis,
+    data: Path,
+    folder: Path,
+    secret: bytes,
+    day: date,
+    approvals: list[str],
+    account: str,
 ) -> None:
     """The in-process counter died with each kill: the day must end as the same orders run once, unkilled.
 
@@ -371,13 +437,13 @@ def _verify_paper(
     from alphamoe.events.payloads import OrderApproved
 
     reference = MemoryJournal()
-    unkilled = paper_service(reference, secret, data, folder)
+    unkilled = paper_service(reference, secret, data, folder, account)
     for raw in approvals:
         approved = OrderApproved.model_validate_json(raw)
         unkilled.execute(build_event(approved, run_id="drill", source="/alphamoe/risk"), approved)
     expected = {r.client_order_id: r for r in reference.records(day)}
-    journal = _journaled(client, day, result)
-    result.lost = [c for c in _client_ids(approvals) if c not in journal or journal[c].status in UNSENT]
+    journal = _journaled(client, day, result, account)
+    result.lost += [c for c in _client_ids(approvals) if c not in journal or journal[c].status in UNSENT]
     for cid, record in journal.items():
         want = expected.get(cid)
         if want is None or len(record.fills) > len(want.fills) or record.filled_quantity > want.filled_quantity:
@@ -391,6 +457,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("worker")
     w.add_argument("--broker", choices=("gateway", "paper"), default="gateway")
+    w.add_argument("--account", default=ACCOUNT)
     w.add_argument("--redis", required=True)
     w.add_argument("--gateway", default="")
     w.add_argument("--token", default="")
@@ -412,6 +479,7 @@ def main(argv: list[str] | None = None) -> None:
         token=args.token,
         data=args.data,
         runs=args.runs,
+        account=args.account,
     )
 
 

@@ -8,6 +8,11 @@ What xtquant does, and what this adapter does about it:
   and a push that says more was traded than the trades seen fetches the trades (`query_stock_trades`).
 - `cancel_order_stock`'s return code is unreliable: the order is queried after every cancel, and the
   query's state is what is reported.
+- order ids come back as int or str (xtquant_big_convert #113) and as None for an earlier session's orders
+  after a reconnect (ruyisee/vnpy_qmt #5): ids are normalised (`xt_id`), and an order without one keeps
+  the id it was known by, found again by its remark.
+- the position list freezes when the quote link drops (#309): positions are the connect-time baseline
+  moved by the trade query (`broker/positions.py`); on a day that is not a session no login is tried.
 xtquant is imported only when no trader factory is given (it is Windows-only and its package touches the
 network on import); its constants are vendored in `xtconst` and checked against the real module.
 """
@@ -25,7 +30,9 @@ from decimal import Decimal
 from typing import Any
 
 from alphamoe.broker import xtconst as xc
+from alphamoe.broker.positions import PositionTracker
 from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
+from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
 from alphamoe.portfolio import AccountState, Position
@@ -53,6 +60,18 @@ def xtquant_factories() -> tuple[TraderFactory, Callable[[str], Any]]:
     if drift:
         raise ConfigurationError("installed xtquant constants differ from alphamoe's table: " + "; ".join(drift))
     return xttrader.XtQuantTrader, xttype.StockAccount
+
+
+def xt_id(value: object) -> int | None:
+    """xtquant's order id as an int, whether it came as int or str; None when the client gave none."""
+    if value is None or value == "":
+        return None
+    return int(str(value).strip())
+
+
+def _reported(value: float | None) -> Decimal | None:
+    """Return a fee the client reports, in fen; None when it gives none (older xtquant versions)."""
+    return None if value is None else Decimal(str(value)).quantize(FEN)
 
 
 def _price(value: float) -> Decimal:
@@ -86,12 +105,14 @@ class _Callbacks:
             self.broker._on_order_error(error)
 
     def on_cancel_error(self, error: Any) -> None:
-        if self._live():
-            self.broker._refresh_one(int(error.order_id))
+        order_id = xt_id(error.order_id)
+        if self._live() and order_id is not None:
+            self.broker._refresh_one(order_id)
 
     def on_order_stock_async_response(self, response: Any) -> None:
-        if self._live() and response.order_remark:
-            self.broker._remarks[int(response.order_id)] = response.order_remark
+        order_id = xt_id(response.order_id)
+        if self._live() and response.order_remark and order_id is not None:
+            self.broker._remarks[order_id] = response.order_remark
 
     def on_cancel_order_stock_async_response(self, response: Any) -> None:
         return None
@@ -120,8 +141,11 @@ class MiniQmtBroker:
         trader_factory: TraderFactory | None = None,
         account_factory: Callable[[str], Any] | None = None,
         commission: CommissionSchedule | None = None,
+        sessions: IsSession | None = None,
     ) -> None:
         self.path, self.account_id, self.day = path, account_id, day
+        self._sessions = sessions
+        self._positions = PositionTracker()
         self.commission = commission or CommissionSchedule()
         self._trader_factory, self._account_factory = trader_factory, account_factory
         self._trader: Any = None
@@ -144,8 +168,14 @@ class MiniQmtBroker:
     def session_id(self) -> str:
         return f"xt-{self._session}"
 
+    @property
+    def simulated(self) -> bool:
+        """True when the session's trader is the simulated one (`broker/simulation.py`); a real one says nothing."""
+        return getattr(self._trader, "simulated", False) is True
+
     def connect(self) -> None:
         """Open a new xtquant session (new trader, new session id) and load the day's orders and trades."""
+        require_trading_day(self.name, self.day, self._sessions)
         with self._lock:
             if self._trader_factory is None or self._account_factory is None:
                 self._trader_factory, self._account_factory = xtquant_factories()
@@ -166,6 +196,8 @@ class MiniQmtBroker:
             self._trader = trader
             self._connected = True
             self.orders()
+            positions = trader.query_stock_positions(self._account)
+            self._positions.rebase(self._positions_of(positions or []), self._all_fills())
 
     def close(self) -> None:
         with self._lock:
@@ -185,22 +217,24 @@ class MiniQmtBroker:
             if known is not None:
                 return known
             order_type = xc.STOCK_BUY if order.side is Side.BUY else xc.STOCK_SELL
-            order_id = trader.order_stock(
-                self._account,
-                order.symbol,
-                order_type,
-                order.quantity,
-                xc.FIX_PRICE,
-                float(order.limit_price),
-                STRATEGY,
-                order.client_order_id,
+            order_id = xt_id(
+                trader.order_stock(
+                    self._account,
+                    order.symbol,
+                    order_type,
+                    order.quantity,
+                    xc.FIX_PRICE,
+                    float(order.limit_price),
+                    STRATEGY,
+                    order.client_order_id,
+                )
             )
             if order_id is None or order_id < 0:
                 if trader.query_stock_asset(self._account) is None:  # -1 from a dead session, not a refusal
                     self._connected = False
                     raise BrokerUnavailableError(f"order_stock failed and session {self.session_id} does not answer")
                 return self._publish(self._view(order, OrderStatus.REJECTED, reason=f"order_stock returned {order_id}"))
-            self._remarks[int(order_id)] = order.client_order_id
+            self._remarks[order_id] = order.client_order_id
             view = self._views.get(order.client_order_id)  # a push may already have come
             if view is None:
                 view = self._publish(self._view(order, OrderStatus.SUBMITTED, broker_order_id=str(order_id)))
@@ -220,6 +254,10 @@ class MiniQmtBroker:
                 return view
             code = trader.cancel_order_stock(self._account, int(view.broker_order_id))
             truth = self._refresh_one(int(view.broker_order_id))
+            if truth is not None and truth.client_order_id != client_order_id:
+                truth = None  # the single-order query lost the remark: the full query decides
+            if truth is None:
+                truth = next((o for o in self.orders() if o.client_order_id == client_order_id), None)
             if truth is None:
                 raise BrokerUnavailableError(f"cannot query order {view.broker_order_id} after cancel (code {code})")
             if code == 0 and truth.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
@@ -257,22 +295,31 @@ class MiniQmtBroker:
             if asset is None or positions is None:
                 self._connected = False
                 raise BrokerUnavailableError(f"MiniQMT session {self.session_id} does not answer queries")
+            trades = trader.query_stock_trades(self._account)
+            for trade in trades or ():
+                self._remember_trade(trade)
             return AccountState(
                 account_id=self.account_id,
                 trading_day=self.day,
-                cash=_price(asset.cash),
-                positions=tuple(
-                    Position(
-                        symbol=p.stock_code,
-                        quantity=p.volume,
-                        sellable=p.can_use_volume,
-                        cost=_price(p.open_price * p.volume),
-                        last_price=_price(p.market_value / p.volume),
-                    )
-                    for p in sorted(positions, key=lambda p: p.stock_code)
-                    if p.volume > 0
-                ),
+                cash=_price(asset.cash + asset.frozen_cash),  # available + frozen for open buys: the balance
+                positions=self._positions.current(self._positions_of(positions), self._all_fills()),
             )
+
+    def _positions_of(self, positions: list[Any]) -> list[Position]:
+        return [
+            Position(
+                symbol=p.stock_code,
+                quantity=p.volume,
+                sellable=p.can_use_volume,
+                cost=_price(p.open_price * p.volume),
+                last_price=_price(p.market_value / p.volume),
+            )
+            for p in sorted(positions, key=lambda p: p.stock_code)
+            if p.volume > 0
+        ]
+
+    def _all_fills(self) -> list[Fill]:
+        return [f for fills in self._fills.values() for f in fills.values()]
 
     # -- pushes ------------------------------------------------------------------------------------
     def _on_order(self, xt_order: Any) -> None:
@@ -303,10 +350,12 @@ class MiniQmtBroker:
 
     def _on_order_error(self, error: Any) -> None:
         with self._lock:
-            cid = error.order_remark or self._remarks.get(int(error.order_id), "")
+            order_id = xt_id(error.order_id)
+            cid = error.order_remark or (self._remarks.get(order_id, "") if order_id is not None else "")
             view = self._views.get(cid)
             if view is None:
-                self._refresh_one(int(error.order_id))
+                if order_id is not None:
+                    self._refresh_one(order_id)
                 return
             self._publish(_replace(view, status=OrderStatus.REJECTED, reason=f"{error.error_id}: {error.error_msg}"))
 
@@ -326,7 +375,8 @@ class MiniQmtBroker:
         return self._trader
 
     def _remember_trade(self, trade: Any) -> str:
-        cid: str = trade.order_remark or self._remarks.get(int(trade.order_id), f"xt:{trade.order_id}")
+        order_id = xt_id(trade.order_id)
+        cid: str = trade.order_remark or self._remarks.get(order_id or -1, f"xt:{trade.order_id}")
         side = Side.BUY if trade.order_type == xc.STOCK_BUY else Side.SELL
         price = _price(trade.traded_price)
         fill = Fill(
@@ -337,6 +387,7 @@ class MiniQmtBroker:
             price=price,
             fees=trade_fees(trade.stock_code, side, trade.traded_volume, price, self.day, self.commission),
             trade_id=str(trade.traded_id),
+            broker_fees=_reported(getattr(trade, "commission", None)),
         )
         self._fills.setdefault(cid, {})[fill.trade_id] = fill
         return cid
@@ -345,8 +396,13 @@ class MiniQmtBroker:
         return tuple(self._fills.get(cid, {}).values())
 
     def _from_xt(self, o: Any) -> BrokerOrder:
-        cid: str = o.order_remark or self._remarks.get(int(o.order_id), f"xt:{o.order_id}")
-        self._remarks[int(o.order_id)] = cid
+        order_id = xt_id(o.order_id)
+        cid: str = o.order_remark or self._remarks.get(order_id or -1, f"xt:{o.order_id}")
+        known = self._views.get(cid)
+        if order_id is None and known is not None and known.broker_order_id:
+            order_id = int(known.broker_order_id)  # lost after a reconnect: keep the id it was known by
+        if order_id is not None:
+            self._remarks[order_id] = cid
         fills = self._fill_list(cid)
         filled = sum(f.quantity for f in fills)
         notional = sum((f.price * f.quantity for f in fills), Decimal("0"))
@@ -363,7 +419,7 @@ class MiniQmtBroker:
             fees=sum((f.fees for f in fills), Decimal("0")),
             fills=fills,
             reason=o.status_msg or "",
-            broker_order_id=str(o.order_id),
+            broker_order_id="" if order_id is None else str(order_id),
         )
 
     def _view(self, order: SubmitOrder, status: OrderStatus, **extra: Any) -> BrokerOrder:

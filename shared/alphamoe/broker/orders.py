@@ -29,9 +29,10 @@ _LIVE = frozenset({S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.NEW: frozenset({*_LIVE, S.REJECTED}),
     S.SUBMITTED: frozenset({*_LIVE, S.REJECTED} - {S.SUBMITTED}),
-    S.ACCEPTED: frozenset(_LIVE - {S.SUBMITTED, S.ACCEPTED}),
+    # a counter junks an order it had accepted (废单 57 after 已报 50, quant-qmt-proxy #21): REJECTED, no fills
+    S.ACCEPTED: frozenset((_LIVE | {S.REJECTED}) - {S.SUBMITTED, S.ACCEPTED}),
     S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.FILLED, S.CANCELLED, S.UNKNOWN}),
-    S.PENDING_CANCEL: frozenset({S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.UNKNOWN}),
+    S.PENDING_CANCEL: frozenset({S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.UNKNOWN, S.REJECTED}),
     # UNKNOWN is in flight: only the broker's truth (a report or reconciliation) resolves it
     S.UNKNOWN: frozenset(_LIVE | {S.REJECTED}),
     # a late fill after a cancel is a real trade; if it completes the order, the order is FILLED

@@ -43,6 +43,9 @@ class Fill(BaseModel):
     price: Decimal
     fees: Decimal
     trade_id: str = ""
+    broker_fees: Decimal | None = Field(
+        None, description="the fees the broker itself reports for this trade; None when it reports none"
+    )
 
 
 class BrokerOrder(BaseModel):

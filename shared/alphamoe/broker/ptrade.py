@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
+from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import OrderStatus, Side
@@ -53,9 +54,17 @@ class PTradeBroker:
     name = "ptrade"
 
     def __init__(
-        self, api: Any, context: Any, account_id: str, day: date, *, commission: CommissionSchedule | None = None
+        self,
+        api: Any,
+        context: Any,
+        account_id: str,
+        day: date,
+        *,
+        commission: CommissionSchedule | None = None,
+        sessions: IsSession | None = None,
     ) -> None:
         self.api, self.context, self.account_id, self.day = api, context, account_id, day
+        self._sessions = sessions
         self.commission = commission or CommissionSchedule()
         self._connected = False
         self._session = 0
@@ -73,6 +82,7 @@ class PTradeBroker:
         return f"ptrade-{self._session}"
 
     def connect(self) -> None:
+        require_trading_day(self.name, self.day, self._sessions)  # no login attempts on a closed day
         with self._lock:
             self._session = next(_sessions)
             if self.api.get_orders() is None:

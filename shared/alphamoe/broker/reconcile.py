@@ -13,10 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from alphamoe.broker.cash_reconcile import CashCheck, check_cash, opening_cash
 from alphamoe.broker.orders import TERMINAL, Merge, OrderRecord, merge
 from alphamoe.broker.protocol import BrokerOrder
 from alphamoe.data.actions.model import CorporateAction
 from alphamoe.market.corporate import entitle
+from alphamoe.market.fees import CommissionSchedule
 from alphamoe.portfolio import AccountState, Position
 from alphamoe.types import OrderStatus, Side
 
@@ -32,6 +34,8 @@ class Reconciliation:
     breaks: tuple[str, ...] = ()
     matched: int = 0
     notes: tuple[str, ...] = field(default=())
+    cash: CashCheck | None = None
+    """The broker's cash and each trade's fees against the journal's (reported, not a break)."""
 
     @property
     def ok(self) -> bool:
@@ -44,6 +48,8 @@ class Reconciliation:
         if self.unknown:
             ids = ", ".join(o.broker_order_id or o.client_order_id for o in self.unknown[:5])
             parts.append(f"{len(self.unknown)} broker orders not ours, not adopted ({ids})")
+        if self.cash is not None and not self.cash.ok:
+            parts.append("CASH/FEES DIFFER: " + "; ".join(self.cash.describe()[:5]))
         if self.breaks:
             parts.append("BREAKS: " + "; ".join(self.breaks[:5]))
         return ", ".join(parts)
@@ -63,7 +69,7 @@ def net_fills(orders: Iterable[BrokerOrder | OrderRecord]) -> dict[str, int]:
 
 
 def derive_opening(account: AccountState, broker_orders: Sequence[BrokerOrder]) -> AccountState:
-    """Return the account at the open: today's broker positions minus today's broker fills."""
+    """Return the account at the open: today's broker positions and cash with today's broker fills undone."""
     held = {p.symbol: p for p in account.positions}
     net = net_fills(broker_orders)
     positions = []
@@ -76,7 +82,11 @@ def derive_opening(account: AccountState, broker_orders: Sequence[BrokerOrder]) 
                 Position(symbol=symbol, quantity=quantity, sellable=quantity, cost=price * quantity, last_price=price)
             )
     return AccountState(
-        account_id=account.account_id, trading_day=account.trading_day, cash=account.cash, positions=tuple(positions)
+        account_id=account.account_id,
+        trading_day=account.trading_day,
+        cash=opening_cash(account, broker_orders),
+        positions=tuple(positions),
+        receivables=account.receivables,
     )
 
 
@@ -86,11 +96,13 @@ def reconcile(
     account: AccountState,
     opening: AccountState | None,
     actions: Sequence[CorporateAction] = (),
+    fees: CommissionSchedule | None = None,
 ) -> Reconciliation:
     """Compare the day's journal with the broker's truth; return merges, orders to send, unknowns and breaks.
 
     `actions`: the corporate actions gone ex since `opening` was taken; a position changed by exactly their
-    new shares is expected (noted, not a break).
+    new shares is expected (noted, not a break). With `opening`, the broker's cash and each trade's fees
+    are compared with the journal's (`cash_reconcile.check_cash`; `fees`: the account's schedule).
     """
     by_cid = {r.client_order_id: r for r in records}
     remaining = dict(by_cid)
@@ -129,10 +141,13 @@ def reconcile(
                 f"journal order {record.client_order_id} is {record.status}; the broker has no order with that remark"
             )
     matched = len(merges)
+    cash = None
     if opening is not None and not breaks:
         found, explained = _position_breaks(opening, account, [m.record for m in merges], unknown, actions)
         breaks.extend(found)
         notes.extend(explained)
+        fills = [f for m in merges for f in m.record.fills] + [f for o in unknown for f in o.fills]
+        cash = check_cash(opening, account, fills, account.trading_day, fees)
     for m in merges:
         if m.record.status in UNSENT and m.record.status is not OrderStatus.NEW:
             notes.append(f"{m.record.client_order_id} still {m.record.status} at the broker")
@@ -143,6 +158,7 @@ def reconcile(
         breaks=tuple(breaks),
         matched=matched,
         notes=tuple(notes),
+        cash=cash,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, OrderCallback, SubmitOrder
+from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.portfolio import AccountState
 
 log = logging.getLogger("alphamoe.broker.remote")
@@ -40,8 +41,10 @@ class RemoteBroker:
         verify: bool | Path = True,
         timeout: float = 10.0,
         background: bool = True,
+        sessions: IsSession | None = None,
     ) -> None:
         self.url, self.day = url.rstrip("/"), day
+        self._sessions = sessions
         verify_arg: bool | ssl.SSLContext = (
             ssl.create_default_context(cafile=str(verify)) if isinstance(verify, Path) else verify
         )
@@ -72,6 +75,7 @@ class RemoteBroker:
         return self._session
 
     def connect(self) -> None:
+        require_trading_day(self.name, self.day, self._sessions)  # no session (and no client login) on a closed day
         answer = self._call("POST", "/session", connecting=True)
         if answer["gateway_id"] != self._gateway_id:
             # a gateway new to us: start at the end of its log; what came before is what reconciliation reads

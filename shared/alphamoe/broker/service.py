@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 
+from alphamoe.broker.clutch import Clutch
 from alphamoe.broker.desk import DayClosedError, DeskConfig, OrderDesk, refuse_on_closed_day
 from alphamoe.broker.ids import client_order_id
 from alphamoe.broker.journal import Journal, JournalUnavailableError
@@ -28,6 +29,7 @@ from alphamoe.broker.lock import DayLocks, DeskLockedError
 from alphamoe.broker.orders import OrderRecord
 from alphamoe.broker.outbox import SOURCE, Cause, Outbox, Publish, Publisher
 from alphamoe.broker.protocol import Broker, SubmitOrder
+from alphamoe.broker.simulation import declares_simulated
 from alphamoe.errors import AlphamoeError, ApprovalError
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import OrderApproved
@@ -58,8 +60,10 @@ class ExecutionService:
         reservations: ReservationBook | None = None,
         now: Callable[[], datetime] | None = None,
         locks: DayLocks | None = None,
+        clutch: Clutch | None = None,
     ) -> None:
         self.journal, self.brokers = journal, brokers
+        self.clutch = clutch  # disengaged: approved orders are parked, not sent (`broker/clutch.py`)
         self.secret = require_key(secret, "ALPHAMOE_APPROVAL_SECRET")
         self._now = now or (lambda: datetime.now(UTC))  # an approval's expiry is checked against this clock
         self.reservations = reservations  # risk's book: an order that ends frees its working-order claim
@@ -221,18 +225,26 @@ class ExecutionService:
     def execute(self, envelope: Envelope[Any], approved: OrderApproved) -> list[Envelope[Any]]:
         """Verify, journal and send one approved order; return its order.* events (and any pending ones).
 
-        Refused (parked, never sent, no desk opened): a bad signature, and an approval not bound to this
-        event's day, past its expiry, or, with a live adapter (`today` is given exactly then, see
-        `broker.wiring.execute_options`), simulated or for a session other than the exchange's today.
+        Refused (parked, never sent, no desk opened): a bad signature, a disengaged clutch, and an approval
+        not bound to this event's day, past its expiry, or, with a live adapter (`today` is given exactly then, see
+        `broker.wiring.execute_options`), simulated or for a session other than the exchange's today. A live
+        adapter whose sessions run against the simulators (`broker/simulation.py`) takes those as paper does,
+        once its opened session confirms it is simulated; one that does not is refused before sending.
         """
+        simulator = self._today is not None and declares_simulated(self.brokers)
         try:
             verify(approved, self.secret)
-            live_today = self._today() if self._today is not None else None
+            live_today = self._today() if self._today is not None and not simulator else None
             check_binding(approved, day=envelope.trading_day, now=self._now(), live_today=live_today)
         except ApprovalError as exc:
             self.journal.park(str(exc), {"event_id": envelope.id, "order": approved.order.model_dump(mode="json")})
             raise
         order = approved.order
+        if self.clutch is not None and not (held := self.clutch.status(order.account_id)).engaged:
+            reason = f"clutch {held.describe()}: order {order.order_id} decided, not sent"
+            self.journal.park(reason, {"event_id": envelope.id, "order": order.model_dump(mode="json")})
+            log.warning(reason)
+            return self._answer()
         terms = order.model_dump(include=SubmitOrder.model_fields.keys() - {"client_order_id"})
         command = SubmitOrder(client_order_id=client_order_id(order.order_id), **terms)
         try:
@@ -241,6 +253,13 @@ class ExecutionService:
             wanted = OrderRecord.new(command, broker="", approval=approved.signature, run_id=envelope.run_id)
             refuse_on_closed_day(self.journal, wanted)
             return self._answer()
+        if simulator and not declares_simulated(desk.broker):
+            reason = (
+                f"approval of {order.order_id}: the {desk.broker.name} session was wired as simulated but does not "
+                "declare itself simulated (a real client?): refused, not sent"
+            )
+            self.journal.park(reason, {"event_id": envelope.id, "order": order.model_dump(mode="json")})
+            raise ApprovalError(reason)
         with desk.caused_by(Cause.of(envelope)), self._answering():
             desk.submit(command, approved.signature, run_id=envelope.run_id)
         return self._answer()

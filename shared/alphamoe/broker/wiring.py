@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alphamoe.broker.clutch import RedisClutch
 from alphamoe.broker.config import BrokerSettings
 from alphamoe.broker.desk import DeskConfig
 from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
@@ -35,10 +36,27 @@ def journal_for(redis_url: str | None, account_id: str, *, adapter: str = "paper
     return RedisJournal(connect(redis_url), account_id)
 
 
-def broker_factory(settings: BrokerSettings, account_id: str, commission: CommissionSchedule) -> Any:
+def broker_factory(
+    settings: BrokerSettings, account_id: str, commission: CommissionSchedule, redis_url: str | None = None
+) -> Any:
     """Return (day → Broker) for a live adapter, or None for the paper default (the stage builds it)."""
     if settings.adapter == "paper":
         return None
+    if settings.adapter == "qmt":
+        if not settings.qmt_account or redis_url is None:
+            raise ConfigurationError(
+                "ALPHAMOE_BROKER__ADAPTER=qmt needs ALPHAMOE_BROKER__QMT_ACCOUNT and ALPHAMOE_REDIS_URL "
+                "(the Redis the QMT bridge script talks to)"
+            )
+        qmt_account, qmt_url, timeout = settings.qmt_account, redis_url, settings.qmt_reply_timeout_s
+
+        def qmt(day: date) -> Broker:
+            from alphamoe.broker.qmt.adapter import QmtBroker
+            from alphamoe.kv.client import connect
+
+            return QmtBroker(connect(qmt_url), qmt_account, day, commission=commission, reply_timeout_s=timeout)
+
+        return qmt
     if settings.adapter == "remote":
         if not settings.url or settings.token is None:
             raise ConfigurationError("ALPHAMOE_BROKER__ADAPTER=remote needs ALPHAMOE_BROKER__URL and __TOKEN")
@@ -81,11 +99,12 @@ def execute_options(
     return {
         "journal": journal,
         "reservations": RedisReservations(journal.client) if isinstance(journal, RedisJournal) else None,
-        "brokers": broker_factory(settings, account_id, commission),
-        "desk": DeskConfig(wait_s=settings.wait_s),
+        "brokers": broker_factory(settings, account_id, commission, redis_url),
+        "desk": DeskConfig(wait_s=settings.wait_s, fees=commission),
         "reconcile_every_s": settings.reconcile_interval_s if live else None,
         "today": shanghai_today if live else None,
         "locks": locks,
+        "clutch": RedisClutch(journal.client) if isinstance(journal, RedisJournal) else None,  # beside the switch
     }
 
 

@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from alphamoe.cli.common import console, err_console, friendly_errors, load_settings
+from alphamoe.cli.common import (
+    DataOption,
+    JsonOutOption,
+    LegacyJsonFile,
+    OutputFormat,
+    OutputOption,
+    console,
+    err_console,
+    friendly_errors,
+    json_out_file,
+    load_settings,
+)
 from alphamoe.errors import ConfigurationError, DataError
 
 if TYPE_CHECKING:
@@ -33,7 +44,16 @@ def backtest(
     params: Annotated[
         str, typer.Option("--params", help='strategy parameters as JSON, e.g. {"breakout_window": 30}')
     ] = "",
-    data: Annotated[Path | None, typer.Option("--data", help="bar store folder (default $ALPHAMOE_DATA)")] = None,
+    book: Annotated[
+        str,
+        typer.Option(
+            "--book",
+            help='strategy book as JSON, name → share of the capital, e.g. {"trend_breakout": 0.6, '
+            '"momentum_composite": 0.4} (default: ALPHAMOE_SCAN__STRATEGIES); each strategy at its defaults, '
+            "run on the reference engine",
+        ),
+    ] = "",
+    data: DataOption = None,
     universe: Annotated[
         str | None, typer.Option("--universe", help="symbols: 600000.SH,000001.SZ or a file of them (default: all)")
     ] = None,
@@ -55,8 +75,11 @@ def backtest(
             "(trend, liquidity, risk skeptic) judge every pick, and only confirmed ones are sized (Quant ∩ Router)",
         ),
     ] = "none",
-    report: Annotated[Path | None, typer.Option("--report", help="write report.html and equity.png here")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write metrics and every trade as JSON")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write report.html, equity.png and result.json here")
+    ] = None,
+    output: OutputOption = OutputFormat.TABLE,
+    json_out: JsonOutOption = None,
     index: Annotated[
         Path | None,
         typer.Option(
@@ -65,9 +88,14 @@ def backtest(
     ] = None,
     cash: Annotated[float | None, typer.Option("--cash", help="initial cash, CNY (default: settings)")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    legacy_json: LegacyJsonFile = None,
 ) -> None:
-    """Backtest a strategy from --start to --end with T+1, lots, limits, suspensions and dated fees."""
+    """Backtest a strategy from --start to --end with T+1, lots, limits, suspensions and dated fees.
+
+    `-o json` prints the metrics and every trade as JSON; `--json-out FILE` writes them."""
     from decimal import Decimal
+
+    json_out = json_out_file(json_out, legacy_json)
 
     with friendly_errors():
         if engine not in ENGINES:
@@ -80,18 +108,30 @@ def backtest(
         from alphamoe.backtest.strategies import DEFAULT_STRATEGY, build_strategy
         from alphamoe.backtest.universe import parse_universe
         from alphamoe.market.bars import BarStore
+        from alphamoe.sizing.config import SizingConfig
 
-        chosen = build_strategy(strategy or DEFAULT_STRATEGY, params or None)
         settings = load_settings(data)
+        weights = _book(book, settings.scan.strategies, strategy, params)
+        chosen = (
+            [build_strategy(name) for name in weights]
+            if weights
+            else build_strategy(strategy or DEFAULT_STRATEGY, params or None)
+        )
+        if weights and engine == "vectorbt":  # the compiled loop sizes one strategy: the book runs the live objects
+            err_console.print("strategy book: the reference engine (live size_batch with each strategy's capital)")
+            engine = "reference"
         config = BacktestConfig(
             initial_cash=Decimal(str(cash)) if cash is not None else settings.initial_cash,
-            sizing=settings.sizing,
+            sizing=SizingConfig.model_validate({**settings.sizing.model_dump(), "strategy_capital": weights}),
             risk=settings.risk,
             commission=settings.commission,
             warmup=settings.lookback,
             stats_lookback=settings.lookback,
             route=check_route(route),
         )
+        from alphamoe.sizing.consistency import CAPITAL, check_order_floor
+
+        check_order_floor(config.initial_cash, config.sizing, capital_name="--cash" if cash is not None else CAPITAL)
         store = BarStore(settings.data)
         started = time.perf_counter()
         bars = progress and err_console.is_terminal
@@ -130,17 +170,44 @@ def backtest(
         )
         result = analysed(result, bench)
         elapsed = time.perf_counter() - started
-        _print(result, elapsed)
+        said = console
+        if output is OutputFormat.JSON:
+            typer.echo(result.model_dump_json(indent=1))
+            said = err_console  # stdout holds the JSON alone
+        else:
+            _print(result, elapsed)
         if json_out is not None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(result.model_dump_json(indent=1), encoding="utf-8")
-            console.print(f"json: {json_out}")
+            said.print(f"json: {json_out}")
         if report is not None:
             from alphamoe.backtest.report import write_html, write_png
 
             html_path = write_html(result, report / "report.html", bench)
             png_path = write_png(result, report / "equity.png", bench)
-            console.print(f"report: {html_path} · {png_path}")
+            (report / "result.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")  # History reads it
+            said.print(f"report: {html_path} · {png_path} · {report / 'result.json'}")
+
+
+def _book(text: str, configured: dict[str, float], strategy: str, params: str) -> dict[str, float]:
+    """The strategy book to backtest: --book, else ALPHAMOE_SCAN__STRATEGIES; {} for one strategy.
+
+    Checked by the live `ScanSettings` (weights in (0, 1], summing to ≤ 1), so the same book runs both."""
+    import json
+
+    from alphamoe.scan.config import ScanSettings
+
+    if not text.strip():
+        return {} if strategy or params else dict(configured)  # --strategy names one strategy over the settings
+    if strategy or params:
+        raise ConfigurationError("--book runs each strategy at its defaults: give --book or --strategy/--params")
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"--book is not a JSON object: {exc}") from None
+    if not isinstance(loaded, dict) or not loaded:
+        raise ConfigurationError(f"--book must be a JSON object of strategy → capital share, was {text!r}")
+    return ScanSettings(strategies=loaded).book()
 
 
 def _print(result: BacktestResult, elapsed: float) -> None:
@@ -176,6 +243,7 @@ def _print(result: BacktestResult, elapsed: float) -> None:
     for key, value in rows.items():
         table.add_row(key, value)
     console.print(table)
+    _print_unfilled(result)
     if analysis is None or not analysis.yearly:
         return
     years = Table(title="yearly returns (red up, green down)")
@@ -184,6 +252,31 @@ def _print(result: BacktestResult, elapsed: float) -> None:
     for y in analysis.yearly:
         years.add_row(str(y.year), _coloured(y.strategy), _coloured(y.benchmark), _coloured(y.excess))
     console.print(years)
+
+
+UNFILLED_ROWS = 20  # unfilled orders listed in the terminal; the JSON and the report list every one
+
+
+def _print_unfilled(result: BacktestResult) -> None:
+    # each approved order the market did not fill in full, first ones first; the rest counted, in the JSON
+    from alphamoe.report.terminal import print_table
+
+    misses = result.unfilled_orders
+    if not misses:
+        return
+    rows = [
+        [m.day.isoformat(), m.symbol, m.side.value, f"{m.quantity:,}", f"{m.filled:,}", str(m.limit_price), m.reason]
+        for m in misses
+    ]
+    print_table(
+        console,
+        f"unfilled orders ({len(misses)})",
+        ("day", "symbol", "side", "quantity", "filled", "limit", "reason"),
+        rows,
+        limit=UNFILLED_ROWS,
+        hint="in the JSON: -o json or --json-out FILE; and in the report: --report DIR",
+        right=("quantity", "filled", "limit"),
+    )
 
 
 def _ratio(value: float | None) -> str:
@@ -195,8 +288,10 @@ def _cny(value: float | None) -> str:
 
 
 def _coloured(value: float | None) -> str:
-    # A-share colours: red up, green down
+    # A-share colours: red up, green down (report.colours, as every page)
+    from alphamoe.report.colours import signed
+
     if value is None:
         return "n/a"
-    style = "red" if value > 0 else "green" if value < 0 else ""
+    style = signed(value)
     return f"[{style}]{value:.2%}[/{style}]" if style else f"{value:.2%}"

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from alphamoe.broker.protocol import Broker
-from alphamoe.cli.common import console, friendly_errors, load_settings
+from alphamoe.cli.common import DataOption, console, friendly_errors, load_settings
 from alphamoe.errors import ConfigurationError
-from alphamoe.settings import Settings
+
+if TYPE_CHECKING:
+    from alphamoe.broker.protocol import Broker
+    from alphamoe.settings import Settings
 
 
 def gateway(
     adapter: Annotated[str, typer.Option(help="paper (day bars of --data) | miniqmt (xtquant on this host)")] = "paper",
-    data: Annotated[Path | None, typer.Option("--data", help="bar store folder (paper)")] = None,
+    data: DataOption = None,
     host: Annotated[str, typer.Option(help="interface to bind; anything but loopback needs TLS")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8765,
     max_body: Annotated[int, typer.Option(help="largest request body in bytes (larger: 413, unread)")] = 1 << 20,

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alphamoe.cli.common import console, err_console, friendly_errors
-from alphamoe.cli.fabric_commands import fabric_settings
-from alphamoe.clock.schedule import TickKind, next_tick
+from alphamoe.cli.common import (
+    AllOption,
+    LegacyJsonSwitch,
+    OutputFormat,
+    OutputOption,
+    console,
+    err_console,
+    friendly_errors,
+    output_format,
+)
+from alphamoe.cli.fabric_commands import DataOption, fabric_settings
 from alphamoe.errors import ConfigurationError, DataError
 
 if TYPE_CHECKING:
     from alphamoe.clock.ledger import ClockRecord
+    from alphamoe.clock.schedule import TickKind
 
 schedule_app = typer.Typer(
     invoke_without_command=True,
@@ -23,8 +31,8 @@ schedule_app = typer.Typer(
     help="Fire market.open / market.close once per XSHG session (foreground), or one tick, or serve PingSource.",
 )
 
-TICKS = {"market-open": TickKind.MARKET_OPEN, "market-close": TickKind.MARKET_CLOSE}
-DataOption = Annotated[Path | None, typer.Option("--data", help="bar store folder (default $ALPHAMOE_DATA)")]
+TICKS = {"market-open": "market.open", "market-close": "market.close", "data-update": "data.update"}
+"""A tick's name on the command line → its `TickKind` value."""
 
 
 def _day(text: str | None) -> date | None:
@@ -39,11 +47,14 @@ def _day(text: str | None) -> date | None:
 def _tick(name: str) -> TickKind:
     if name not in TICKS:
         raise ConfigurationError(f"unknown tick {name!r}; expected one of {', '.join(TICKS)}")
-    return TICKS[name]
+    from alphamoe.clock.schedule import TickKind
+
+    return TickKind(TICKS[name])
 
 
 def _say(record: ClockRecord) -> None:
-    colour = {"claimed": "green", "duplicate": "yellow"}.get(record.status.value, "red")
+    colours = {"claimed": "green", "ready": "green", "duplicate": "yellow", "stale": "yellow"}
+    colour = colours.get(record.status.value, "red")
     console.print(
         f"[{colour}]{record.event.value} {record.trading_day} {record.status.value}[/{colour}]"
         f"{f' run {record.run_id}' if record.run_id else ''}: {record.note}"
@@ -62,11 +73,12 @@ def schedule(ctx: typer.Context, data: DataOption = None) -> None:
     import time
 
     from alphamoe.clock.runner import run_schedule
-    from alphamoe.clock.wiring import build_clock
+    from alphamoe.clock.schedule import next_tick
+    from alphamoe.clock.wiring import cluster_clock
 
     with friendly_errors():
         settings = fabric_settings(data)
-        clock = build_clock(settings)
+        clock = cluster_clock(settings)
         cfg = settings.clock
         console.print(
             f"clock: market.open {cfg.market_open:%H:%M}, market.close {cfg.market_close:%H:%M} {cfg.timezone} "
@@ -80,7 +92,7 @@ def schedule(ctx: typer.Context, data: DataOption = None) -> None:
 
 @schedule_app.command("fire")
 def fire(
-    tick: Annotated[str, typer.Argument(help="market-open | market-close")],
+    tick: Annotated[str, typer.Argument(help="market-open | market-close | data-update")],
     day: Annotated[
         str | None, typer.Option("--date", help="trading day YYYY-MM-DD (default: today in Shanghai)")
     ] = None,
@@ -95,10 +107,11 @@ def fire(
     data: DataOption = None,
 ) -> None:
     """Fire one tick now through the once-per-session claim (the CronJob's command; by hand with --force)."""
-    from alphamoe.clock.wiring import build_clock
+    from alphamoe.clock.wiring import build_clock, evening_step
 
     with friendly_errors():
-        clock = build_clock(fabric_settings(data), report=report)
+        settings = fabric_settings(data)
+        clock = build_clock(settings, report=report, data=evening_step(settings))
         _say(clock.fire(_tick(tick), day=_day(day), trigger=trigger, force=force))
 
 
@@ -125,13 +138,15 @@ def serve(
 
 def report(
     day: Annotated[str, typer.Option("--date", help="trading day YYYY-MM-DD")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
     run: Annotated[
         bool, typer.Option("--run", help="run the day in process first (alphamoe run) and report it")
     ] = False,
     build: Annotated[bool, typer.Option("--build", help="rebuild from Redis Streams (ALPHAMOE_REDIS_URL)")] = False,
     run_id: Annotated[str | None, typer.Option("--run-id", help="a given run of the day (default: the latest)")] = None,
     data: DataOption = None,
+    show_all: AllOption = False,
+    legacy_json: LegacyJsonSwitch = False,
 ) -> None:
     """Print the day's end-of-day report (equity vs benchmark, verdicts and reasons, rejections, cost, latency)."""
     from alphamoe.clock.wiring import report_location
@@ -153,8 +168,8 @@ def report(
 
             store.save(rebuild_from_redis(settings, the_day, run_id))
         eod = store.load(the_day, run_id)
-        if as_json:
+        if output_format(output, legacy_json) is OutputFormat.JSON:
             typer.echo(json.dumps(eod.model_dump(mode="json"), indent=2, ensure_ascii=False))
             return
-        print_end_of_day(eod, console)
+        print_end_of_day(eod, console, limit=None if show_all else 20)
         console.print(f"report: {store.where(the_day)}")

@@ -10,34 +10,42 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from alphamoe.cli.common import console, friendly_errors, load_settings
-from alphamoe.data.quality import Finding
-from alphamoe.data.summary import summarize
+from alphamoe.cli.common import JsonOutOption, LegacyJsonFile, console, friendly_errors, json_out_file, load_settings
 from alphamoe.errors import DataError
-from alphamoe.market.bars import BarStore
+from alphamoe.report.terminal import more_line
+
+if TYPE_CHECKING:  # the command bodies import these: `alphamoe --help` loads no pandas or pyarrow
+    from alphamoe.data.actions.model import CorporateAction
+    from alphamoe.data.quality import Finding
+    from alphamoe.data.store_write import WriteReport
+    from alphamoe.market.bars import BarStore
 
 data_app = typer.Typer(no_args_is_help=True, help="Market data: generate the embedded market or import real CSVs.")
 
 IMPORT_FORMATS = ("ganlei", "akshare", "tushare", "baostock", "qmt")
 OutOption = Annotated[
-    Path | None,
+    str | None,  # text, not Path: a Path folds s3://bucket into s3:/bucket
     typer.Option(
         "--out", help="bar store: a folder or s3://bucket/prefix (default $ALPHAMOE_DATA or the per-user one)"
     ),
 ]
 DataOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--data", help="bar store: a folder or s3://bucket/prefix (default $ALPHAMOE_DATA or the per-user one)"
     ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option("--replace", help="allow the write to remove stored days or stocks' bars (a backup is kept)"),
 ]
 IndexOption = Annotated[
     Path | None,
@@ -65,7 +73,20 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
+def _print_write(report: WriteReport) -> None:
+    def days(items: list[date]) -> str:
+        return f"{len(items):,}" + (f" ({items[0]} … {items[-1]})" if items else "")
+
+    line = f"days added {days(report.added_days)}, replaced {days(report.replaced_days)}, "
+    line += f"unchanged {days(report.unchanged_days)}"
+    if report.removed_days:
+        line += f", removed {days(report.removed_days)}"
+    console.print(line + (f"; backup of what was replaced: {report.backup}" if report.backup else ""))
+
+
 def _print_summary(store: BarStore, title: str) -> None:
+    from alphamoe.data.summary import summarize
+
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -81,8 +102,11 @@ def generate(
     end: Annotated[str, typer.Option(help="last day, YYYY-MM-DD")] = "2026-06-30",
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same market")] = 7,
     out: OutOption = None,
+    replace: ReplaceOption = False,
 ) -> None:
-    """Generate the deterministic synthetic A-share market and write it as a bar store."""
+    """Generate the deterministic synthetic A-share market and write it as a bar store.
+
+    Into an existing store it refuses to remove what the new market lacks unless --replace."""
     from alphamoe.data.synthetic import write_market
 
     with friendly_errors():
@@ -91,7 +115,9 @@ def generate(
             raise DataError(f"--end {last} is before --start {first}")
         target = load_settings(out).data
         with _progress(f"simulating {symbols:,} stocks") as update:
-            store = write_market(target, symbols=symbols, start=first, end=last, seed=seed, progress=update)
+            store = write_market(
+                target, symbols=symbols, start=first, end=last, seed=seed, progress=update, replace=replace
+            )
         _print_summary(store, f"synthetic market → {target}")
 
 
@@ -101,10 +127,20 @@ def import_(
     fmt: Annotated[str, typer.Option("--format", help=f"CSV layout: {', '.join(IMPORT_FORMATS)}")] = "ganlei",
     out: OutOption = None,
     index: IndexOption = None,
+    replace: ReplaceOption = False,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="append the days after the store's last one without the quality gate")
+    ] = False,
 ) -> None:
-    """Import real daily bars into a bar store; rows with unreadable numbers are skipped and counted."""
-    from alphamoe.data.sources import write_source
+    """Add or replace the days of real daily bars in a bar store, keeping every other day.
+
+    Into an existing store, the days after its last one go through the quality gate (`data check` rules) unless
+    --no-check: a failing day is quarantined with every finding (`data quarantine`) and the command exits 1.
+    A first import and re-imported days skip and count rows with unreadable numbers; a stored day whose stocks
+    the files lack refuses unless --replace."""
+    from alphamoe.data.sources import ImportOutcome, import_checked, import_source
     from alphamoe.data.universe import write_indices
+    from alphamoe.market.bars import BarStore
 
     with friendly_errors():
         if fmt not in IMPORT_FORMATS:
@@ -112,23 +148,53 @@ def import_(
         settings = load_settings(out)
         started = time.perf_counter()
         with _progress(f"reading {path}") as update:
-            store = write_source(fmt, path, settings.data, s3=settings.s3, progress=update)
+            if no_check:
+                read = import_source(fmt, path, settings.data, s3=settings.s3, progress=update, replace=replace)
+                outcome = ImportOutcome(*read)
+            else:
+                outcome = import_checked(fmt, path, settings.data, s3=settings.s3, progress=update, replace=replace)
         spent = time.perf_counter() - started
+        store = BarStore(settings.data, s3=settings.s3)
+        if outcome.imported is not None:
+            _print_write(outcome.written)
+        if outcome.gate is not None:
+            gate = outcome.gate
+            console.print(
+                f"quality gate on the days after the store's last one ({outcome.gated_after}): "
+                f"admitted {_days(gate.admitted)}, quarantined {_days(outcome.quarantined)}"
+            )
+            if gate.admitted:
+                _print_write(gate.report)
+            if outcome.undated_rows:
+                console.print(f"[yellow]note[/yellow] {outcome.undated_rows:,} rows without a readable date")
+            _print_quarantined(gate.quarantined)
         if index is not None:
             console.print(f"indices: {', '.join(write_indices(index, store))}")
         _print_summary(store, f"{fmt} import → {settings.data}")
-        meta = store.meta()
-        console.print(
-            f"{meta.get('rows', 0):,} rows in {spent:.1f} s ({meta.get('rows', 0) / max(spent, 1e-9):,.0f} rows/s)"
-        )
-        for note in meta.get("notes") or []:
-            console.print(f"[yellow]note[/yellow] {note}")
-        for example in meta.get("examples") or []:
-            console.print(f"[yellow]skipped[/yellow] {example}")
-        console.print(
-            f"{meta.get('actions_inferred', 0):,} corporate actions inferred from the previous close "
-            "(`data check` lists them; `data actions` imports published ones, which replace them)"
-        )
+        rows = (outcome.imported.report.rows if outcome.imported is not None else 0) + outcome.gated_rows
+        console.print(f"{rows:,} rows in {spent:.1f} s ({rows / max(spent, 1e-9):,.0f} rows/s)")
+        if outcome.imported is not None:
+            for note in outcome.imported.report.notes:
+                console.print(f"[yellow]note[/yellow] {note}")
+            for example in outcome.imported.report.examples:
+                console.print(f"[yellow]skipped[/yellow] {example}")
+            inferred = store.meta().get("last_write", {}).get("details", store.meta()).get("actions_inferred", 0)
+            console.print(
+                f"{inferred:,} corporate actions inferred from the previous close "
+                "(`data check` lists them; `data actions` imports published ones, which replace them)"
+            )
+        if outcome.quarantined:
+            raise typer.Exit(1)
+
+
+def _print_quarantined(quarantined: dict[date, list[dict[str, Any]]]) -> None:
+    # each held day with its first findings, and where the rest are
+    for held, findings in quarantined.items():
+        for finding in findings[:10]:
+            console.print(f"{held} {finding['symbol']} [bold]{finding['rule']}[/bold] {finding['detail']}")
+        if len(findings) > 10:
+            console.print(more_line(len(findings) - 10, "`alphamoe data quarantine` lists every one"), markup=False)
+        console.print(f"[red]{held} quarantined[/red] ({len(findings)} findings): `alphamoe data quarantine`")
 
 
 @data_app.command("actions")
@@ -140,7 +206,7 @@ def actions_(
     """Import published corporate actions beside the bars: the (stock, ex date)s they bring are replaced."""
     from alphamoe.data.quality import check_actions, session_calendar
     from alphamoe.data.sources import write_actions_source
-    from alphamoe.market.bars import has_bar_store
+    from alphamoe.market.bars import BarStore, has_bar_store
 
     with friendly_errors():
         settings = load_settings(data)
@@ -176,11 +242,121 @@ def index_(
 ) -> None:
     """Import index series (benchmarks, and the SSE Composite as the calendar outside XSHG coverage) beside the bars."""
     from alphamoe.data.universe import write_indices
+    from alphamoe.market.bars import BarStore
 
     with friendly_errors():
         settings = load_settings(out)
         store = BarStore(settings.data, s3=settings.s3)
         console.print(f"indices → {settings.data}: {', '.join(write_indices(path, store))}")
+
+
+@data_app.command("quarantine")
+def quarantine_(
+    data: DataOption = None,
+    release: Annotated[
+        str | None, typer.Option("--release", help="publish this quarantined day (YYYY-MM-DD) anyway: needs --force")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="confirm --release despite the findings")] = False,
+) -> None:
+    """List the days the quality gate held back, with every finding; `--release DAY --force` publishes one."""
+    from alphamoe.data.quarantine import quarantined_days
+    from alphamoe.data.store_write import release_day
+    from alphamoe.storage import open_store
+
+    with friendly_errors():
+        settings = load_settings(data)
+        objects = open_store(settings.data, s3=settings.s3)
+        if release is not None:
+            day = _day(release, "--release")
+            if not force:
+                raise DataError(f"--release {day} publishes a day that failed the quality gate: add --force")
+            _print_write(release_day(objects, day))
+            return
+        held = quarantined_days(objects)
+        table = Table(title=f"quarantine · {settings.data}", title_justify="left")
+        for column in ("day", "source", "rows", "findings", "first reasons"):
+            table.add_column(column)
+        for q in held:
+            rules = sorted({f["rule"] for f in q.findings})
+            table.add_row(q.day.isoformat(), q.source, f"{q.rows:,}", f"{len(q.findings):,}", ", ".join(rules))
+        console.print(table)
+        for q in held:
+            for finding in q.findings:
+                console.print(f"{q.day} {finding['symbol']} [bold]{finding['rule']}[/bold] {finding['detail']}")
+        console.print(f"{len(held):,} quarantined day(s)")
+
+
+@data_app.command("update")
+def update_(
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="tushare, akshare, baostock, tdx or files (default $ALPHAMOE_DATA_SOURCE__NAME)"),
+    ] = None,
+    day: Annotated[str | None, typer.Option("--date", help="fetch exactly this session (YYYY-MM-DD)")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="backfill from this session; days done are skipped (resumable)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="last session to fetch (default: the last closed session)")
+    ] = None,
+    path: Annotated[
+        Path | None, typer.Option("--path", help="tdx: a TDX install or its vipdoc; files: a folder of daily CSVs")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help=f"files: {', '.join(IMPORT_FORMATS)}")] = None,
+    data: DataOption = None,
+) -> None:
+    """Bring the store up to the last closed session from a vendor, each day through the quality gate."""
+    from alphamoe.data.update import open_source, update_store
+    from alphamoe.market.bars import BarStore, has_bar_store
+
+    with friendly_errors():
+        if day is not None and since is not None:
+            raise DataError("give --date D (one session) or --since D (a backfill), not both")
+        settings = load_settings(data)
+        config = settings.data_source
+        name = source or config.name
+        folder = {"tdx_dir": path} if name == "tdx" else {"files_dir": path} if name == "files" else {}
+        changes = {k: v for k, v in {**folder, "files_format": fmt}.items() if v is not None}
+        config = config.model_validate({**config.model_dump(), **changes})
+
+        def actions_on(d: date) -> list[CorporateAction]:
+            # TDX files carry no previous close: the store's published actions give the ex-rights reference
+            if not has_bar_store(settings.data, s3=settings.s3):
+                return []
+            return BarStore(settings.data, s3=settings.s3).actions_on(d)
+
+        vendor = open_source(name, config, actions_on=actions_on)
+        with _progress(f"updating from {vendor.name}") as progress:
+            report = update_store(
+                settings.data,
+                vendor,
+                day=_day(day, "--date") if day else None,
+                since=_day(since, "--since") if since else None,
+                until=_day(until, "--until") if until else None,
+                s3=settings.s3,
+                progress=progress,
+            )
+        table = Table(title=f"data update · {vendor.name} → {settings.data}", show_header=False, title_justify="left")
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row("target", report.target.isoformat())
+        table.add_row("admitted", _days(report.admitted))
+        table.add_row("quarantined", _days(list(report.quarantined)))
+        table.add_row("already done", _days(report.skipped))
+        table.add_row("bars / actions", f"{report.rows:,} / {report.actions:,}")
+        table.add_row("time", f"{report.seconds:.1f} s")
+        console.print(table)
+        for note in report.notes:
+            console.print(f"[yellow]note[/yellow] {note}")
+        _print_quarantined(report.quarantined)
+        if report.quarantined:
+            raise typer.Exit(1)
+
+
+def _days(days: list[date]) -> str:
+    if not days:
+        return "—"
+    return days[0].isoformat() if len(days) == 1 else f"{len(days)}: {days[0]} … {days[-1]}"
 
 
 @data_app.command("check")
@@ -189,15 +365,17 @@ def check(
     calendar_index: Annotated[
         str, typer.Option("--calendar-index", help="imported index: the calendar outside XSHG coverage")
     ] = "SSE",
-    json_out: Annotated[Path | None, typer.Option("--json", help="write every finding here as JSON")] = None,
+    json_out: JsonOutOption = None,
     show: Annotated[int, typer.Option("--show", help="findings to print per rule")] = 5,
     strict: Annotated[
         bool, typer.Option("--strict", help="exit 1 when there is any finding but informational ones")
     ] = False,
+    legacy_json: LegacyJsonFile = None,
 ) -> None:
     """Check a bar store: OHLC, limit bands, calendar gaps, duplicates, zero volume, stale names, units, actions."""
     from alphamoe.data.quality import INFORMATIONAL, RULES, check_store
     from alphamoe.data.universe import index_sessions
+    from alphamoe.market.bars import BarStore
 
     with friendly_errors():
         settings = load_settings(data)
@@ -224,6 +402,9 @@ def check(
         for rule, hits in by_rule.items():
             for finding in hits[:show]:
                 console.print(f"{finding.symbol} {finding.day} [bold]{rule}[/bold] {finding.detail}")
+            if len(hits) > show:
+                console.print(more_line(len(hits) - show, f"{rule}; use --show N / --json-out FILE"), markup=False)
+        json_out = json_out_file(json_out, legacy_json)
         if json_out is not None:
             rows = [
                 {"symbol": f.symbol, "day": f.day.isoformat(), "rule": f.rule, "detail": f.detail} for f in findings
@@ -233,3 +414,40 @@ def check(
         console.print(f"{len(findings):,} findings")
         if strict and any(f.rule not in INFORMATIONAL for f in findings):
             raise typer.Exit(1)
+
+
+@data_app.command("evidence")
+def evidence_(
+    since: Annotated[str, typer.Option("--since", help="first publication day to fetch, YYYY-MM-DD")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="last publication day (default: today, Asia/Shanghai)")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="vendor: tushare (ALPHAMOE_DATA_SOURCE__TOKEN) or akshare (eastmoney)")
+    ] = "tushare",
+    data: DataOption = None,
+) -> None:
+    """Fetch announcements, news and financial indicators into the evidence archive, day by day.
+
+    Kept in ALPHAMOE_EVIDENCE, else <data>/evidence; deduplicated, so a day fetched again adds only what is new."""
+    from alphamoe.evidence.archive import EvidenceArchive
+    from alphamoe.evidence.items import SHANGHAI
+    from alphamoe.evidence.sources import evidence_root, open_evidence_source
+    from alphamoe.evidence.update import calendar_days, update_evidence
+
+    with friendly_errors():
+        settings = load_settings(data)
+        first = _day(since, "--since")
+        last = _day(until, "--until") if until is not None else datetime.now(SHANGHAI).date()
+        if last < first:
+            raise DataError(f"--until {last} is before --since {first}")
+        vendor = open_evidence_source(source, settings.data_source)
+        archive = EvidenceArchive(evidence_root(settings.data, settings.llm.evidence))
+        fetched = added = 0
+        for day in calendar_days(first, last):
+            done = update_evidence(archive, vendor, day)
+            fetched, added = fetched + done.fetched, added + done.added
+            console.print(f"{day} fetched {done.fetched:,}, new {done.added:,}, already kept {done.duplicates:,}")
+            for reason, rows in done.skipped.items():
+                console.print(f"[yellow]skipped[/yellow] {rows:,} × {reason}")
+        console.print(f"evidence {first} … {last} from {source} → {archive.url}: {fetched:,} fetched, {added:,} new")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -15,26 +14,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from alphamoe.cli.common import console, friendly_errors, load_settings
-from alphamoe.clock.schedule import TickKind
+from alphamoe.cli.common import (
+    LegacyJsonSwitch,
+    OutputFormat,
+    OutputOption,
+    console,
+    friendly_errors,
+    load_settings,
+    output_format,
+)
 from alphamoe.errors import ConfigurationError, DataError, NoTradingDayError
-from alphamoe.events.payloads import PREFIX
+from alphamoe.report.terminal import print_table
 from alphamoe.security.redact import redact
-from alphamoe.settings import Settings
 
 if TYPE_CHECKING:
     from alphamoe.clock.ledger import ClockRecord
+    from alphamoe.clock.schedule import TickKind
+    from alphamoe.settings import Settings
 
 cluster_app = typer.Typer(no_args_is_help=True, help="The local cluster: Redis, five functions, the bridge.")
 trigger_app = typer.Typer(no_args_is_help=True, help="Publish the events that start and end a trading day.")
 
 DataOption = Annotated[
-    Path | None, typer.Option("--data", help="bar store folder (default: the cluster's, else $ALPHAMOE_DATA)")
+    str | None,
+    typer.Option(
+        "--data", help="bar store: a folder or s3://bucket/prefix (default: the cluster's, else $ALPHAMOE_DATA)"
+    ),
 ]
 DirOption = Annotated[Path | None, typer.Option("--dir", help="cluster folder (default <runs>/cluster)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 
 
 def _day(text: str) -> date:
@@ -48,14 +56,14 @@ def cluster_dir(settings: Settings, directory: Path | None) -> Path:
     return directory if directory is not None else settings.runs_dir / "cluster"
 
 
-def fabric_settings(data: Path | None = None, directory: Path | None = None) -> Settings:
+def fabric_settings(data: str | Path | None = None, directory: Path | None = None) -> Settings:
     """Settings for talking to the fabric: Redis and data from the environment, else from the running cluster.
 
     The cluster's Redis URL (with its password) and event key come from its 0600 files (`cluster.keys`),
     never from `state.json`, which shows the URL masked.
     """
     from alphamoe.cluster.keys import read_access
-    from alphamoe.cluster.supervisor import read_state
+    from alphamoe.cluster.state import read_state
 
     settings = load_settings(data)
     folder = cluster_dir(settings, directory)
@@ -65,7 +73,7 @@ def fabric_settings(data: Path | None = None, directory: Path | None = None) -> 
         state = read_state(folder)
         access = read_access(folder)
         return load_settings(
-            data or (None if "ALPHAMOE_DATA" in os.environ else Path(state["data"])),
+            data or (None if "ALPHAMOE_DATA" in os.environ else str(state["data"])),  # text: s3:// stays whole
             redis_url=settings.redis_url or access.get("redis_url"),
             event_key=settings.event_key or access.get("event_key"),
             runs=settings.runs or Path(state["runs"]),
@@ -79,6 +87,8 @@ def bridge(
     url: Annotated[list[str] | None, typer.Option(help="override a function's URL: name=http://…")] = None,
 ) -> None:
     """Deliver Redis Streams entries to the functions as HTTP CloudEvents, at least once (XACK after 2xx)."""
+    import asyncio
+
     from alphamoe.bridge.subscriptions import load_subscriptions
     from alphamoe.bridge.worker import run_bridge
     from alphamoe.functions.telemetry import configure_logging
@@ -156,7 +166,7 @@ def cluster_up(
 @cluster_app.command("down")
 def cluster_down(directory: DirOption = None) -> None:
     """Stop the local cluster's supervisor, which stops the bridge, the functions and Redis."""
-    from alphamoe.cluster.supervisor import read_state
+    from alphamoe.cluster.state import read_state
 
     with friendly_errors():
         folder = cluster_dir(load_settings(), directory)
@@ -217,19 +227,12 @@ def _print_cluster(state: dict[str, Any], *, as_json: bool) -> None:
         return
     answers = "answering" if state["redis_ready"] else "NOT answering"
     restarts = state.get("redis_restarts", 0)
-    table = Table(title=f"local cluster · Redis {redact(state['redis_url'])} ({answers}, {restarts} restarts)")
-    for column in ("process", "url", "pid", "alive", "ready", "restarts"):
-        table.add_column(column)
-    for name, child in state["children"].items():
-        table.add_row(
-            name,
-            child["url"] or "",
-            str(child["pid"]),
-            str(child["alive"]),
-            str(child["ready"]),
-            str(child["restarts"]),
-        )
-    console.print(table)
+    rows = [
+        [name, child["url"] or "", str(child["pid"]), str(child["alive"]), str(child["ready"]), str(child["restarts"])]
+        for name, child in state["children"].items()
+    ]
+    title = f"local cluster · Redis {redact(state['redis_url'])} ({answers}, {restarts} restarts)"
+    print_table(console, title, ("process", "url", "pid", "alive", "ready", "restarts"), rows)
     clock = state.get("schedule")
     if clock:
         alive = "running" if clock.get("alive") else "not running"
@@ -237,13 +240,32 @@ def _print_cluster(state: dict[str, Any], *, as_json: bool) -> None:
 
 
 @cluster_app.command("status")
-def cluster_status_command(directory: DirOption = None, as_json: JsonOption = False) -> None:
+def cluster_status_command(
+    directory: DirOption = None, output: OutputOption = OutputFormat.TABLE, legacy_json: LegacyJsonSwitch = False
+) -> None:
     """List each function's URL, pid and health, the bridge's and Redis's (its URL masked); exit 1 if one is down."""
+    as_json = output_format(output, legacy_json) is OutputFormat.JSON
     with friendly_errors():
         state = cluster_status(cluster_dir(load_settings(), directory))
         _print_cluster(state, as_json=as_json)
         if not state["redis_ready"] or not all(c["ready"] for c in state["children"].values()):
             raise typer.Exit(1)
+
+
+def require_traded(settings: Settings, day: date, *, sessions_only: bool = False) -> None:
+    """Refuse (exit 2, naming the next session) a day the calendar or the bar store says cannot be traded.
+
+    `sessions_only`: check only a session's bars; a holiday or a day past the calendar is left to the clock's
+    ledger, which refuses it with its own record.
+    """
+    from alphamoe.clock.sessions import require_traded_day
+    from alphamoe.market.bars import BarStore
+    from alphamoe.market.calendar import TradingCalendar
+
+    sessions = BarStore(settings.data).sessions()
+    calendar = TradingCalendar(sessions)
+    if not sessions_only or calendar.is_session(day):
+        require_traded_day(calendar, sessions, day)
 
 
 def _fire_by_hand(
@@ -263,6 +285,7 @@ def _fire_by_hand(
     from alphamoe.clock.ledger import ClaimStatus
     from alphamoe.clock.wiring import build_clock
 
+    require_traded(settings, day, sessions_only=True)
     clock = build_clock(settings, report=report)
     record = clock.fire(kind, day=day, trigger="manual", force=force, on_demand=True, run_id=run_id)
     if record.status is ClaimStatus.NOT_A_SESSION:
@@ -283,6 +306,8 @@ def trigger_market_open(
     run_id: Annotated[str | None, typer.Option(help="run id (default: the day's deterministic id)")] = None,
 ) -> None:
     """Start a day through the clock: checked against the XSHG calendar and claimed once per day in Redis."""
+    from alphamoe.clock.schedule import TickKind
+
     with friendly_errors():
         _fire_by_hand(fabric_settings(data, directory), TickKind.MARKET_OPEN, _day(day), force=force, run_id=run_id)
 
@@ -300,6 +325,7 @@ def trigger_market_close(
 ) -> None:
     """End a day through the clock: execute cancels what is open and snapshots the account; once per run."""
     from alphamoe.clock.ledger import ClaimStatus
+    from alphamoe.clock.schedule import TickKind
 
     with friendly_errors():
         settings = fabric_settings(data, directory)
@@ -319,38 +345,46 @@ def trigger_day(
     from alphamoe.cluster.day import run_day_on_fabric
 
     with friendly_errors():
-        result = run_day_on_fabric(fabric_settings(data, directory), _day(day), timeout_s=timeout)
+        settings, the_day = fabric_settings(data, directory), _day(day)
+        require_traded(settings, the_day)  # before anything is published: no run that can only dead-letter
+        result = run_day_on_fabric(settings, the_day, timeout_s=timeout)
         console.print(f"run {result.run_id}: {len(result.events)} events in {result.seconds:.2f} s")
         _print_orders(result.events)
 
 
 def _print_orders(events: list[Any]) -> None:
-    table = Table(title="orders")
-    for column in ("event", "run", "symbol", "side", "qty", "price / status"):
-        table.add_column(column)
+    from alphamoe.events.payloads import PREFIX
+
+    rows = []
     for e in events:
         p = e.payload
         kind = e.type.removeprefix(PREFIX)
         if kind == "order.proposed":
-            table.add_row(kind, e.run_id, p.symbol, p.side, str(p.quantity), str(p.limit_price))
+            rows.append([kind, e.run_id, p.symbol, str(p.side), str(p.quantity), str(p.limit_price)])
         elif kind in ("order.approved", "order.rejected"):
-            table.add_row(kind, e.run_id, p.order.symbol, p.order.side, str(p.order.quantity), "")
+            rows.append([kind, e.run_id, p.order.symbol, str(p.order.side), str(p.order.quantity), ""])
         elif kind.startswith("order."):
-            table.add_row(kind, e.run_id, p.symbol, p.side, "", str(p.status))
-    console.print(table)
+            rows.append([kind, e.run_id, p.symbol, str(p.side), "", str(p.status)])
+    print_table(console, "orders", ("event", "run", "symbol", "side", "qty", "price / status"), rows)
 
 
 def status(
-    as_json: JsonOption = False,
+    output: OutputOption = OutputFormat.TABLE,
     data: DataOption = None,
     directory: DirOption = None,
     day: Annotated[
         str | None, typer.Option("--date", help="whose orders to list (default: the latest run's day)")
     ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="list every dead letter (default: the last 10)")] = False,
+    legacy_json: LegacyJsonSwitch = False,
 ) -> None:
     """Show streams, lag, pending, dead letters and the day's orders."""
     from alphamoe.bus.progress import progress
     from alphamoe.bus.triggers import fabric_bus
+    from alphamoe.events.payloads import PREFIX
+    from alphamoe.report.terminal import more_line
+
+    as_json = output_format(output, legacy_json) is OutputFormat.JSON
 
     with friendly_errors():
         bus = fabric_bus(fabric_settings(data, directory))
@@ -378,17 +412,17 @@ def status(
             }
             print(json.dumps(document, indent=2, default=str))
             return
-        table = Table(title="streams")
-        for column in ("stream", "group", "length", "lag", "pending"):
-            table.add_column(column)
-        for g in groups:
-            table.add_row(
-                g.stream.removeprefix("alphamoe:" + PREFIX), g.group, str(g.length), str(g.lag), str(g.pending)
-            )
-        console.print(table)
+        rows = [
+            [g.stream.removeprefix("alphamoe:" + PREFIX), g.group, str(g.length), str(g.lag), str(g.pending)]
+            for g in groups
+        ]
+        print_table(console, "streams", ("stream", "group", "length", "lag", "pending"), rows)
+        shown = letters if show_all else letters[-10:]
+        earlier = f"\n  {more_line(len(letters) - len(shown))} earlier" if len(shown) < len(letters) else ""
         console.print(
-            f"dead letters: {len(letters)}"
-            + "".join(f"\n  {d.entry_id} [{d.source}] {d.reason[:160]}" for d in letters[-10:])
+            f"dead letters: {len(letters)}{earlier}"
+            + "".join(f"\n  {d.entry_id} [{d.source}] {d.reason[:160]}" for d in shown),
+            markup=False,
         )
         console.print(f"day {wanted}: {len(orders)} order events")
         _print_orders(orders)
@@ -426,6 +460,7 @@ def replay(
     from alphamoe.bus.replay import read_export, recorded
     from alphamoe.bus.replay import replay as replay_run
     from alphamoe.bus.triggers import fabric_bus
+    from alphamoe.events.payloads import PREFIX
     from alphamoe.security.keys import require_key
 
     with friendly_errors():
@@ -440,4 +475,4 @@ def replay(
         key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")  # signs the replay's run tokens
         events = replay_run(bus, record, target, key=key, until=until, speed=factor)
         console.print(f"replayed {original} as {target}: {len(events)} events")
-        _print_orders([e for e in events if e.type.startswith(PREFIX + "order.")])
+        _print_orders([e for e in events if e.type.startswith(f"{PREFIX}order.")])

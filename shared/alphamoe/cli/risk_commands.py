@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from alphamoe.cli.common import console, friendly_errors, load_settings
 from alphamoe.errors import ConfigurationError
-from alphamoe.kv.client import connect
 from alphamoe.risk.state import TradingState, TradingStatus
-from alphamoe.risk.switch import RedisSwitch
+
+if TYPE_CHECKING:
+    from alphamoe.risk.switch import RedisSwitch
 
 risk_app = typer.Typer(no_args_is_help=True, help="Kill switch: halt, reduce or resume trading for an account.")
 
@@ -24,6 +25,8 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="why; stored and car
 
 def _switch(redis_url: str | None) -> RedisSwitch:
     from alphamoe.cli.fabric_commands import fabric_settings
+    from alphamoe.kv.client import connect
+    from alphamoe.risk.switch import RedisSwitch
 
     settings = load_settings(redis_url=redis_url) if redis_url else fabric_settings()  # else: the local cluster's
     if not settings.redis_url:

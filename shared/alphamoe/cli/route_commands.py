@@ -5,43 +5,79 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field
-from rich.table import Table
 
-from alphamoe.cli.common import console, friendly_errors, load_settings
-from alphamoe.decisions.record import CallRecord, RouteTrail
-from alphamoe.decisions.store import DecisionStore
+from alphamoe.cli.common import (
+    DataOption,
+    LegacyJsonSwitch,
+    OutputFormat,
+    OutputOption,
+    console,
+    friendly_errors,
+    load_settings,
+    output_format,
+)
 from alphamoe.errors import DataError
-from alphamoe.llm.settings import replaying
-from alphamoe.pipeline.stages.route import decision_store
-from alphamoe.report.day import DayReport, OrderRow, UnsizedRow
-from alphamoe.settings import Settings
-from alphamoe.types import Side
+from alphamoe.report.terminal import heading, print_table
+
+if TYPE_CHECKING:
+    from alphamoe.decisions.record import CallRecord, RouteTrail
+    from alphamoe.decisions.store import DecisionStore
+    from alphamoe.evaluate.model import TrackRecord
+    from alphamoe.report.day import OrderRow, UnsizedRow
+    from alphamoe.report.trail import AfterRouter
+    from alphamoe.settings import Settings
 
 
 def replay_settings(settings: Settings) -> Settings:
     """Return `settings` with LLM experts answering from the decision record only (`alphamoe run --replay`)."""
+    from alphamoe.llm.settings import replaying
+
     return settings.model_copy(update={"llm": replaying(settings.llm)})
 
 
-def _gate_table(trail: RouteTrail) -> Table:
-    table = Table(title="Gate (which experts, and why)", title_justify="left")
-    for header in ("expert", "selected", "weight", "why"):
-        table.add_column(header, overflow="fold")
-    for choice in trail.routed.gate:
-        table.add_row(choice.expert, "yes" if choice.selected else "no", f"{choice.weight:.2f}", choice.why)
-    return table
+def _print_gate(trail: RouteTrail) -> None:
+    rows = [
+        [choice.expert, "yes" if choice.selected else "no", f"{choice.weight:.2f}", choice.why]
+        for choice in trail.routed.gate
+    ]
+    print_table(console, "Gate (which experts, and why)", ("expert", "selected", "weight", "why"), rows)
 
 
-def _opinion_table(trail: RouteTrail) -> Table:
-    table = Table(title="Opinions", title_justify="left")
-    for header in ("expert", "kind", "verdict", "conf", "outcome", "tokens", "cost CNY", "ms", "reasoning"):
-        table.add_column(header, overflow="fold")
+def _track_records(
+    path: Path | None, trail: RouteTrail, settings: Settings, store: DecisionStore
+) -> list[TrackRecord] | None:
+    """The experts' records on the signal's board before its day: from an evaluate file, else from the decision
+    record as the route stage computes them (`evaluate.recorded`); None when there are none."""
+    board = trail.routed.signal.board.value
+    if path is not None:
+        from alphamoe.evaluate.explain import load_evaluation, records_before
+
+        return records_before(load_evaluation(path), board, trail.routed.trading_day)
+    from alphamoe.evaluate.recorded import day_track
+    from alphamoe.market.bars import BarStore, has_bar_store
+
+    if not has_bar_store(settings.data, s3=settings.s3):
+        return None
+    records = day_track(store, BarStore(settings.data, s3=settings.s3), trail.routed.trading_day).on_board(board)
+    return records or None
+
+
+def _print_track_records(records: list[TrackRecord], trail: RouteTrail) -> None:
+    from alphamoe.evaluate.explain import track_rows
+
+    headers = ("expert", "regime", "n", "hit rate", "conf", "Brier", "gate ×")
+    board = trail.routed.signal.board.value
+    print_table(console, f"Track records on {board} (point in time, 5 sessions)", headers, track_rows(records))
+
+
+def _print_opinions(trail: RouteTrail) -> None:
+    headers = ("expert", "kind", "verdict", "conf", "outcome", "tokens", "cost CNY", "ms", "reasoning")
+    rows = []
     for o in trail.routed.opinions:
-        table.add_row(
+        rows.append([
             o.expert,
             o.kind.value,
             o.verdict.value,
@@ -51,12 +87,12 @@ def _opinion_table(trail: RouteTrail) -> Table:
             "" if o.cost_cny is None else str(o.cost_cny),
             "" if o.latency_ms is None else f"{o.latency_ms:.0f}",
             o.reasoning,
-        )
-    return table
+        ])  # fmt: skip
+    print_table(console, "Opinions", headers, rows)
 
 
 def _print_call(record: CallRecord, full: bool) -> None:
-    console.rule(f"call {record.expert} · {record.model} · {record.outcome}")
+    heading(console, f"call {record.expert} · {record.model} · {record.outcome}")
     console.print(
         f"key {record.key}\nprompt hash {record.prompt_hash} · input hash {record.input_hash}\n"
         f"tokens {record.usage.prompt_tokens} in ({record.usage.cache_hit_tokens} cached) / "
@@ -71,7 +107,8 @@ def _print_call(record: CallRecord, full: bool) -> None:
     if record.repaired_from is not None:
         console.print(f"first (invalid) answer: {record.repaired_from}", markup=False)
     reasoning = record.reasoning or "(none returned)"
-    console.print(f"reasoning: {reasoning if full else reasoning[:600]}", markup=False)
+    cut = "" if full or len(reasoning) <= 600 else f" … {len(reasoning) - 600:,} more characters (use --full)"
+    console.print(f"reasoning: {reasoning if full else reasoning[:600]}{cut}", markup=False)
     console.print(f"response: {record.response}", markup=False)
     if full:
         console.print(f"prompt:\n{record.prompt}", markup=False)
@@ -81,41 +118,20 @@ def _trail(store: DecisionStore, run_id: str, symbol: str) -> RouteTrail:
     trail = store.get_route(run_id, symbol)
     if trail is None:
         known = store.route_symbols(run_id)
-        hint = f"symbols recorded for that run: {', '.join(known[:20])}" if known else "no symbol recorded for that run"
+        hint = f"{len(known)} symbols recorded for that run, e.g. {', '.join(known[:20])}" if known else "none recorded"
         raise DataError(f"no decision of run {run_id!r} for {symbol} in {store.location}; {hint}")
     return trail
 
 
-class AfterRouter(BaseModel):
-    """What became of a routed signal past the router, from its run's day report."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    found: bool = Field(description="the run's day report is here")
-    orders: list[OrderRow] = Field(default_factory=list, description="its buy: sizing's arithmetic, risk, status")
-    unsized: list[UnsizedRow] = Field(default_factory=list, description="sizing's stated reason for no order")
-
-
-def after_router(report: DayReport | None, symbol: str, signal_id: str) -> AfterRouter:
-    """Return the signal's buy order (sizing's arithmetic, risk's decision, the broker's status) or sizing's
-    stated reason for none, from the run's day report; `found` is False without that report."""
-    if report is None:
-        return AfterRouter(found=False)
-    return AfterRouter(
-        found=True,
-        orders=[o for o in report.orders if o.symbol == symbol and o.side == Side.BUY],
-        unsized=[u for u in report.unsized if u.symbol == symbol and u.signal_id == signal_id],
-    )
-
-
 def _print_order(order: OrderRow) -> None:
-    console.rule(f"order {order.side.value} {order.quantity} @ {order.limit_price} · risk {order.risk or '-'}")
+    heading(console, f"order {order.side.value} {order.quantity} @ {order.limit_price} · risk {order.risk or '-'}")
     console.print(
         f"status {order.status.value} · filled {order.filled_quantity}\n" + "\n".join(order.reasons), markup=False
     )
 
 
 def _print_unsized(row: UnsizedRow) -> None:
-    console.rule(f"no order · {row.code.value}")
+    heading(console, f"no order · {row.code.value}")
     console.print(
         f"{row.reason}\np {row.p_win:.4f} · b {row.payoff:.4f} · f* {row.kelly:.4f} · fraction "
         f"{row.kelly_fraction:g} · confidence {row.confidence:.2f} · target weight {row.target_weight:.4f}"
@@ -142,12 +158,23 @@ def explain(
     run_id: Annotated[str, typer.Argument(help="run id, as printed at the top of the day report")],
     symbol: Annotated[str, typer.Argument(help="e.g. 600519.SH")],
     full: Annotated[bool, typer.Option("--full", help="print whole reasoning and the prompt sent")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="print the trail and its calls as JSON")] = False,
-    data: Annotated[Path | None, typer.Option("--data", help="bar store folder (locates <runs>/decisions)")] = None,
+    output: OutputOption = OutputFormat.TABLE,
+    data: DataOption = None,
+    legacy_json: LegacyJsonSwitch = False,
+    track_records: Annotated[
+        Path | None,
+        typer.Option(
+            "--track-records",
+            help="an `alphamoe evaluate -o json` file ending before the day: experts' records here "
+            "(default: from the decision record, point in time, when it holds any)",
+        ),
+    ] = None,
 ) -> None:
     """Show how one signal was decided: the router's gate, every expert's opinion and LLM call, then sizing's
     arithmetic, the order or the stated reason for none, and risk's decision."""
+    from alphamoe.pipeline.stages.route import decision_store
     from alphamoe.report.assemble import day_report_of_run
+    from alphamoe.report.trail import after_router
 
     with friendly_errors():
         settings = load_settings(data)
@@ -157,22 +184,27 @@ def explain(
         sized = after_router(
             day_report_of_run(settings, trail.routed.trading_day, run_id), symbol, trail.routed.signal.signal_id
         )
-        if json_out:
+        records = _track_records(track_records, trail, settings, store)
+        if output_format(output, legacy_json) is OutputFormat.JSON:
             payload = {
                 "trail": trail.model_dump(mode="json"),
                 "calls": [c.model_dump(mode="json") for c in calls],
                 "sizing": sized.model_dump(mode="json"),
             }
+            if records is not None:
+                payload["track_records"] = [r.model_dump(mode="json") for r in records]
             console.print_json(json.dumps(payload))
             return
         routed = trail.routed
-        console.rule(f"{symbol} · {routed.trading_day} · run {run_id} · {routed.signal.strategy}")
+        heading(console, f"{symbol} · {routed.trading_day} · run {run_id} · {routed.signal.strategy}")
         console.print(
             f"verdict {routed.verdict.value} · confidence {routed.confidence:.2f}\n{routed.reasoning_summary}",
             markup=False,
         )
-        console.print(_gate_table(trail))
-        console.print(_opinion_table(trail))
+        _print_gate(trail)
+        _print_opinions(trail)
+        if records is not None:
+            _print_track_records(records, trail)
         for record in calls:
             _print_call(record, full)
         _print_after_router(sized, routed.verdict.value)

@@ -9,8 +9,19 @@ from typing import Annotated, Any
 
 import typer
 
-from alphamoe.cli.common import console, friendly_errors, load_settings
-from alphamoe.cli.run_commands import DataOption, _parse_day
+from alphamoe.cli.common import (
+    AllOption,
+    DataOption,
+    JsonOutOption,
+    LegacyJsonFile,
+    OutputFormat,
+    OutputOption,
+    console,
+    friendly_errors,
+    json_out_file,
+    load_settings,
+)
+from alphamoe.cli.run_commands import _parse_day
 from alphamoe.errors import ConfigurationError
 
 
@@ -22,11 +33,15 @@ def scan(
         typer.Option("--strategy", help="strategy name (default $ALPHAMOE_SCAN__STRATEGY or trend_breakout)"),
     ] = None,
     params: Annotated[str | None, typer.Option("--params", help="JSON object over the strategy's defaults")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the signals and summary as JSON here")] = None,
+    output: OutputOption = OutputFormat.TABLE,
+    json_out: JsonOutOption = None,
     lookback: Annotated[int | None, typer.Option(help="sessions of history (default 250)")] = None,
-    top: Annotated[int, typer.Option(help="rows of the printed table")] = 20,
+    top: Annotated[int, typer.Option(help="rows of the printed table (the rest are counted)")] = 20,
+    show_all: AllOption = False,
+    legacy_json: LegacyJsonFile = None,
 ) -> None:
     """Scan the whole market for day D with a strategy: candidates best first, each with its Kelly p, b, n."""
+    json_out = json_out_file(json_out, legacy_json)
     with friendly_errors():
         started = time.perf_counter()
         settings = load_settings(data, lookback=lookback)
@@ -54,33 +69,29 @@ def scan(
             stats_lookback=settings.lookback,
         )
         scanned = time.perf_counter()
-        _print(result, top, load_s=loaded - started, scan_s=scanned - loaded, shape=inputs.panel.close.shape)
+        document = {
+            "completed": result.completed.model_dump(mode="json"),
+            "signals": [s.model_dump(mode="json") for s in result.signals],
+        }
+        if output is OutputFormat.JSON:
+            typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        else:
+            rows = None if show_all else top
+            _print(result, rows, load_s=loaded - started, scan_s=scanned - loaded, shape=inputs.panel.close.shape)
         if json_out is not None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
-            document = {
-                "completed": result.completed.model_dump(mode="json"),
-                "signals": [s.model_dump(mode="json") for s in result.signals],
-            }
             json_out.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
-            console.print(f"written: {json_out}")
+            if output is OutputFormat.TABLE:
+                console.print(f"written: {json_out}")
 
 
-def _print(result: Any, top: int, *, load_s: float, scan_s: float, shape: tuple[int, ...]) -> None:
-    from rich.table import Table
+def _print(result: Any, top: int | None, *, load_s: float, scan_s: float, shape: tuple[int, ...]) -> None:
+    from alphamoe.report.phrases import counts_phrase
+    from alphamoe.report.terminal import print_table
 
     done = result.completed
-    table = Table(
-        title=f"scan {done.trading_day} · {done.strategy} · data until {done.data_until}",
-        caption=(
-            f"{done.candidates} candidates of {done.universe_size} stocks ({shape[0]} sessions × {shape[1]}); "
-            f"excluded {sum(done.excluded.values())} {dict((k, v) for k, v in done.excluded.items() if v)}; "
-            f"exits {len(done.exits)} · load {load_s:.2f} s · scan {scan_s:.3f} s"
-        ),
-    )
-    for column in ("rank", "symbol", "board", "score", "ref price", "p_win", "payoff", "n"):
-        table.add_column(column, justify="left" if column in ("symbol", "board") else "right")
-    for s in result.signals[:top]:
-        table.add_row(
+    rows = [
+        [
             str(s.rank),
             s.symbol,
             s.board.value,
@@ -89,5 +100,20 @@ def _print(result: Any, top: int, *, load_s: float, scan_s: float, shape: tuple[
             f"{s.p_win:.3f}",
             f"{s.payoff:.2f}",
             str(s.n_trades),
-        )
-    console.print(table)
+        ]
+        for s in result.signals
+    ]
+    print_table(
+        console,
+        f"scan {done.trading_day} · {done.strategy} · data until {done.data_until}",
+        ("rank", "symbol", "board", "score", "ref price", "p_win", "payoff", "n"),
+        rows,
+        limit=top,
+        hint="use --top N, --all or -o json",
+        right=("rank", "score", "ref price", "p_win", "payoff", "n"),
+        caption=(
+            f"{done.candidates} candidates of {done.universe_size} stocks ({shape[0]} sessions × {shape[1]}); "
+            f"excluded {sum(done.excluded.values())}: {counts_phrase(done.excluded)}; "
+            f"exits {len(done.exits)} · load {load_s:.2f} s · scan {scan_s:.3f} s"
+        ),
+    )

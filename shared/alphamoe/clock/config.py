@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -28,6 +29,36 @@ class ClockSettings(BaseModel):
     benchmark_name: str = Field("CSI300", description="how the report names the benchmark")
     report_store: str | None = Field(
         None, description="where end-of-day reports go: a folder or s3://bucket/prefix; None = <runs>/reports"
+    )
+    data_step: time | None = Field(
+        time(16, 30),
+        description=(
+            "data.update tick: the evening job (update the store from the data source, check, publish data.ready); "
+            "None = no data step (the store is kept current by other means)"
+        ),
+    )
+    data_retries: int = Field(
+        3, ge=1, description="attempts of the evening update before it stops and raises an alert (not forever)"
+    )
+    data_retry_seconds: float = Field(600.0, ge=0, description="wait between two attempts of the evening update")
+    on_stale: Literal["refuse", "last_complete"] = Field(
+        "refuse",
+        description=(
+            "market.open of D when the store lacks D-1's close: refuse the day (event, status line, alert), or run "
+            "on the last complete day and say so in the clock log every report prints"
+        ),
+    )
+    accelerate_seconds_per_session: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "an accelerated clock (a season replayed unattended): one session day (24 h of clock time) lasts this "
+            "many real seconds, days that are not sessions none, and clock time holds while the fabric is busy; "
+            "its runs are SIMULATIONs, never a session. None = the wall clock"
+        ),
+    )
+    accelerate_start: date | None = Field(
+        None, description="the accelerated clock's first day (it starts at 00:00 of it); required with the above"
     )
     accept_unsigned_pings: bool = Field(
         False,
@@ -54,8 +85,23 @@ class ClockSettings(BaseModel):
                 f"clock.market_open ({self.market_open}) must be before clock.session_end ({self.session_end}), "
                 f"which must not be after clock.market_close ({self.market_close})"
             )
+        if (self.accelerate_seconds_per_session is None) != (self.accelerate_start is None):
+            raise ValueError(
+                "clock.accelerate_seconds_per_session and clock.accelerate_start go together: "
+                "an accelerated clock needs both (how fast, and from which day)"
+            )
+        if self.data_step is not None and self.data_step <= self.market_close:
+            raise ValueError(
+                f"clock.data_step ({self.data_step}) must be after clock.market_close ({self.market_close}): "
+                "the evening update brings the day's close"
+            )
         return self
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def accelerated(self) -> bool:
+        """Whether this clock's time is simulated (a season), not the wall clock: no run of it is a session."""
+        return self.accelerate_seconds_per_session is not None

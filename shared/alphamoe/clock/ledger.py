@@ -33,6 +33,10 @@ class ClaimStatus(StrEnum):
     DUPLICATE = "duplicate"  # already claimed today: acknowledged and ignored
     NOT_A_SESSION = "not_a_session"  # weekday holiday, or any day the exchange is shut
     MISSED = "missed"  # market.open found after the session closed: not caught up
+    READY = "ready"  # the data step published data.ready for the day
+    FAILED = "failed"  # the data step gave up after its attempts: an alert, no retry forever
+    REFUSED = "refused"  # market.open refused by the freshness gate (the store lacks D-1's close)
+    STALE = "stale"  # market.open ran on the last complete day (on_stale=last_complete), and says so
 
 
 class ClockRecord(BaseModel):
@@ -192,6 +196,17 @@ class SessionLedger:
             return False
         opened = self.claimed(holder.trading_day, TickKind.MARKET_OPEN)
         return opened is not None and opened.run_id is not None and opened.run_id != holder.run_id
+
+    def outcome(self, claim: ClockRecord, status: ClaimStatus, note: str, *, now: datetime) -> ClockRecord:
+        """Record what became of a claimed tick (the data step's result, the freshness gate's refusal).
+
+        A refusal replaces the day's claim, so the day's market.close sees it and sends nothing; the other
+        outcomes only add to the clock log.
+        """
+        record = ClockRecord.model_validate({**claim.model_dump(), "status": status, "note": note, "decided_at": now})
+        if status is ClaimStatus.REFUSED:
+            self.client.set(claim_key(record.trading_day, record.event), record.model_dump_json(), ex=self.ttl)
+        return self._log(record)
 
     def release(self, record: ClockRecord) -> bool:
         """Undo a claim whose event could not be published, so the next tick or a retry can take the day."""

@@ -47,7 +47,7 @@ def run_schedule(
     healthy = _catch_up(clock, on_record, on_error)
     cursor: datetime = clock.now()
     while keep_going():
-        tick = next_tick(cursor, clock.cfg)
+        tick = next_tick(cursor, clock.cfg, data=clock.data is not None)
         remaining = (tick.at - clock.now()).total_seconds()
         if remaining > 0:
             sleep(min(remaining, clock.cfg.poll_seconds))

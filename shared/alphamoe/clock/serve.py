@@ -15,7 +15,7 @@ def serve_receiver(host: str = "127.0.0.1", port: int = 8080) -> None:
     import hypercorn.asyncio
     import hypercorn.config
 
-    from alphamoe.clock.wiring import build_clock, report_location
+    from alphamoe.clock.wiring import build_clock, evening_step, report_location
     from alphamoe.settings import Settings
 
     @cache
@@ -25,7 +25,7 @@ def serve_receiver(host: str = "127.0.0.1", port: int = 8080) -> None:
     @cache
     def clock() -> Clock:
         # no hook on market.close: a ping must be answered at once; the "report" ping writes it later
-        return build_clock(settings(), report=False)
+        return build_clock(settings(), report=False, data=evening_step(settings()))
 
     def write_report(day: date) -> str:
         from alphamoe.report.assemble import rebuild_from_redis

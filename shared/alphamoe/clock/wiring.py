@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, date, datetime
 
 from alphamoe.bus.redis import RedisBus
 from alphamoe.clock.ledger import ClockRecord, SessionLedger
-from alphamoe.clock.trigger import AfterClaim, Clock, Now
+from alphamoe.clock.runner import Sleep
+from alphamoe.clock.trigger import AfterClaim, Clock, DataStep, EvidenceOutcome, Now, UpdateOutcome
+from alphamoe.data.feeds.protocol import MarketSource
+from alphamoe.data.freshness import require_fresh
+from alphamoe.evidence.update import EvidenceSource
+from alphamoe.market.bars import BarStore
 from alphamoe.security.keys import require_key
 from alphamoe.settings import Settings
 
@@ -42,12 +48,84 @@ def write_report_after_close(
     return hook
 
 
-def build_clock(settings: Settings, *, now: Now = system_now, report: bool = True) -> Clock:
-    """Return the clock of a cluster: claims and events in the Redis of the settings (or of `cluster up`)."""
+def data_step(
+    settings: Settings,
+    source: MarketSource | None = None,
+    *,
+    sleep: Sleep = time.sleep,
+    evidence: EvidenceSource | None = None,
+) -> DataStep:
+    """Return the evening job: bring the bar store up to the day's close from `source` (default: the settings'),
+    then the experts' evidence archive from `evidence` (default: the settings' vendor when it has evidence,
+    tushare with a token; else none)."""
+    from alphamoe.data.update import open_source, update_store
+    from alphamoe.evidence.sources import EVIDENCE_SOURCES, evidence_root, open_evidence_source
+    from alphamoe.evidence.update import catch_up_evidence
+
+    ds = settings.data_source
+
+    def update(day: date) -> UpdateOutcome:
+        vendor = source or open_source(ds.name, ds)
+        return update_store(settings.data, vendor, until=day, s3=settings.s3)
+
+    if evidence is None and (ds.name not in EVIDENCE_SOURCES or ds.token is None):
+        return DataStep(update, sleep)
+
+    def fill_evidence(day: date) -> EvidenceOutcome:
+        vendor = evidence or open_evidence_source(ds.name, ds, sleep=sleep)
+        return catch_up_evidence(evidence_root(settings.data, settings.llm.evidence), vendor, day)
+
+    return DataStep(update, sleep, evidence=fill_evidence)
+
+
+def evening_step(
+    settings: Settings, source: MarketSource | None = None, *, sleep: Sleep = time.sleep
+) -> DataStep | None:
+    """Return the data step when a clock time and a usable source (`source`, else the settings') are
+    configured, else None (no step)."""
+    ds = settings.data_source
+    usable = {"tushare": ds.token is not None, "tdx": ds.tdx_dir is not None, "files": ds.files_dir is not None}
+    if settings.clock.data_step is None or (source is None and not usable[ds.name]):
+        return None
+    return data_step(settings, source, sleep=sleep)
+
+
+def build_clock(
+    settings: Settings, *, now: Now = system_now, report: bool = True, data: DataStep | None = None
+) -> Clock:
+    """Return the clock of a cluster: claims and events in the Redis of the settings (or of `cluster up`).
+
+    Every market.open passes the freshness gate on the settings' bar store; `data` adds the evening step.
+    """
     from alphamoe.bus.triggers import day_run_id, fabric_bus
 
     key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")  # the ticks' run tokens are signed with it
     bus = fabric_bus(settings)
     ledger = SessionLedger(bus.client, settings.clock, run_id_of=lambda day: day_run_id(settings, day))
     hook = write_report_after_close(settings, bus, ledger) if report else None
-    return Clock(settings.clock, ledger, bus, account_id=settings.account_id, now=now, event_key=key, after_close=hook)
+
+    def fresh(day: date) -> None:
+        require_fresh(BarStore(settings.data, s3=settings.s3), day, ledger.calendar)
+
+    return Clock(
+        settings.clock,
+        ledger,
+        bus,
+        account_id=settings.account_id,
+        now=now,
+        event_key=key,
+        after_close=hook,
+        fresh=fresh,
+        data=data,
+    )
+
+
+def cluster_clock(
+    settings: Settings, *, now: Now = system_now, source: MarketSource | None = None, sleep: Sleep = time.sleep
+) -> Clock:
+    """Return the clock `cluster up --schedule` runs: the report after the close, the evening step when set.
+
+    An accelerated clock passes its simulated `now` and `sleep` (the data step's waits between attempts);
+    `source` is the evening update's vendor (None: ALPHAMOE_DATA_SOURCE__*).
+    """
+    return build_clock(settings, now=now, data=evening_step(settings, source, sleep=sleep))

@@ -30,6 +30,7 @@ class ScheduleKeeper:
     sleep: Sleep | None = None  # None: wait on the stop event, so `cluster down` is prompt
     restart_delay_s: float = 1.0
     on_change: Callable[[], None] | None = None  # the supervisor rewrites its state file
+    after_tick: Callable[[], None] | None = None  # an accelerated clock settles the fabric before moving on
     restarts: int = 0
     last: str = ""
     failure: str = ""
@@ -68,7 +69,8 @@ class ScheduleKeeper:
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)
 
-    def _wait(self, seconds: float) -> None:
+    def wait(self, seconds: float) -> None:
+        """Wait real `seconds`, or less when the keeper is stopped (`cluster down` is prompt)."""
         self.waiting.set()
         self._stopping.wait(seconds)
 
@@ -83,6 +85,8 @@ class ScheduleKeeper:
         self._changed()
 
     def _changed(self) -> None:
+        if self.after_tick is not None:
+            self.after_tick()
         if self.on_change is not None:
             self.on_change()
 
@@ -90,7 +94,7 @@ class ScheduleKeeper:
         try:
             run_schedule(
                 self.make_clock(),
-                sleep=self.sleep or self._wait,
+                sleep=self.sleep or self.wait,
                 on_record=self._record,
                 on_error=self._error,
                 keep_going=lambda: not self._stopping.is_set(),

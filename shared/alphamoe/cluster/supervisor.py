@@ -19,16 +19,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from alphamoe.bridge.subscriptions import write_subscriptions
+from alphamoe.bus.progress import wait_quiet
 from alphamoe.bus.redis import RedisBus, stream_of
+from alphamoe.clock.accelerated import AcceleratedTime, accelerated_time
 from alphamoe.clock.trigger import Clock
 from alphamoe.cluster.keys import ClusterKeys, redis_passwords, write_access
 from alphamoe.cluster.schedule import ScheduleKeeper
+from alphamoe.cluster.state import read_state as read_state  # its home; imported from here too
+from alphamoe.data.feeds.protocol import MarketSource
 from alphamoe.errors import ConfigurationError
 from alphamoe.kv.server import LocalRedis, free_port
 from alphamoe.pipeline.factory import STAGE_NAMES
@@ -77,12 +80,16 @@ class LocalCluster:
     redis_restarts: int = 0
     children: dict[str, Child] = field(default_factory=dict)
     schedule: bool = False  # run the trading day's clock too (`cluster up --schedule`)
-    clock_factory: Callable[[Settings], Clock] | None = None  # default alphamoe.clock.wiring.build_clock
+    clock_factory: Callable[[Settings], Clock] | None = None  # default alphamoe.clock.wiring.cluster_clock
+    vendor: MarketSource | None = None  # the evening update's source; None: the settings' (ALPHAMOE_DATA_SOURCE__*)
     keeper: ScheduleKeeper | None = None
+    pace: AcceleratedTime | None = None  # the accelerated clock's time (ALPHAMOE_CLOCK__ACCELERATE_*): kept
+    # across restarts of the clock thread, so a restart catches up where the season is
     _stopping: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _redis_retry_at: float = 0.0
+    _starting: set[str] = field(default_factory=set)  # restarted children not ready yet
 
     @property
     def state_path(self) -> Path:
@@ -127,6 +134,11 @@ class LocalCluster:
         ]
         self.children["bridge"] = Child("bridge", argv, logs / "bridge.log")
         self.children["bridge"].spawn(env)
+        if self.settings.alerts.enabled():  # `alphamoe alerts run`: its own process, restarted like the others
+            probes = [f"--function={name}={self.children[name].url}" for name in self.functions]
+            argv = [sys.executable, "-m", "alphamoe.cli", "alerts", "run", "--dir", str(self.directory), *probes]
+            self.children["alerts"] = Child("alerts", argv, logs / "alerts.log")
+            self.children["alerts"].spawn(env)
         if self.schedule:
             self.start_schedule()
         self._watcher = threading.Thread(target=self._watch, args=(env,), name="cluster-watch", daemon=True)
@@ -139,14 +151,34 @@ class LocalCluster:
         settings = self.settings.model_copy(
             update={"redis_url": self.redis_url, "event_key": SecretStr(self.keys.event_key)}
         )
-        if self.clock_factory is None:
-            from alphamoe.clock.wiring import build_clock
+        from alphamoe.clock.wiring import cluster_clock
 
-            factory: Callable[[Settings], Clock] = build_clock
-        else:
-            factory = self.clock_factory
-        self.keeper = ScheduleKeeper(lambda: factory(settings), on_change=lambda: self.write_state(ready=True))
-        return self.keeper.start()
+        if settings.clock.accelerated and self.pace is None:
+            self.pace = accelerated_time(settings.clock, settle=self._settle, ready=self.fabric_up)
+        pace = self.pace
+
+        def default(s: Settings) -> Clock:
+            if pace is None:
+                return cluster_clock(s, source=self.vendor)
+            return cluster_clock(s, now=pace.now, source=self.vendor, sleep=pace.sleep)
+
+        factory: Callable[[Settings], Clock] = self.clock_factory or default
+        keeper = ScheduleKeeper(lambda: factory(settings), on_change=lambda: self.write_state(ready=True))
+        if pace is not None:  # simulated time: paced sleeps, the fabric settled after each tick
+            keeper.sleep = lambda seconds: pace.sleep(seconds, keeper.wait)
+            keeper.after_tick = pace.settle_due
+        self.keeper = keeper
+        return keeper.start()
+
+    def fabric_up(self) -> bool:
+        """Whether Redis and every function are up: none died, none restarted but not yet ready."""
+        redis_down = self.redis is not None and not self.redis.alive
+        dead = any(c.process is not None and c.process.poll() is not None for c in self.children.values())
+        return not (redis_down or dead or self._starting)
+
+    def _settle(self) -> None:
+        # an accelerated clock's time holds until the fabric has finished what the last tick started
+        wait_quiet(RedisBus.from_url(self.redis_url, self.settings.fabric).client, timeout_s=600)
 
     def down(self) -> None:
         """Stop the clock and the bridge first (nothing half-delivered is acked), then the functions, Redis."""
@@ -211,7 +243,11 @@ class LocalCluster:
                     )
                     child.restarts += 1
                     child.spawn(env)
+                    self._starting.add(child.name)
                     self.write_state(ready=True)
+            for name in list(self._starting):
+                if ready(self.children[name].url):
+                    self._starting.discard(name)
             if self.keeper is not None and self.keeper.check():
                 self.write_state(ready=True)
 
@@ -258,12 +294,3 @@ def ready(url: str | None) -> bool:
     except httpx.HTTPError:
         return False
 
-
-def read_state(directory: Path) -> dict[str, Any]:
-    """Return the cluster state written by its supervisor (raises ConfigurationError when there is none)."""
-    path = directory / "state.json"
-    try:
-        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"no local cluster state at {path} (start one with `alphamoe cluster up`)") from exc
-    return state

@@ -18,7 +18,16 @@ from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore
 from alphamoe.storage import S3Location
 
-__all__ = ["FORMAT", "GanleiImport", "ImportReport", "csv_files", "import_ganlei", "read_ganlei", "write_ganlei"]
+__all__ = [
+    "FORMAT",
+    "GanleiImport",
+    "ImportReport",
+    "csv_files",
+    "import_ganlei",
+    "raw_rows",
+    "read_ganlei",
+    "write_ganlei",
+]
 
 FORMAT = "ganlei"
 COLUMNS = {
@@ -92,6 +101,12 @@ def read_ganlei(path: Path, *, progress: Progress | None = None) -> GanleiImport
     return finish(
         raw, frame, rejected.replace("date is not a date", "date is not YYYY-MM-DD"), source=path, files=len(files)
     )
+
+
+def raw_rows(path: Path) -> pd.DataFrame:
+    """Return every ganlei row under `path` unchecked, in canonical columns, with the parsed `day`."""
+    raw = pd.concat([_read_raw(file) for file in csv_files(path)], ignore_index=True)
+    return raw.assign(day=pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce").dt.date)
 
 
 def import_ganlei(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from alphamoe.data.actions.infer import infer_actions
+from alphamoe.data.actions.model import CorporateAction
 from alphamoe.data.actions.store import write_actions
 from alphamoe.data.names import base_name, is_delisting_name, is_st_name
+from alphamoe.data.store_write import WriteReport, append_bars, last_bars
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BAR_COLUMNS, BarStore
 from alphamoe.market.boards import board_of, normalize_symbol
@@ -188,14 +190,45 @@ def write_imported(
     importer: str,
     *,
     s3: S3Settings | None = None,
+    replace: bool = False,
 ) -> BarStore:
-    """Write an import as a bar store at `out`, with the corporate actions its previous closes imply.
+    """Append an import to the bar store at `out` (`append_imported`) and return the store."""
+    objects = open_store(out, s3=s3)
+    append_imported(imported, objects, importer, replace=replace)
+    return BarStore(objects)
 
-    The inferred actions replace the earlier inferred ones of the imported stocks and never a published
-    record (`data.actions.store`); they are written before meta.json, which marks a complete store.
+
+def append_imported(
+    imported: Imported,
+    out: Path | str | S3Location | ObjectStore,
+    importer: str,
+    *,
+    s3: S3Settings | None = None,
+    replace: bool = False,
+) -> WriteReport:
+    """Add or replace the days an import brings in the bar store at `out` (created when absent), keep every other.
+
+    A day of the store whose stocks the import lacks refuses unless `replace` (DestructiveWriteError). The
+    corporate actions the previous closes imply are inferred with each stock's last stored bar in front, and
+    replace only the inferred records of the imported stocks dated inside the import; never a published record.
     """
     objects = open_store(out, s3=s3)
-    inferred = infer_actions(imported.bars)
-    write_actions(objects, inferred, inferred_for=imported.bars["symbol"].unique())
+    bars = imported.bars
+    inferred = inferred_actions(objects, bars)  # bars before the import: the same after it
     meta = {"importer": importer, **imported.report.as_meta(), "actions_inferred": len(inferred)}
-    return BarStore.write(objects, imported.bars, imported.instruments, meta)
+    report = append_bars(objects, bars, imported.instruments, source=importer, replace=replace, meta=meta)
+    store_inferred_actions(objects, bars, inferred)
+    return report
+
+
+def inferred_actions(objects: ObjectStore, bars: pd.DataFrame) -> list[CorporateAction]:
+    """Return the corporate actions the previous closes of `bars` imply, each stock's last stored bar in front."""
+    first = min(bars["date"])
+    context = last_bars(objects, first, set(bars["symbol"]))
+    return [a for a in infer_actions(pd.concat([context, bars], ignore_index=True)) if a.ex_date >= first]
+
+
+def store_inferred_actions(objects: ObjectStore, bars: pd.DataFrame, inferred: list[CorporateAction]) -> None:
+    """Replace the inferred records of the stocks of `bars` dated inside their span; never a published one."""
+    span = (min(bars["date"]), max(bars["date"]))
+    write_actions(objects, inferred, inferred_for=bars["symbol"].unique(), inferred_span=span)

@@ -230,6 +230,16 @@ def read_layout(fmt: str, path: Path, *, progress: Progress | None = None) -> Im
     return finish(raw, typed, rejected, source=path, files=len(files), notes=tuple(notes))
 
 
+def raw_rows(fmt: str, path: Path) -> pd.DataFrame:
+    """Return every row of layout `fmt` under `path` unchecked, in canonical columns, with the parsed `day`.
+
+    For `data update`, which must hand bad rows to the quality gate rather than skip them.
+    """
+    layout = LAYOUTS[fmt]
+    raw = pd.concat([_read_file(f, layout)[0] for f in files_under(path, "*.csv", layout.name)], ignore_index=True)
+    return raw.assign(day=_dates(raw["date"], layout).dt.date)
+
+
 def _with_prev_close(raw: pd.DataFrame, layout: Layout) -> tuple[pd.DataFrame, pd.Series]:
     # fill a missing previous close from the same stock's previous row (the first row cannot be filled)
     missing = numbers(raw["prev_close"]).isna()

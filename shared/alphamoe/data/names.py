@@ -39,6 +39,17 @@ def base_name(name: str) -> str:
     return core or name
 
 
+def carried_name(name: str) -> str:
+    """Return the name the next session prints when nothing happens: the one-day markers XD/XR/DR/N dropped.
+
+    `XD*ST东电` → `*ST东电`, `N华兴` → `华兴`; ST, C, G and 退 stay (they last beyond one day).
+    """
+    m = _MARKERS.match(name)
+    if m is None or not m.group("events"):
+        return name
+    return re.sub("XD|XR|DR|N", "", m.group("events")) + name[m.end("events") :]
+
+
 NAME_FLAGS = ("st", "star_st", "listing", "early_days", "ex_dividend", "ex_rights", "ex_both", "delisting")
 
 

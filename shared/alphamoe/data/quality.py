@@ -272,9 +272,11 @@ def check_actions(actions: Iterable[CorporateAction], bars: pd.DataFrame, sessio
     """
     calendar = sorted(set(sessions))
     known = set(calendar)
+    actions = list(actions)
+    judged = bars[bars["symbol"].isin({a.symbol for a in actions})]  # only stocks with an action: a day's gate
     history = {
         str(symbol): (rows["date"].to_list(), rows["close"].to_numpy(), rows["prev_close"].to_numpy())
-        for symbol, rows in bars.sort_values(["symbol", "date"]).groupby("symbol", sort=False)
+        for symbol, rows in judged.sort_values(["symbol", "date"]).groupby("symbol", sort=False)
     }
     findings: list[Finding] = []
     absorbed: dict[tuple[str, int], list[CorporateAction]] = {}

@@ -5,7 +5,9 @@ and trending regimes, all on the 0.01 tick and inside each day's limit band (com
 `alphamoe.market.bands`, the vectorised `limit_prices`). It also produces what real data has and a naive
 generator forgets: limit-locked days, ST/*ST names that come and go, suspensions, IPOs with N/C names and
 unlimited first days, delistings (`XX退`, no rows after `delist_date`), and ex-rights days (XD/XR/DR)
-whose `prev_close` is the exchange's ex-rights reference, below the previous close.
+whose `prev_close` is the exchange's ex-rights reference, below the previous close. `write_market` stores
+the terms of those ex-rights days beside the bars as corporate actions (`synthetic_actions`), so a backtest on
+the synthetic store carries holdings over them as it does on real data.
 
 Same arguments, same frames: one `numpy.random.Generator` seeded once, drawn in a fixed order.
 """
@@ -15,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from alphamoe.data.actions.model import ActionKind, CorporateAction
+from alphamoe.data.actions.store import write_actions
 from alphamoe.errors import DataError
 from alphamoe.market.bands import BOARDS, band_fen, from_fen
 from alphamoe.market.bars import BAR_COLUMNS, BarStore
@@ -309,9 +314,20 @@ def _t(rng: np.random.Generator, df: float, size: int) -> F64:
     return out
 
 
-def _ex_rights(day: int, sched: _Schedule, state: _State, traded: Bools) -> Bools:
+@dataclass(frozen=True)
+class ExRights:
+    """The terms of one synthetic ex-rights day: CNY per share (3 decimals) and new shares per share."""
+
+    day: int  # session index
+    stock: int
+    cash: float
+    shares: float
+
+
+def _ex_rights(day: int, sched: _Schedule, state: _State, traded: Bools, terms: list[ExRights]) -> Bools:
     # Apply the day's dividends and bonus shares: prev_close becomes the exchange's ex-rights reference
     # (previous close - cash) / (1 + bonus), half up to the fen; the fair value moves by the same factor.
+    # The terms of each ex day are appended to `terms` (no draw: the frames are the same with or without).
     event: Bools = traded & ((sched.dividend[day] > 0) | (sched.bonus[day] > 0))
     if not event.any():
         return event
@@ -320,6 +336,11 @@ def _ex_rights(day: int, sched: _Schedule, state: _State, traded: Bools) -> Bool
     cash = np.where(dividend > 0, np.maximum(np.round(close * dividend, 3), 0.001), 0.0)
     ref = np.maximum(np.floor((close - cash) / (1 + bonus) * 100 + 0.5), 1).astype(np.int64)
     moved = ref < state.prev[event]  # a penny dividend on a low price can round away: then no ex day
+    stocks = np.flatnonzero(event)[moved]
+    terms.extend(
+        ExRights(day, i, c, b)
+        for i, c, b in zip(stocks.tolist(), cash[moved].tolist(), bonus[moved].tolist(), strict=True)
+    )
     event[event] = moved
     state.value[event] *= ref[moved] / state.prev[event]
     state.prev[event] = ref[moved]
@@ -380,14 +401,55 @@ def generate_market(
         raise DataError(f"no A-share sessions between {start} and {end}")
     if symbols < 10:
         raise DataError(f"a synthetic market needs at least 10 symbols, was {symbols}")
+    bars, instruments, _ = generate_market_with_actions(symbols, start, end, seed, progress=progress)
+    return bars, instruments
+
+
+def generate_market_with_actions(
+    symbols: int, start: date, end: date, seed: int, *, progress: Progress | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, list[CorporateAction]]:
+    """Return `generate_market`'s (bars, instruments) and the corporate actions of its ex-rights days."""
+    sessions = TradingCalendar().sessions(start, end)
+    if not sessions:
+        raise DataError(f"no A-share sessions between {start} and {end}")
+    if symbols < 10:
+        raise DataError(f"a synthetic market needs at least 10 symbols, was {symbols}")
     rng = np.random.default_rng(seed)
     u = _universe(rng, symbols, sessions)
     sched = _schedule(rng, u, sessions)
-    return _simulate(rng, u, sched, sessions, progress), _instruments(u, sessions)
+    terms: list[ExRights] = []
+    bars = _simulate(rng, u, sched, sessions, progress, terms)
+    return bars, _instruments(u, sessions), synthetic_actions(terms, list(u.symbols), sessions)
+
+
+def synthetic_actions(terms: list[ExRights], symbols: list[str], sessions: list[date]) -> list[CorporateAction]:
+    """Return the actions of the ex-rights days: a cash dividend paid on its ex date (as SSE and SZSE pay
+    today), capitalisation shares (转增: prices cannot tell them from 送股, so the untaxed kind) listed the
+    next session; recorded the session before, known on the ex date."""
+    out: list[CorporateAction] = []
+    for t in terms:
+        ex_date = sessions[t.day]
+        record = sessions[t.day - 1] if t.day > 0 else None
+        common = {"symbol": symbols[t.stock], "ex_date": ex_date, "record_date": record, "source": GENERATOR}
+        if t.cash > 0:
+            cash = Decimal(f"{t.cash:.3f}")
+            out.append(CorporateAction(kind=ActionKind.CASH_DIVIDEND, cash=cash, pay_date=ex_date, **common))
+        if t.shares > 0:
+            listing = sessions[t.day + 1] if t.day + 1 < len(sessions) else None
+            shares = Decimal(f"{t.shares:.1f}")
+            out.append(
+                CorporateAction(kind=ActionKind.CAPITALISATION_SHARES, shares=shares, listing_date=listing, **common)
+            )
+    return out
 
 
 def _simulate(
-    rng: np.random.Generator, u: _Universe, sched: _Schedule, sessions: list[date], progress: Progress | None
+    rng: np.random.Generator,
+    u: _Universe,
+    sched: _Schedule,
+    sessions: list[date],
+    progress: Progress | None,
+    terms: list[ExRights],
 ) -> pd.DataFrame:
     d_count, n, k = len(sessions), len(u.symbols), len(INDUSTRIES)
     star, bse = BOARDS.index(Board.STAR), BOARDS.index(Board.BSE)
@@ -433,7 +495,7 @@ def _simulate(
             np.where(first_day, 0.0, beta * market + load * industry[u.industry] + drift + noise + jump)
         )
 
-        event = _ex_rights(d, sched, state, traded)
+        event = _ex_rights(d, sched, state, traded, terms)
         down, up = band_fen(u.codes, state.prev, day, sched.st[d], state.own_days)
         bar = _bars(rng, state, down, up, sigma)
         volume, amount = _volume(rng, state, bar, turnover, lot, first_day, young)
@@ -530,9 +592,13 @@ def write_market(
     seed: int = DEFAULT_SEED,
     *,
     progress: Progress | None = None,
+    replace: bool = False,
 ) -> BarStore:
-    """Generate a market and write it as a bar store at `out` (meta.json records generator and seed)."""
-    bars, instruments = generate_market(symbols, start, end, seed, progress=progress)
+    """Generate a market and write it as a bar store at `out` (meta.json records generator and seed), with
+    the corporate actions of its ex-rights days beside the bars.
+
+    Into an existing store it refuses to remove what the market lacks unless `replace` (`BarStore.write`)."""
+    bars, instruments, actions = generate_market_with_actions(symbols, start, end, seed, progress=progress)
     meta = {
         "generator": GENERATOR,
         "version": VERSION,
@@ -542,4 +608,6 @@ def write_market(
         "end": end.isoformat(),
         "rows": len(bars),
     }
-    return BarStore.write(out, bars, instruments, meta)
+    store = BarStore.write(out, bars, instruments, meta, replace=replace)
+    write_actions(store.objects, actions)
+    return store

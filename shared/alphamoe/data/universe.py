@@ -62,17 +62,32 @@ def read_index_csv(path: Path) -> pd.DataFrame:
 
 
 def write_indices(folder: Path, store: BarStore | ObjectStore) -> list[str]:
-    """Import every index CSV of `folder` (file stem = code, e.g. sh000300.csv) beside a store's bars."""
+    """Import every index CSV of `folder` (file stem = code, e.g. sh000300.csv) beside a store's bars.
+
+    Each file adds or replaces the days it brings in its index's series; every other day is kept."""
     objects = store.objects if isinstance(store, BarStore) else store
     written = []
     for path in files_under(folder, "*.csv", "index"):
         code = index_code(path.stem)
-        table = pa.Table.from_pandas(read_index_csv(path), preserve_index=False)
-        sink = io.BytesIO()
-        pq.write_table(table, sink, compression="zstd")
-        objects.put_bytes(f"index/{code}.parquet", sink.getvalue())
+        append_index_bars(objects, code, read_index_csv(path))  # adds or replaces its days, keeps the others
         written.append(code)
     return written
+
+
+def append_index_bars(source: BarStore | ObjectStore, code: str, bars: pd.DataFrame) -> int:
+    """Add or replace the days of `bars` (INDEX_COLUMNS) in an index's series, keeping every other day; return rows."""
+    objects = _objects(source)
+    key = f"index/{index_code(code)}.parquet"
+    try:
+        stored: pd.DataFrame = pq.read_table(pa.BufferReader(objects.get_bytes(key))).to_pandas()
+    except ObjectNotFoundError:
+        stored = pd.DataFrame(columns=INDEX_COLUMNS)
+    merged = pd.concat([stored.loc[:, INDEX_COLUMNS], bars.loc[:, INDEX_COLUMNS]], ignore_index=True)
+    merged = merged.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(merged, preserve_index=False), sink, compression="zstd")
+    objects.put_bytes(key, sink.getvalue())
+    return len(merged)
 
 
 def _objects(source: BarStore | ObjectStore) -> ObjectStore:

@@ -1,6 +1,7 @@
 """Decision store on an ObjectStore (a local folder or s3://bucket/prefix): one JSON object per record.
 
-Layout: calls/<key[:2]>/<key>.json · routes/<run_id>/<symbol>.json · spend/<YYYY-MM-DD>.json
+Layout: calls/<key[:2]>/<key>.json · routes/<run_id>/<symbol>.json · spend/<YYYY-MM-DD>.json ·
+refusals/<YYYY-MM-DD>.json (refused LLM answers by reason code)
 The ObjectStore publishes every write atomically, so a reader never sees half a record.
 """
 
@@ -34,6 +35,7 @@ class ObjectDecisionStore:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self._spend_lock = threading.Lock()
+        self._refusal_lock = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -72,6 +74,9 @@ class ObjectDecisionStore:
         prefix = f"routes/{_safe(run_id, 'run id')}/"
         return sorted(k[len(prefix) : -len(".json")] for k in self.store.list(prefix) if k.endswith(".json"))
 
+    def route_runs(self) -> list[str]:
+        return sorted({k.split("/")[1] for k in self.store.list("routes/") if k.endswith(".json")})
+
     @staticmethod
     def _spend_key(day: date) -> str:
         return f"spend/{day.isoformat()}.json"
@@ -89,6 +94,21 @@ class ObjectDecisionStore:
             return 0, Decimal(0)
         data = json.loads(raw)
         return int(data["tokens"]), Decimal(data["cost_cny"])
+
+    @staticmethod
+    def _refusal_key(day: date) -> str:
+        return f"refusals/{day.isoformat()}.json"
+
+    def add_refusal(self, day: date, code: str) -> None:
+        # like the spend ledger: one process's threads serialise here; separate processes may race (use Redis)
+        with self._refusal_lock:
+            counts = self.refusals(day)
+            counts[code] = counts.get(code, 0) + 1
+            self.store.put_bytes(self._refusal_key(day), json.dumps(counts, sort_keys=True).encode("utf-8"))
+
+    def refusals(self, day: date) -> dict[str, int]:
+        raw = self._read(self._refusal_key(day))
+        return {str(k): int(v) for k, v in json.loads(raw).items()} if raw is not None else {}
 
 
 class FolderDecisionStore(ObjectDecisionStore):

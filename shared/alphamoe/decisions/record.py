@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alphamoe.events.payloads import SignalRouted
 from alphamoe.llm.budget import Usage
 from alphamoe.llm.client import Attempt
+from alphamoe.llm.verdict import Citation, Refusal
 from alphamoe.types import Verdict
 
 ANSWERED = frozenset({"ok", "repaired", "invalid"})
@@ -54,7 +55,13 @@ class CallRecord(BaseModel):
     confidence: float = Field(ge=0, le=1)
     reasons: tuple[str, ...]
     dropped_keys: tuple[str, ...] = Field((), description="keys the model added beyond the verdict schema")
+    about: str | None = Field(None, description="the company the answer says it judged")
+    citations: tuple[Citation, ...] = Field((), description="the evidence the answer cites")
+    refusal: Refusal | None = Field(
+        None, description="why the router did not count the answer (router.grounding); the expert abstained"
+    )
     detail: str = ""
+    anonymised: bool = Field(False, description="the prompt hid names, codes and dates (evaluate --anonymise)")
     recorded_at: datetime
 
     @property

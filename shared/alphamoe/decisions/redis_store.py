@@ -1,7 +1,8 @@
 """Decision store on Redis, shared by every replica of the route function.
 
 Keys: alphamoe:decisions:call:<key> (JSON) · alphamoe:decisions:route:<run_id> (hash symbol → JSON) ·
-alphamoe:decisions:spend:<YYYY-MM-DD> (hash tokens, cost_micro_cny; HINCRBY keeps it exact and atomic).
+alphamoe:decisions:spend:<YYYY-MM-DD> (hash tokens, cost_micro_cny; HINCRBY keeps it exact and atomic) ·
+alphamoe:decisions:refusals:<YYYY-MM-DD> (hash reason code → refused LLM answers).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class RedisDecisionStore:
     def route_symbols(self, run_id: str) -> list[str]:
         return sorted(str(k) for k in self._redis.hkeys(f"{PREFIX}route:{run_id}"))
 
+    def route_runs(self) -> list[str]:
+        return sorted(str(k)[len(f"{PREFIX}route:") :] for k in self._redis.scan_iter(match=f"{PREFIX}route:*"))
+
     def add_spend(self, day: date, tokens: int, cost: Decimal) -> None:
         key = f"{PREFIX}spend:{day.isoformat()}"
         pipe = self._redis.pipeline()
@@ -54,3 +58,10 @@ class RedisDecisionStore:
     def spend(self, day: date) -> tuple[int, Decimal]:
         data = self._redis.hgetall(f"{PREFIX}spend:{day.isoformat()}")
         return int(data.get("tokens", 0)), Decimal(int(data.get("cost_micro_cny", 0))) * MICRO
+
+    def add_refusal(self, day: date, code: str) -> None:
+        self._redis.hincrby(f"{PREFIX}refusals:{day.isoformat()}", code, 1)
+
+    def refusals(self, day: date) -> dict[str, int]:
+        data = self._redis.hgetall(f"{PREFIX}refusals:{day.isoformat()}")
+        return {str(k): int(v) for k, v in data.items()}

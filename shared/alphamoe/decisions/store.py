@@ -13,7 +13,7 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class DecisionStore(Protocol):
-    """Calls by key, route trails by (run, symbol), and the daily spending ledger."""
+    """Calls by key, route trails by (run, symbol), the daily spending ledger and refused answers per reason."""
 
     @property
     def location(self) -> str: ...
@@ -28,9 +28,21 @@ class DecisionStore(Protocol):
 
     def route_symbols(self, run_id: str) -> list[str]: ...
 
+    def route_runs(self) -> list[str]:
+        """Return the run ids with route trails, sorted (the track records read every recorded day)."""
+        ...
+
     def add_spend(self, day: date, tokens: int, cost: Decimal) -> None: ...
 
     def spend(self, day: date) -> tuple[int, Decimal]: ...
+
+    def add_refusal(self, day: date, code: str) -> None:
+        """Count one LLM answer of `day` the router refused (router.grounding), under its reason code."""
+        ...
+
+    def refusals(self, day: date) -> dict[str, int]:
+        """Return the refused answers of `day` by reason code."""
+        ...
 
 
 def open_store(location: str | Path) -> DecisionStore:

@@ -245,6 +245,34 @@ class OrderFailed(_OrderUpdate):
     reason: str
 
 
+class DataReady(Payload):
+    """The evening job brought `trading_day`'s close into the store and checked it: D+1 may open on it."""
+
+    EVENT: ClassVar[str] = "data.ready"
+    source: str = Field(description="the data source that served the day (ALPHAMOE_DATA_SOURCE__NAME)")
+    admitted: list[date] = Field(description="sessions the update published into the store")
+    quarantined: dict[str, list[str]] = Field(
+        default_factory=dict, description="session (YYYY-MM-DD) → why its rows were held back, not published"
+    )
+    attempts: int = Field(ge=1, description="attempts the update took (retries after a vendor failure)")
+    evidence_added: int | None = Field(
+        None,
+        description="evidence items the step added to the archive (None: no evidence source, or its fetch failed "
+        "and is retried the next evening)",
+    )
+
+
+class AlertRaised(Payload):
+    """Something an operator must see now: the evening update gave up, or the day was refused on stale data.
+
+    No notification channel yet: the event on its stream, the clock's log line and the day report are the alert.
+    """
+
+    EVENT: ClassVar[str] = "alert.raised"
+    code: Literal["DATA_UPDATE_FAILED", "STALE_DATA", "EVIDENCE_UPDATE_FAILED"]
+    message: str
+
+
 PREFIX = "com.alphamoe."
 EVENT_TYPES: dict[str, type[Payload]] = {
     PREFIX + model.EVENT: model
@@ -262,6 +290,8 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         OrderFilled,
         OrderCancelled,
         OrderFailed,
+        DataReady,
+        AlertRaised,
     )
 }
 

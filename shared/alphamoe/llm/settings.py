@@ -50,7 +50,8 @@ class LlmSettings(BaseSettings):
     evidence: DataLocation | None = Field(
         None,
         validation_alias=AliasChoices("ALPHAMOE_EVIDENCE", "evidence"),
-        description="folder or s3://bucket/prefix of fundamentals.jsonl, news.jsonl (or .parquet) (ALPHAMOE_EVIDENCE)",
+        description="folder or s3://bucket/prefix of the evidence archive and/or fundamentals.jsonl, news.jsonl "
+        "(or .parquet) (ALPHAMOE_EVIDENCE); default: <data>/evidence when `data evidence` has filled it",
     )
 
     @property

@@ -2,7 +2,8 @@
 
 The model may only confirm, veto or abstain with a confidence and reasons. Any other key it adds (an
 "order", a "quantity", a "limit") is dropped and named in the record: text from a model never reaches sizing
-or risk.
+or risk. It also says which company it judged (`symbol`) and cites the evidence it used (`citations`: item
+id, field, the value as it read it), which the router checks against what it sent (router.grounding).
 """
 
 from __future__ import annotations
@@ -28,16 +29,41 @@ def _one_line(text: str) -> str:
 Reason = Annotated[
     str, BeforeValidator(lambda v: _one_line(v) if isinstance(v, str) else v), StringConstraints(min_length=1)
 ]
+MAX_CITATIONS = 12
 SCHEMA_HINT = (
-    '{"verdict": "confirm" | "veto" | "abstain", "confidence": <number 0..1>, "reasons": ["<short reason>", …]}'
+    '{"symbol": "<the company\'s symbol>", "verdict": "confirm" | "veto" | "abstain", '
+    '"confidence": <number 0..1>, "reasons": ["<short reason>", …], '
+    '"citations": [{"evidence_id": "<id of an item, or features, or scan>", "field": "<field name>", '
+    '"value": <the number as given, or null>}, …]}'
 )
+
+
+class Citation(BaseModel):
+    """One piece of evidence an answer used: an item's id (or "features"/"scan"), a field and its value."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    evidence_id: str = Field(min_length=1, max_length=64)
+    field: str | None = Field(None, max_length=64)
+    value: int | float | str | None = Field(None, description="as written: 12 quotes to units, 12.0 to tenths")
+    symbol: str | None = Field(None, max_length=32, description="the item's company, if the answer states it")
+    date: str | None = Field(None, max_length=32, description="the item's publication day, if the answer states it")
 
 
 class LlmVerdict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+    symbol: str | None = Field(None, max_length=32, description="the company the answer is about")
     verdict: Verdict
     confidence: float = Field(ge=0.0, le=1.0)
     reasons: list[Reason] = Field(min_length=1, max_length=MAX_REASONS)
+    citations: list[Citation] = Field(default_factory=list, max_length=MAX_CITATIONS)
+
+
+class Refusal(BaseModel):
+    """Why an answer does not count (router.grounding): a code the decision record counts, and a sentence."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z_]{1,32}$")
+    reason: str = Field(min_length=1)
 
 
 class ParsedVerdict(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,17 @@ def _bp(pct: Decimal) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"limit pct {pct} has more than four decimals")
     return int(scaled)
+
+
+@lru_cache(maxsize=1 << 14)
+def band_regime(day: date) -> tuple[object, ...]:
+    """Every rule-book entry `band_fen` reads on `day`: two days with the same regime get the same bands, so
+    one `band_fen` call serves the bars of all of them."""
+    book = rulebook()
+    return tuple(
+        (book.limit_pct(b, day, st=False), book.limit_pct(b, day, st=True), book.no_limit_listing_days(b, day))
+        for b in BOARDS
+    )
 
 
 def band_fen(

@@ -179,6 +179,7 @@ class BarStore:
         self._files: dict[int, pq.ParquetFile] = {}
         self._remote: dict[int, _RangeFile] = {}
         self._lock = threading.Lock()
+        self._marker: bytes | object | None = _UNREAD  # meta.json as last seen by `refresh`
 
     # -- writing -----------------------------------------------------------------------------------
     @staticmethod
@@ -189,38 +190,43 @@ class BarStore:
         meta: dict[str, Any],
         *,
         s3: S3Settings | None = None,
+        replace: bool = False,
     ) -> BarStore:
-        """Write a long bar frame and the instrument table as a new store (year files of other years go).
+        """Write a long bar frame and the instrument table as the whole store (`data.store_write.write_store`).
 
-        Each object is written atomically; meta.json goes last, so a store with meta.json is complete.
+        Into an existing store it refuses (DestructiveWriteError, naming what would go) when the store holds
+        years, days or stocks' bars that `bars` lacks, unless `replace=True`, which removes them after a backup.
+        Year files, instruments, then sessions.parquet (the commit point), meta.json last.
         """
-        missing = [c for c in BAR_COLUMNS if c not in bars.columns]
-        if missing:
-            raise DataError(f"bar frame lacks columns {missing}")
+        from alphamoe.data.store_write import write_store  # the write path lives with the other store writes
+
         objects = open_store(root, s3=s3)
-        frame = bars.loc[:, list(BAR_COLUMNS)].sort_values(["date", "symbol"], kind="stable")
-        years = pd.to_datetime(frame["date"]).dt.year
-        written = set()
-        for year, part in frame.groupby(years, sort=True):
-            table = pa.Table.from_pandas(part, schema=BAR_SCHEMA, preserve_index=False)
-            objects.put_bytes(f"bars/{year}.parquet", _parquet_bytes(table, _session_groups(table)))
-            written.add(f"bars/{year}.parquet")
-        for key in objects.list("bars/"):
-            if _is_year_key(key) and key not in written:
-                objects.delete(key)
-        # `industry` is optional (real-data importers may have none): written as null when absent.
-        inst = pa.Table.from_pandas(
-            instruments.reindex(columns=[f.name for f in INSTRUMENT_SCHEMA]),
-            schema=INSTRUMENT_SCHEMA,
-            preserve_index=False,
-        )
-        objects.put_bytes("instruments.parquet", _parquet_bytes(inst))
-        days = pa.table({"date": pa.array(sorted(set(frame["date"])), type=pa.date32())})
-        objects.put_bytes("sessions.parquet", _parquet_bytes(days))
-        objects.put_bytes("meta.json", json.dumps(meta, indent=2, default=str).encode("utf-8"))
+        write_store(objects, bars, instruments, meta, replace=replace)
         return BarStore(objects)
 
     # -- reading -----------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Forget what this reader cached if the store was written since; True when later reads may differ.
+
+        A long-running process (a function, the clock) keeps one reader, which caches the session list, the
+        year files' footers and the actions: it would never see a day the evening update adds. Every write
+        (`data.store_write`) ends with meta.json, whose `generation` it raises, so one small read tells; the
+        first call, with nothing seen yet, forgets whatever was cached.
+        """
+        try:
+            marker: bytes | None = self.objects.get_bytes("meta.json")
+        except ObjectNotFoundError:
+            marker = None
+        if marker == self._marker:
+            return False
+        with self._lock:
+            self._marker = marker
+            self._years = sorted(int(k[5:-8]) for k in self.objects.list("bars/") if _is_year_key(k))
+            self._sessions, self._actions = None, None
+            self._files.clear()
+            self._remote.clear()
+        return True
+
     @property
     def years(self) -> list[int]:
         return list(self._years)
@@ -324,8 +330,15 @@ class BarStore:
         days = [d for d in self.sessions() if d <= until][-lookback:]
         if not days:
             raise DataError(f"bar store {self.root} has no bars on or before {until}")
-        table = self._read_groups(range(days[0].year, until.year + 1), days[0], until, list(_PANEL_COLUMNS))
-        return _pivot_table(table, np.array(days, dtype="datetime64[D]"), order)
+        years = range(days[0].year, until.year + 1)
+        # where each bar goes from (date, symbol) alone, then one column at a time: a column's Arrow data is
+        # let go before the next is read, so the read never holds the whole long table beside the panel
+        cells = _Cells.of(self._read_groups(years, days[0], until, ["symbol"]), np.array(days, dtype="datetime64[D]"))
+        wide = {
+            name: cells.wide(self._read_groups(years, days[0], until, [name]).column(name), fill, dtype, order)
+            for name, (fill, dtype) in _PANEL_FILL.items()
+        }
+        return Panel(dates=cells.dates, symbols=cells.symbols, **wide)
 
     def day(self, day: date) -> dict[str, DayBar]:
         """Return the bars of exactly `day`, by symbol (empty when nothing traded)."""
@@ -419,14 +432,14 @@ def _day_numbers(table: pa.Table) -> npt.NDArray[np.int64]:
     return np.concatenate(chunks).astype(np.int64) if chunks else np.zeros(0, dtype=np.int64)
 
 
-def _symbol_codes(table: pa.Table) -> tuple[npt.NDArray[np.int64], list[str]]:
+def _symbol_codes(table: pa.Table) -> tuple[npt.NDArray[np.int32], list[str]]:
     # each row's index into one dictionary of symbols (tables from _read_groups share one after unifying)
     column = table.column("symbol").combine_chunks()
     if not pa.types.is_dictionary(column.type):
         import pyarrow.compute as pc
 
         column = pc.dictionary_encode(column)
-    codes = column.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = column.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
     return codes, [str(s) for s in column.dictionary.to_pylist()]
 
 
@@ -502,52 +515,78 @@ class _RangeFile(io.RawIOBase):
 
 
 _PANEL_COLUMNS = tuple(c for c in BAR_COLUMNS if c != "name")
+_UNREAD = object()  # `BarStore.refresh` has not looked at meta.json yet
 
 
-def _pivot_table(table: pa.Table, dates: npt.NDArray[np.datetime64], order: Literal["C", "F"] = "C") -> Panel:
-    # the wide panel straight from Arrow by index arithmetic: a bar's row is its session's position (a
-    # lookup table over the day numbers), its column the rank of its symbol among the symbols in range.
-    # Bars outside dates[0] … dates[-1] (the rest of a row group) land in one spare cell past the panel,
-    # so every column is scattered chunk by chunk without a mask or a concatenated copy.
-    first = int(dates[0].astype(np.int64))
-    span = int(dates[-1].astype(np.int64)) - first + 1
-    position = np.full(span + 1, -1, dtype=np.int64)  # the last entry: a day outside the window
-    position[dates.astype(np.int64) - first] = np.arange(len(dates))
-    offset = _day_numbers(table) - first
-    offset[(offset < 0) | (offset >= span)] = span
-    rows = position[offset]
-    keep = rows >= 0
-    codes, names = _symbol_codes(table)
-    present = np.flatnonzero(np.bincount(codes[keep], minlength=len(names)))
-    ranked = np.argsort(np.array([names[k] for k in present], dtype=str), kind="stable")
-    column_of = np.full(len(names), -1, dtype=np.int64)
-    column_of[present[ranked]] = np.arange(len(present))
-    shape = (len(dates), len(present))
-    cells = shape[0] * shape[1]
-    flat = rows * shape[1] + column_of[codes] if order == "C" else column_of[codes] * shape[0] + rows
-    flat[~keep] = cells
+_PANEL_FILL: dict[str, tuple[float | bool | int, type]] = {
+    "open": (np.nan, np.float64),
+    "high": (np.nan, np.float64),
+    "low": (np.nan, np.float64),
+    "close": (np.nan, np.float64),
+    "prev_close": (np.nan, np.float64),
+    "volume": (np.nan, np.float64),
+    "amount": (np.nan, np.float64),
+    "st": (False, np.bool_),
+    "listing_index": (-1, np.int32),
+}
+"""Each panel field's value where a stock has no bar, and its dtype."""
 
-    def wide(name: str, fill: float | bool | int, dtype: type) -> npt.NDArray[Any]:
+
+@dataclass(frozen=True)
+class _Cells:
+    """Where each bar of a long read lands in the wide panel, by index arithmetic: a bar's row is its session's
+    position (a lookup table over the day numbers), its column the rank of its symbol among the symbols in
+    range. Bars outside dates[0] … dates[-1] (the rest of a row group) land in one spare cell past the panel,
+    so every column is scattered chunk by chunk without a mask or a concatenated copy."""
+
+    dates: npt.NDArray[np.datetime64]
+    symbols: tuple[str, ...]
+    row: npt.NDArray[np.int32]  # per bar: its panel row, or -1 outside the dates
+    column: npt.NDArray[np.int32]  # per bar: its panel column, or -1 outside the dates
+
+    @classmethod
+    def of(cls, table: pa.Table, dates: npt.NDArray[np.datetime64]) -> _Cells:
+        """Return the cells of a read holding `date` and `symbol` (`BarStore._read_groups` order).
+
+        int32 throughout (date32 days, dictionary indices, rows and columns all fit): a 10-year read of
+        5,500 stocks is 13 M bars, so every per-bar array is 54 MB, not 107.
+        """
+        first = int(dates[0].astype(np.int64))
+        span = int(dates[-1].astype(np.int64)) - first + 1
+        position = np.full(span + 1, -1, dtype=np.int32)  # the last entry: a day outside the window
+        position[dates.astype(np.int64) - first] = np.arange(len(dates), dtype=np.int32)
+        chunks = [c.view(pa.int32()).to_numpy() for c in table.column("date").chunks]
+        offset = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+        offset -= np.int32(first)
+        offset[(offset < 0) | (offset >= span)] = span
+        rows = position[offset]
+        del offset
+        keep = rows >= 0
+        codes, names = _symbol_codes(table)
+        present = np.flatnonzero(np.bincount(codes[keep], minlength=len(names)))
+        ranked = np.argsort(np.array([names[k] for k in present], dtype=str), kind="stable")
+        column_of = np.full(len(names), -1, dtype=np.int32)
+        column_of[present[ranked]] = np.arange(len(present), dtype=np.int32)
+        columns = column_of[codes]
+        columns[~keep] = -1
+        return cls(dates, tuple(names[k] for k in present[ranked]), rows, columns)
+
+    def wide(
+        self, column: pa.ChunkedArray, fill: float | bool | int, dtype: type, order: Literal["C", "F"] = "C"
+    ) -> npt.NDArray[Any]:
+        """Return one field of the read (the same rows in the same order) as a dates × symbols array."""
+        shape = (len(self.dates), len(self.symbols))
+        cells = shape[0] * shape[1]
         out: npt.NDArray[Any] = np.full(cells + 1, fill, dtype=dtype)
         start = 0
-        for chunk in table.column(name).chunks:
-            out[flat[start : start + len(chunk)]] = chunk.to_numpy(zero_copy_only=False)
-            start += len(chunk)
+        for chunk in column.chunks:
+            stop = start + len(chunk)
+            rows, cols = self.row[start:stop].astype(np.int64), self.column[start:stop].astype(np.int64)
+            flat = rows * shape[1] + cols if order == "C" else cols * shape[0] + rows
+            flat[rows < 0] = cells
+            out[flat] = chunk.to_numpy(zero_copy_only=False)
+            start = stop
         return out[:cells].reshape(shape) if order == "C" else out[:cells].reshape(shape[::-1]).T
-
-    return Panel(
-        dates=dates,
-        symbols=tuple(names[k] for k in present[ranked]),
-        open=wide("open", np.nan, np.float64),
-        high=wide("high", np.nan, np.float64),
-        low=wide("low", np.nan, np.float64),
-        close=wide("close", np.nan, np.float64),
-        prev_close=wide("prev_close", np.nan, np.float64),
-        volume=wide("volume", np.nan, np.float64),
-        amount=wide("amount", np.nan, np.float64),
-        st=wide("st", False, np.bool_),
-        listing_index=wide("listing_index", -1, np.int32),
-    )
 
 
 def pc_unique(col: pa.ChunkedArray) -> list[date]:

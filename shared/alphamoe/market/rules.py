@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,6 +78,11 @@ class DividendTaxRule(_Dated):
     """A dividend tax era (差别化红利税): bands by holding period, shortest first, the last without a bound."""
 
     bands: tuple[TaxBand, ...] = Field(min_length=1)
+    collect: Literal["credit", "sale"] = Field(
+        "credit",
+        description="credit: withheld from the dividend when paid; sale: collected when the shares are sold, "
+        "by the holding period of the sold lots (market/dividend_tax.py)",
+    )
     source: str = Field(min_length=1)
 
 

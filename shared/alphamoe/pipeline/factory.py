@@ -43,11 +43,24 @@ def _fixed_state(state: TradingState) -> TradingState:
 
 
 def open_market(settings: Settings) -> MarketData:
-    """Open the bar store (pandas, pyarrow: ~1 s of imports that the route function never needs)."""
+    """Open the bar store (pandas, pyarrow: ~1 s of imports that the route function never needs).
+
+    With a quote source (ALPHAMOE_QUOTES__SOURCE), a day the store lacks yet opens on its opening rows.
+    """
     from alphamoe.market.bars import BarStore
     from alphamoe.pipeline.stages.market_data import MarketData
 
-    return MarketData(BarStore(settings.data))
+    store = BarStore(settings.data)
+    quotes = None
+    if settings.quotes.source != "none":
+        from alphamoe.quotes.opening import OpeningStore
+        from alphamoe.quotes.wiring import configured_quotes
+
+        quotes = configured_quotes(settings)
+    if quotes is None:
+        return MarketData(store)
+    source = quotes
+    return MarketData(OpeningStore(store), opening=lambda day: source.previous_closes(day, None))
 
 
 def _barrier(settings: Settings) -> BarrierStore:
@@ -74,15 +87,18 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
         from alphamoe.pipeline.stages.scan import ScanStage
         from alphamoe.strategy.registry import strategy_by_name
 
-        strategy = strategy_by_name(settings.scan.strategy, settings.scan.params)
-        return ScanStage(data, strategy, lookback=settings.lookback, max_signals=settings.scan.max_signals)
+        params = None if settings.scan.strategies else settings.scan.params  # a book runs each at its defaults
+        strategies = [strategy_by_name(name, params) for name in settings.scan.book()]  # each checked at start
+        return ScanStage(data, strategies, lookback=settings.lookback, max_signals=settings.scan.max_signals)
     if name == "size":
         from alphamoe.pipeline.stages.size import SizeStage
+        from alphamoe.sizing.config import SizingConfig
 
+        capital = {"strategy_capital": settings.scan.strategies}  # the book's split of the capital, if any
         return SizeStage(
             data,
             accounts,
-            settings.sizing,
+            SizingConfig.model_validate({**settings.sizing.model_dump(), **capital}),
             settings.commission,
             barrier=_barrier(settings),
             timeout_s=settings.fabric.barrier_timeout_s,
@@ -104,13 +120,19 @@ def build_stage(name: str, settings: Settings, *, secret: bytes, data: MarketDat
         )
     from alphamoe.broker.wiring import execute_options
     from alphamoe.pipeline.stages.execute import ExecuteStage
+    from alphamoe.quotes.wiring import configured_quotes
 
     options = execute_options(settings.broker, settings.redis_url, settings.account_id, settings.commission)
-    return ExecuteStage(data, accounts, secret, settings.commission, **options)
+    stage = ExecuteStage(data, accounts, secret, settings.commission, **options)
+    stage.quotes = configured_quotes(settings)  # the paper session fills on them (fed by market.close)
+    stage.follow_live = True  # a function follows a live source's session on a feed thread (build_stages: not)
+    return stage
 
 
-def build_stages(settings: Settings, *, secret: bytes) -> Stages:
-    """Wire all five stages in one process (the in-process run), sharing one market view."""
-    data = open_market(settings)
+def build_stages(settings: Settings, *, secret: bytes, data: MarketData | None = None) -> Stages:
+    """Wire all five stages in one process (the in-process run), sharing one market view (`data`, or the store's)."""
+    data = data or open_market(settings)
     built = {name: build_stage(name, settings, secret=secret, data=data) for name in STAGE_NAMES}
-    return Stages(data=data, **built)  # type: ignore[arg-type]
+    stages = Stages(data=data, **built)  # type: ignore[arg-type]
+    stages.execute.follow_live = False  # in process, run_day feeds the session itself (trade_session)
+    return stages

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,11 +22,15 @@ from pydantic import SecretStr
 
 from alphamoe.bus.memory import InMemoryBus
 from alphamoe.clock.schedule import run_mode
+from alphamoe.clock.sessions import require_traded_day
 from alphamoe.events import payloads as ev
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen, event_type_of
 from alphamoe.market.bars import BarStore
 from alphamoe.pipeline.factory import Stages, build_stages
+from alphamoe.pipeline.stages.market_data import MarketData
+from alphamoe.quotes.opening import OpeningStore
+from alphamoe.quotes.source import SESSION_CLOSE, QuoteSource
 from alphamoe.report.day import DayReport, build_report, opening_actions
 from alphamoe.report.render import write_html
 from alphamoe.security import runs
@@ -77,6 +82,15 @@ def _timed(
     return run
 
 
+def session_stages(settings: Settings, secret: bytes, day: date, quotes: QuoteSource) -> Stages:
+    """Stages for trading `day` on quotes: a day not in the store yet opens on its opening rows."""
+    store = BarStore(settings.data)
+    if day in store.sessions():
+        return build_stages(settings, secret=secret)
+    opening = OpeningStore(store, day, quotes.previous_closes(day, None))
+    return build_stages(settings, secret=secret, data=MarketData(opening))
+
+
 def with_event_key(settings: Settings) -> Settings:
     """Return `settings` with an event key: its own (checked by `require_key`), else one made for this process.
 
@@ -88,17 +102,33 @@ def with_event_key(settings: Settings) -> Settings:
     return settings.model_copy(update={"event_key": SecretStr(generate_key())})
 
 
-def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages: Stages | None = None) -> DayRun:
+def run_day(
+    settings: Settings,
+    day: date,
+    *,
+    run_id: str | None = None,
+    stages: Stages | None = None,
+    quotes: QuoteSource | None = None,
+    until: clock_time = SESSION_CLOSE,
+) -> DayRun:
     """Run the whole pipeline for `day` on the in-memory bus and write the report (JSON + HTML).
 
-    `stages`, when given, must be built from settings that carry the event key (`with_event_key`).
+    `stages`, when given, must be built from settings that carry the event key (`with_event_key`). With
+    `quotes` the paper broker trades the session on them, from market.open until `until` (the close), and
+    a day the store has no bar for yet (today) opens on D−1's bars and the quotes' previous closes
+    (`quotes.opening`).
     """
     settings = with_event_key(settings)
     key = require_key(settings.event_key, "ALPHAMOE_EVENT_KEY")
     secret = (
         settings.approval_secret.get_secret_value().encode() if settings.approval_secret else secrets.token_bytes(32)
     )
+    if stages is None and quotes is not None:
+        stages = session_stages(settings, secret, day, quotes)
     stages = stages or build_stages(settings, secret=secret)
+    if quotes is not None:
+        stages.execute.quotes = quotes
+    require_traded_day(stages.data.calendar, stages.data.store.sessions(), day)  # no run, no snapshot: exit 2
     run_id = run_id or default_run_id(day, settings, stages.data.store)
     token = runs.issue(key, run_id, day, run_mode(day, datetime.now(UTC), settings.clock))
     bus = InMemoryBus()
@@ -115,6 +145,8 @@ def run_day(settings: Settings, day: date, *, run_id: str | None = None, stages:
     ):
         bus.publish(build_event(root, run_id=run_id, source="/alphamoe/cli", run_token=token))
         bus.drain()
+        if isinstance(root, MarketOpen):  # the session between the open and the close: fills on the quotes
+            stages.execute.trade_session(day, until)
     report = build_report(
         bus.log,
         stages.execute.closing(day),

@@ -32,7 +32,7 @@ from alphamoe.events.payloads import (
     SizingCompleted,
     UnsizedReason,
 )
-from alphamoe.market.corporate import actions_since, entitle
+from alphamoe.market.corporate import actions_since, entitle, settle
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.portfolio import AccountState
 from alphamoe.types import OrderStatus, Side, Verdict
@@ -44,6 +44,7 @@ class _Row(BaseModel):
 
 class SignalRow(_Row):
     symbol: str
+    strategy: str = Field("", description="the strategy that signalled (one of a strategy book's)")
     rank: int
     score: float
     p_win: float
@@ -58,6 +59,11 @@ class RoutedRow(_Row):
     confidence: float
     experts: list[str]
     reasoning_summary: str
+    track_records: list[str] = Field(
+        default_factory=list,
+        description="each selected expert's track-record multiplier the gate applied (ALPHAMOE_ROUTE__TRACK_RECORD_"
+        "WEIGHTS), e.g. 'trend: track record main/up ×1.12'",
+    )
 
 
 class OrderRow(_Row):
@@ -116,10 +122,14 @@ class OpeningActionRow(_Row):
     symbol: str
     ex_date: date
     actions: list[str] = Field(description="each action's kind and terms, e.g. 'bonus_shares 0.2 per share'")
-    held: int = Field(description="shares held at the close before the ex date")
+    held: int = Field(description="shares held at the close before the ex date (0 on a pay-date row)")
     shares_added: int = Field(description="bonus and capitalisation shares received (sellable the next session)")
-    cash: Decimal = Field(description="CNY credited: dividends less tax")
-    tax: Decimal = Field(description="CNY of dividend tax (差别化红利税) charged")
+    cash: Decimal = Field(description="CNY credited at this open: dividends less tax")
+    tax: Decimal = Field(
+        description="CNY of dividend tax (差别化红利税) withheld at the credit (before 2013; since, a sale collects it)"
+    )
+    receivable: Decimal = Field(Decimal(0), description="CNY of dividends less tax owed until `pay_date`")
+    pay_date: date | None = Field(None, description="the day the dividend is paid, when after the ex date")
 
 
 def _terms(action: CorporateAction) -> str:
@@ -131,8 +141,10 @@ def _terms(action: CorporateAction) -> str:
 
 
 def applied_actions(close: AccountState, actions: Sequence[CorporateAction], day: date) -> list[OpeningActionRow]:
-    """Return what `close.roll_to(day, actions)` applies, per holding and ex date (`market.corporate.entitle`)."""
+    """Return what `close.roll_to(day, actions)` applies, per holding and ex date (`market.corporate.entitle`),
+    then the dividends it pays at the open that went ex before (`market.corporate.settle`)."""
     rows: list[OpeningActionRow] = []
+    owed = list(close.receivables)
     due = sorted((a for a in actions if close.trading_day < a.ex_date <= day), key=lambda a: (a.symbol, a.ex_date))
     held = {p.symbol: p for p in close.positions if p.quantity > 0}
     for symbol, ours in groupby(due, key=lambda a: a.symbol):
@@ -150,11 +162,28 @@ def applied_actions(close: AccountState, actions: Sequence[CorporateAction], day
                     actions=[_terms(a) for a in group_actions],
                     held=quantity,
                     shares_added=got.new_shares,
-                    cash=got.cash,
+                    cash=got.paid,
                     tax=got.tax,
+                    receivable=got.cash - got.paid,
+                    pay_date=max((r.pay_date for r in got.receivables), default=None),
                 )
             )
+            owed.extend(got.receivables)
             quantity, cost, price = got.quantity, got.cost, got.price
+    _, still = settle(owed, day)
+    for r in sorted((r for r in owed if r not in still), key=lambda r: (r.symbol, r.ex_date)):
+        rows.append(
+            OpeningActionRow(
+                symbol=r.symbol,
+                ex_date=r.ex_date,
+                actions=[f"dividend paid (gone ex {r.ex_date})"],
+                held=0,
+                shares_added=0,
+                cash=r.amount,
+                tax=Decimal(0),
+                pay_date=r.pay_date,
+            )
+        )
     return rows
 
 
@@ -188,6 +217,17 @@ class DayReport(_Row):
     equity: Decimal
     stage_ms: dict[str, float]
     dead_letters: list[str]
+
+
+def _track_terms(routed: SignalRouted) -> list[str]:
+    """The gate's track-record terms of the selected experts (router.gate.weight_for writes them " × "-joined)."""
+    return [
+        f"{c.expert}: {term}"
+        for c in routed.gate
+        if c.selected
+        for term in c.why.split(" × ")
+        if term.startswith("track record ")
+    ]
 
 
 @dataclass(frozen=True)
@@ -296,6 +336,7 @@ def build_report(
         signals=[
             SignalRow(
                 symbol=s.symbol,
+                strategy=s.strategy,
                 rank=s.rank,
                 score=s.score,
                 p_win=s.p_win,
@@ -312,6 +353,7 @@ def build_report(
                 confidence=r.confidence,
                 experts=[f"{o.expert}:{o.verdict.value}" for o in r.opinions],
                 reasoning_summary=r.reasoning_summary,
+                track_records=_track_terms(r),
             )
             for r in routed
         ],

@@ -7,19 +7,20 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.console import Console
-from rich.table import Table
 
+from alphamoe.report.colours import ABSTAIN, CONFIRM, DOWN, UP, VETO
 from alphamoe.report.endofday import EndOfDayReport, ExpertReason
 from alphamoe.report.render import _tables
+from alphamoe.report.terminal import MORE_HINT, heading, print_table
 
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;color:#222}h1{margin-bottom:.2em}"
     ".sub{color:#666;margin-bottom:1.5em}.cards{display:flex;gap:1em;flex-wrap:wrap;margin-bottom:2em}"
     ".card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:9em}"
-    ".card b{display:block;font-size:1.3em}.up{color:#c0392b}.down{color:#1e8449}"
+    f".card b{{display:block;font-size:1.3em}}.up{{color:{UP}}}.down{{color:{DOWN}}}"
     "table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:3px 8px;"
     "font-size:13px;text-align:left;vertical-align:top}th{background:#f0f0f0}ul{margin:0;padding-left:1.1em}"
-    ".confirm{color:#1e8449}.veto{color:#c0392b}.abstain{color:#888}"
+    f".confirm{{color:{CONFIRM}}}.veto{{color:{VETO}}}.abstain{{color:{ABSTAIN}}}"  # a verdict is neither up nor down
 )
 
 
@@ -201,31 +202,31 @@ def render_html(report: EndOfDayReport) -> str:
     )
 
 
-def print_end_of_day(report: EndOfDayReport, console: Console, *, limit: int = 20) -> None:
-    """Print the headline figures, the clock, verdicts with reasons, rejections, usage and latency."""
-    console.rule(f"alphamoe · end of day {report.trading_day} · run {report.run_id} · {report.source}")
+def print_end_of_day(report: EndOfDayReport, console: Console, *, limit: int | None = 20) -> None:
+    """Print the headline figures, the clock, verdicts with reasons (the first `limit`, None: all), rejections,
+    usage and latency."""
+    heading(console, f"alphamoe · end of day {report.trading_day} · run {report.run_id} · {report.source}")
     console.print("  ".join(f"{label}: [bold]{value}[/bold]" for label, value, _ in _cards(report)))
     if report.performance.note:
         console.print(f"[dim]{report.performance.note}[/dim]")
     for c in report.clock:
         console.print(f"[dim]clock {c.event.value} {c.status.value} ({c.trigger}): {c.note}[/dim]")
-    table = Table(title="Signals and verdicts", title_justify="left")
-    for h in ("rank", "symbol", "verdict", "conf", "experts' reasons", "order"):
-        table.add_column(h, overflow="fold")
-    for v in report.verdicts[:limit]:
-        reasons = "\n".join(f"{e.expert} {e.verdict.value} {e.confidence:.2f}: {e.reasoning}" for e in v.experts)
-        table.add_row(
+    verdicts = [
+        [
             str(v.rank), v.symbol, v.verdict.value if v.verdict else "not routed",
-            "" if v.confidence is None else f"{v.confidence:.2f}", reasons, v.order,
-        )  # fmt: skip
-    console.print(table)
+            "" if v.confidence is None else f"{v.confidence:.2f}",
+            "\n".join(f"{e.expert} {e.verdict.value} {e.confidence:.2f}: {e.reasoning}" for e in v.experts), v.order,
+        ]
+        for v in report.verdicts
+    ]  # fmt: skip
+    headers = ("rank", "symbol", "verdict", "conf", "experts' reasons", "order")
+    print_table(console, f"Signals and verdicts ({len(verdicts)})", headers, verdicts, limit=limit, hint=MORE_HINT)
     if report.rejections:
-        rej = Table(title="Rejections", title_justify="left")
-        for h in ("symbol", "side", "qty", "rules"):
-            rej.add_column(h, overflow="fold")
-        for r in report.rejections:
-            rej.add_row(r.symbol, r.side.value, str(r.quantity), "; ".join(f"{x.code}: {x.message}" for x in r.rules))
-        console.print(rej)
+        rows = [
+            [r.symbol, r.side.value, str(r.quantity), "; ".join(f"{x.code}: {x.message}" for x in r.rules)]
+            for r in report.rejections
+        ]
+        print_table(console, "Rejections", ("symbol", "side", "qty", "rules"), rows)
     console.print(
         f"orders {len(report.day.orders)} · fills {len(report.day.fills)} · positions {len(report.day.positions)} · "
         f"LLM {report.llm.calls} calls, {report.llm.total_tokens} tokens, cost {report.llm.cost}"

@@ -7,22 +7,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from alphamoe.report.day import DayReport
+from alphamoe.report.phrases import counts_phrase
+from alphamoe.report.terminal import heading, print_table
 from alphamoe.storage.local import write_atomically
 
 
-def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[list[str]]]]:
+def _tables(report: DayReport, limit: int | None = None) -> list[tuple[str, list[str], list[list[str]]]]:
     """Return (title, headers, rows) for each section; the single source of both renderings.
 
-    The first two are signals and verdicts (the end-of-day page shows its own); corporate actions at the open
-    follow only on a day that has them.
+    `limit`: signals and verdicts kept (None: all; the terminal renderer counts what it leaves out).
+
+    The first two are signals and verdicts (the end-of-day page shows its own); the track records the gate
+    applied and corporate actions at the open follow only on a day that has them.
     """
     actions = [
         (
             f"Corporate actions at the open ({len(report.opening_actions)})",
-            ["symbol", "ex date", "actions", "held", "shares added", "cash credited", "tax"],
+            ["symbol", "ex date", "actions", "held", "shares added", "cash credited", "tax", "receivable", "pay date"],
             [
                 [
                     a.symbol,
@@ -32,6 +35,8 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
                     str(a.shares_added),
                     str(a.cash),
                     str(a.tax),
+                    str(a.receivable),
+                    "" if a.pay_date is None else a.pay_date.isoformat(),
                 ]
                 for a in report.opening_actions
             ],
@@ -39,7 +44,8 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
     ]
     return [
         (
-            f"Signals ({len(report.signals)} of {report.universe_size} stocks; excluded {report.excluded})",
+            f"Signals ({len(report.signals)} of {report.universe_size} stocks; "
+            f"excluded: {counts_phrase(report.excluded)})",
             ["rank", "symbol", "score", "p_win", "payoff", "n", "ref price"],
             [
                 [
@@ -59,6 +65,7 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
             ["symbol", "verdict", "conf", "reasoning_summary"],
             [[r.symbol, r.verdict.value, f"{r.confidence:.2f}", r.reasoning_summary] for r in report.routed[:limit]],
         ),
+        *(_track_table(report, limit) if any(r.track_records for r in report.routed) else []),
         *(actions if report.opening_actions else []),
         (
             "Orders (size → risk → execute)",
@@ -109,17 +116,18 @@ def _tables(report: DayReport, limit: int) -> list[tuple[str, list[str], list[li
     ]
 
 
-def print_report(report: DayReport, console: Console, *, limit: int = 15) -> None:
-    """Print the report's sections as rich tables (the first `limit` signals and verdicts)."""
-    console.rule(f"alphamoe · {report.trading_day} · run {report.run_id} · {report.strategy}")
-    console.print(f"[dim]trading calendar: {report.calendar}[/dim]")
-    for title, headers, rows in _tables(report, limit):
-        table = Table(title=title, title_justify="left", show_lines=False)
-        for h in headers:
-            table.add_column(h, overflow="fold")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+def _track_table(report: DayReport, limit: int | None) -> list[tuple[str, list[str], list[list[str]]]]:
+    # the experts' track records the gate weighed them by (opt-in), from each verdict's gate trail
+    rows = [[r.symbol, "; ".join(r.track_records)] for r in report.routed[:limit] if r.track_records]
+    return [("Track records the gate applied (point in time)", ["symbol", "expert: multiplier"], rows)]
+
+
+def print_report(report: DayReport, console: Console, *, limit: int | None = 15) -> None:
+    """Print the report's sections as tables: the first `limit` signals and verdicts (None: all), the rest counted."""
+    heading(console, f"alphamoe · {report.trading_day} · run {report.run_id} · {report.strategy}")
+    console.print(f"trading calendar: {report.calendar}", style="dim", markup=False)
+    for i, (title, headers, rows) in enumerate(_tables(report)):
+        print_table(console, title, headers, rows, limit=limit if i < 2 else None)  # signals and verdicts
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in report.stage_ms.items())
     console.print(f"[dim]stage time: {timings}[/dim]")
 
@@ -132,7 +140,7 @@ def _html_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
 
 def write_html(report: DayReport, path: Path) -> Path:
     """Write the whole report (all signals and verdicts) as one HTML file."""
-    sections = "".join(_html_table(*t) for t in _tables(report, limit=len(report.signals)))
+    sections = "".join(_html_table(*t) for t in _tables(report))
     page = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>alphamoe {report.trading_day}</title><style>"

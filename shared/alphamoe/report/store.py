@@ -1,16 +1,21 @@
 """The report store: end-of-day reports as JSON and HTML in an ObjectStore (a local folder or S3).
 
 Keys: `<day>/end_of_day.json|html` is the day's latest run; `<day>/runs/<run_id>.json|html` keeps every run,
-so a forced rerun never hides the run before it.
+so a forced rerun never hides the run before it. `<day>/today.json` and `<day>/today/<run_id>.json` hold each
+one's Today view (`report.today`): the first rows a person reads, a few hundred KB instead of a whole market.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from alphamoe.report.endofday import EndOfDayReport
 from alphamoe.report.page import render_html
+from alphamoe.report.today import TodayView, today_view
 from alphamoe.storage import ObjectNotFound, ObjectStore, open_store
 
 
@@ -23,13 +28,15 @@ class ReportStore:
         return cls(open_store(location))
 
     def save(self, report: EndOfDayReport) -> list[str]:
-        """Write the report's JSON and HTML under the day and the run; return the keys written."""
+        """Write the report's JSON, HTML and Today view under the day and the run; return the keys written."""
         day = report.trading_day.isoformat()
         body = report.model_dump_json(indent=2).encode("utf-8")
         page = render_html(report).encode("utf-8")
+        view = _ViewFile(report_sha256=_digest(body), view=today_view(report)).model_dump_json().encode("utf-8")
         keys = [f"{day}/runs/{report.run_id}.json", f"{day}/runs/{report.run_id}.html"]
         keys += [f"{day}/end_of_day.json", f"{day}/end_of_day.html"]
-        for key, data in zip(keys, (body, page, body, page), strict=True):
+        keys += [_view_key(report.trading_day, report.run_id), _view_key(report.trading_day, None)]
+        for key, data in zip(keys, (body, page, body, page, view, view), strict=True):
             self.store.put_bytes(key, data)
         return keys
 
@@ -45,8 +52,40 @@ class ReportStore:
             ) from None
         return EndOfDayReport.model_validate_json(raw)
 
+    def load_today(self, day: date, run_id: str | None = None) -> TodayView:
+        """Return the Today view of the day's latest report (or the named run's).
+
+        The stored view is used only when it was cut from the very report now stored (its digest matches:
+        a rerun, or a save cut short in between, cannot show another run's rows); else — a report saved
+        before views were — it is cut from the report itself. Raises ObjectNotFound as `load`.
+        """
+        key = f"{day.isoformat()}/runs/{run_id}.json" if run_id else f"{day.isoformat()}/end_of_day.json"
+        view_key = _view_key(day, run_id)
+        if self.store.exists(view_key) and self.store.exists(key):
+            stored = _ViewFile.model_validate_json(self.store.get_bytes(view_key))
+            if stored.report_sha256 == _digest(self.store.get_bytes(key)):
+                return stored.view
+        return today_view(self.load(day, run_id))
+
     def where(self, day: date, suffix: str = "html") -> str:
         """Return where the day's latest page is: a file path for a local store, else its URL."""
         key = f"{day.isoformat()}/end_of_day.{suffix}"
         path = self.store.local_path(key)
         return str(path) if path is not None else f"{self.store.url.rstrip('/')}/{key}"
+
+
+class _ViewFile(BaseModel):
+    """A stored Today view and the digest of the report JSON it was cut from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    report_sha256: str
+    view: TodayView
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _view_key(day: date, run_id: str | None) -> str:
+    return f"{day.isoformat()}/today/{run_id}.json" if run_id else f"{day.isoformat()}/today.json"

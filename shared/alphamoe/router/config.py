@@ -106,6 +106,11 @@ class GateWeights(_Frozen):
         },
         description="market regime → multipliers; an unknown regime changes nothing",
     )
+    by_track_record: dict[str, Multipliers] = Field(
+        default_factory=dict,
+        description="'<board>/<regime>' → multipliers earned by each expert's point-in-time track record "
+        "(evaluate.track; opt-in: ALPHAMOE_ROUTE__TRACK_RECORD_WEIGHTS); empty changes nothing",
+    )
 
 
 class RouterConfig(_Frozen):
@@ -130,3 +135,6 @@ class RouteSettings(_Frozen):
     """The live route stage's mode (ALPHAMOE_ROUTE__MODE), the backtest's `--route` names."""
 
     mode: RouteMode = Field("symbolic", description="none: quant only, every signal confirmed; symbolic: the experts")
+    track_record_weights: bool = Field(
+        False, description="weigh each expert by its point-in-time track record by board and regime (evaluate.track)"
+    )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.events.payloads import ExpertOpinion, SignalGenerated
+from alphamoe.router.features import ROUTER_FEATURES, check_reads
 from alphamoe.types import ExpertKind, Verdict
 
 ANY = "*"
@@ -24,10 +25,14 @@ class Competence(BaseModel):
 
     def gap(self, signal: SignalGenerated) -> str | None:
         """Return why the expert cannot judge this signal, or None when it can."""
-        if ANY not in self.strategies and signal.strategy not in self.strategies:
-            return f"not competent for strategy {signal.strategy!r}"
-        if ANY not in self.boards and signal.board.value not in self.boards:
-            return f"not competent for board {signal.board.value!r}"
+        return self.gap_for(signal.strategy, signal.board.value)
+
+    def gap_for(self, strategy: str, board: str) -> str | None:
+        """`gap` of any signal of `strategy` on `board` (a types.Board value)."""
+        if ANY not in self.strategies and strategy not in self.strategies:
+            return f"not competent for strategy {strategy!r}"
+        if ANY not in self.boards and board not in self.boards:
+            return f"not competent for board {board!r}"
         return None
 
 
@@ -53,6 +58,14 @@ class Expert(Protocol):
         ...
 
     def judge(self, signal: SignalGenerated) -> ExpertOpinion: ...
+
+
+@runtime_checkable
+class Reading(Protocol):
+    """An expert that reads the signal's features declares which (`router.features`), checked at start."""
+
+    @property
+    def reads(self) -> frozenset[str]: ...
 
 
 @runtime_checkable
@@ -101,20 +114,32 @@ def counted_kind(expert: Expert, opinion: ExpertOpinion) -> ExpertKind:
     return ExpertKind.SYMBOLIC if symbolic_form else expert.kind
 
 
-def missing_features(signal: SignalGenerated, needed: Iterable[str]) -> tuple[str, ...]:
+def missing_features(features: Mapping[str, float], needed: Iterable[str]) -> tuple[str, ...]:
     """Return the needed features that are absent or not finite (NaN, inf), in the order asked."""
-    return tuple(key for key in needed if not math.isfinite(signal.features.get(key, math.nan)))
+    return tuple(key for key in needed if not math.isfinite(features.get(key, math.nan)))
 
 
 class ExpertRegistry:
-    """Experts by name, fixed at construction; some are registered but unavailable, with the reason."""
+    """Experts by name, fixed at construction; some are registered but unavailable, with the reason.
 
-    def __init__(self, experts: Iterable[Expert], *, unavailable: Mapping[str, str] | None = None) -> None:
+    An expert reading a feature that neither the router (`router.features.ROUTER_FEATURES`) nor a strategy
+    in `features` computes could never be served: the registry refuses it at start, with the names.
+    """
+
+    def __init__(
+        self,
+        experts: Iterable[Expert],
+        *,
+        unavailable: Mapping[str, str] | None = None,
+        features: Iterable[str] = (),
+    ) -> None:
         self._experts: dict[str, Expert] = {}
         for expert in experts:
             if expert.name in self._experts:
                 raise ConfigurationError(f"expert name {expert.name!r} registered twice; names must be unique")
             self._experts[expert.name] = expert
+        reads = {e.name: e.reads for e in self._experts.values() if isinstance(e, Reading)}
+        check_reads(reads, (*ROUTER_FEATURES, *features))
         self._unavailable = dict(unavailable or {})
         unknown = sorted(set(self._unavailable) - set(self._experts))
         if unknown:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alphamoe.events.payloads import GateChoice, SignalGenerated
 from alphamoe.router.config import GateWeights, RouterConfig
 from alphamoe.router.experts import Expert, ExpertRegistry
@@ -10,13 +12,19 @@ from alphamoe.types import ExpertKind
 
 def expert_weight(expert: Expert, signal: SignalGenerated, weights: GateWeights, regime: str) -> tuple[float, str]:
     """Return the expert's weight for this signal and regime, and how it was built (for the audit trail)."""
+    return weight_for(expert, signal.strategy, signal.board.value, weights, regime)
+
+
+def weight_for(expert: Expert, strategy: str, board: str, weights: GateWeights, regime: str) -> tuple[float, str]:
+    """`expert_weight` for any signal of `strategy` on `board` (a types.Board value)."""
     base = weights.base.get(expert.name, expert.weight)
     weight = base
     terms = [f"base {base:.2f}"]
     for label, table in (
-        (f"strategy {signal.strategy}", weights.by_strategy.get(signal.strategy)),
-        (f"board {signal.board.value}", weights.by_board.get(signal.board.value)),
+        (f"strategy {strategy}", weights.by_strategy.get(strategy)),
+        (f"board {board}", weights.by_board.get(board)),
         (f"regime {regime}", weights.by_regime.get(regime)),
+        (f"track record {board}/{regime}", weights.by_track_record.get(f"{board}/{regime}")),
     ):
         multiplier = (table or {}).get(expert.name)
         if multiplier is not None:
@@ -39,17 +47,38 @@ def choose_experts(
     Ties break by name, so the choice is deterministic. Selected experts come first, by rank; the others
     follow in registration order, each with why it was left out.
     """
+
+    def situation(expert: Expert) -> str | None:
+        situation_gap = getattr(expert, "situation_gap", None)  # Situational; getattr: isinstance on a Protocol is slow
+        return None if situation_gap is None else situation_gap(signal)
+
+    return gate_for(signal.strategy, signal.board.value, registry, config, regime=regime, situation=situation)
+
+
+def gate_for(
+    strategy: str,
+    board: str,
+    registry: ExpertRegistry,
+    config: RouterConfig,
+    *,
+    regime: str = "unknown",
+    situation: Callable[[Expert], str | None] | None = None,
+) -> tuple[GateChoice, ...]:
+    """`choose_experts` for a signal of `strategy` on `board`; `situation` says why an expert passes now.
+
+    Without `situation` (no Situational expert available) the choice is the same for every signal of the
+    strategy and board: a batch of them needs it once (router/panel.py).
+    """
     left_out: dict[str, GateChoice] = {}
     ranked: list[tuple[float, str, str]] = []
     for expert in registry:
-        reason = registry.unavailable_reason(expert.name) or expert.competence.gap(signal)
-        situation_gap = getattr(expert, "situation_gap", None)  # Situational; getattr: isinstance on a Protocol is slow
-        if reason is None and situation_gap is not None:
-            reason = situation_gap(signal)
+        reason = registry.unavailable_reason(expert.name) or expert.competence.gap_for(strategy, board)
+        if reason is None and situation is not None:
+            reason = situation(expert)
         if reason is not None:
             left_out[expert.name] = GateChoice(expert=expert.name, weight=0.0, selected=False, why=reason)
             continue
-        weight, terms = expert_weight(expert, signal, config.weights, regime)
+        weight, terms = weight_for(expert, strategy, board, config.weights, regime)
         if weight <= 0:
             why = f"weight 0 ({terms}): switched off here"
             left_out[expert.name] = GateChoice(expert=expert.name, weight=0.0, selected=False, why=why)

@@ -1,8 +1,11 @@
 """The LLM experts (fundamental/valuation, sentiment/news, sector/macro): a role prompt over point-in-time evidence.
 
 Each one asks the model through the LlmJudge (record first, then budget, then the model) and turns the
-answer into an opinion. Without the evidence its role needs it falls back to its symbolic form, or abstains
-when it has none, and says which. With no endpoint or key configured they stay registered but unavailable.
+answer into an opinion. With no dated evidence item for the stock before the cutoff the model is never asked:
+the expert falls back to its symbolic form, or abstains when it has none, and says which ("no evidence for
+<symbol> before <cutoff>") — it never confirms on nothing. An answer that is not grounded in the evidence
+sent (router.grounding) abstains with the reason. With no endpoint or key configured they stay registered
+but unavailable.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from alphamoe.events.payloads import ExpertOpinion, SignalGenerated
 from alphamoe.evidence.provider import Evidence, EvidenceProvider
 from alphamoe.llm.judge import LlmJudge
 from alphamoe.router.experts import Competence, Expert
+from alphamoe.router.grounding import check_grounding
 from alphamoe.types import ExpertKind, Verdict
 
 LLM_OFF_REASON = "LLM experts are off: no ALPHAMOE_LLM_BASE_URL or ALPHAMOE_LLM_API_KEY configured"
@@ -29,14 +33,16 @@ RULES = (
 
 @dataclass(frozen=True)
 class LlmExpertSpec:
-    """One LLM expert's role: its name, base weight, prompt, and the dated evidence it reads."""
+    """One LLM expert's role: its name, base weight, prompt, and the dated evidence it reads.
+
+    Without one dated item of `kinds` before the cutoff the model is not asked (the symbolic form judges,
+    or the expert abstains).
+    """
 
     name: str
     weight: float
     role: str
     kinds: tuple[str, ...]
-    required: str | None = None
-    """Evidence kind without which the model is not asked (the symbolic form judges, or it abstains)."""
 
     @property
     def system_prompt(self) -> str:
@@ -51,7 +57,6 @@ SPECS = (
         "valuation multiples) decide whether the business supports the price move the quant signal bets on; "
         "veto on deteriorating fundamentals or an extreme valuation, confirm when they support it.",
         kinds=("fundamentals",),
-        required="fundamentals",
     ),
     LlmExpertSpec(
         "sentiment",
@@ -59,7 +64,6 @@ SPECS = (
         "news and sentiment analyst. From the stock's dated news decide whether the news flow supports the move "
         "(earnings beats, orders, policy support) or undermines it (investigations, pledges, dilution, rumours).",
         kinds=("news",),
-        required="news",
     ),
     LlmExpertSpec(
         "sector",
@@ -90,8 +94,8 @@ def llm_expert_slots() -> tuple[LlmExpertSlot, ...]:
     return tuple(LlmExpertSlot(spec.name, weight=spec.weight) for spec in SPECS)
 
 
-def _missing(evidence: Evidence, required: str | None) -> bool:
-    return required is not None and not getattr(evidence, required)
+def _missing(evidence: Evidence) -> bool:
+    return not evidence.dated_items()
 
 
 class LlmExpert:
@@ -122,17 +126,17 @@ class LlmExpert:
         blocked = self._judge.blocked()
         if blocked is not None:
             return f"{blocked}: symbolic experts decide"
-        if self.fallback is None and self.spec.required is not None:
+        if self.fallback is None:
             evidence = self._evidence.evidence(signal, self.spec.kinds)
-            if _missing(evidence, self.spec.required):
+            if _missing(evidence):
                 return f"{self._no_evidence(evidence)}; no symbolic form without it"
         return None
 
     def judge(self, signal: SignalGenerated) -> ExpertOpinion:
         evidence = self._evidence.evidence(signal, self.spec.kinds)
-        if _missing(evidence, self.spec.required):
+        if _missing(evidence):
             return self._without_evidence(signal, evidence)
-        judgement = self._judge.judge(self.name, self.spec.system_prompt, evidence, signal)
+        judgement = self._judge.judge(self.name, self.spec.system_prompt, evidence, signal, grounding=check_grounding)
         record = judgement.record
         if record is None:
             return ExpertOpinion(
@@ -144,22 +148,26 @@ class LlmExpert:
                 model=self._judge.model,
                 outcome="budget" if "budget" in (judgement.abstain_reason or "") else "not_recorded",
             )
+        refused = record.refusal
+        outcome = record.outcome if refused is None else f"refused {refused.code}"
         return ExpertOpinion(
             expert=self.name,
             kind=self.kind,
-            verdict=record.verdict,
-            confidence=record.confidence,
-            reasoning=f"{record.model}: {'; '.join(record.reasons)}",
+            verdict=record.verdict if refused is None else Verdict.ABSTAIN,
+            confidence=record.confidence if refused is None else 0.0,
+            reasoning=f"{record.model}: "
+            + ("; ".join(record.reasons) if refused is None else f"answer refused, abstains: {refused.reason}"),
             model=record.model,
             call_key=record.key,
-            outcome=f"replayed {record.outcome}" if judgement.replayed else record.outcome,
+            outcome=f"replayed {outcome}" if judgement.replayed else outcome,
             tokens=0 if judgement.replayed else record.usage.total,
             cost_cny=Decimal(0) if judgement.replayed else record.cost_cny,
             latency_ms=0.0 if judgement.replayed else record.latency_ms,
         )
 
     def _no_evidence(self, evidence: Evidence) -> str:
-        return f"no {self.spec.required} on file for {evidence.symbol} before {evidence.cutoff:%Y-%m-%d %H:%M %Z}"
+        reads = " or ".join(k.replace("_", " ") for k in self.spec.kinds)
+        return f"no evidence for {evidence.symbol} before {evidence.cutoff:%Y-%m-%d %H:%M %Z} ({reads})"
 
     def _without_evidence(self, signal: SignalGenerated, evidence: Evidence) -> ExpertOpinion:
         why = self._no_evidence(evidence)

@@ -1,9 +1,13 @@
 """Symbolic experts: threshold rules over the scan's features, each reasoning with the numbers it used.
 
-Units are those of router/config.py. An expert missing a feature it needs abstains and names it.
+Units are those of router/config.py; every feature is one the router computes itself (router/features.py),
+so the experts judge any strategy's signals. An expert missing a feature it needs abstains and names it.
 Confidence of a confirm or veto is 0.5 plus half the mean strength of the evidence, each strength
 clipped to [0, 1] against the config's "strong" level; the risk skeptic's veto is 0.7 plus 0.1 per
 further red flag; an abstention has confidence 0.
+
+Each expert also judges a batch at once (`assess_batch`: NumPy over arrays of features, the same floats as
+`assess` on each row, tested), which the vectorised panel (router/panel.py) runs for a backtest's picks.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 from alphamoe.events.payloads import ExpertOpinion, SignalGenerated
 from alphamoe.router.config import LiquidityThresholds, RiskSkepticThresholds, SentimentThresholds, TrendThresholds
 from alphamoe.router.experts import Competence, missing_features
@@ -20,6 +27,13 @@ from alphamoe.types import ExpertKind, Verdict
 
 Assessment = tuple[Verdict, float, str]
 """(verdict, confidence, reasoning) of one expert on one signal."""
+FloatArray = npt.NDArray[np.float64]
+Codes = npt.NDArray[np.int8]
+VERDICT_CODES: tuple[Verdict, ...] = (Verdict.CONFIRM, Verdict.VETO, Verdict.ABSTAIN)
+"""A batch's verdicts are codes: the index in this tuple (backtest.picks.VERDICTS is the same order)."""
+CONFIRM, VETO, ABSTAIN = range(3)
+BatchAssessment = tuple[Codes, FloatArray]
+"""(verdict codes, confidences) of one expert on a batch of signals."""
 
 
 def _clip01(x: float) -> float:
@@ -39,6 +53,28 @@ def _million_cny(x: float) -> str:
     return f"{x / 1e6:,.1f}M CNY"
 
 
+def _strength_batch(*parts: FloatArray) -> FloatArray:
+    # `_strength` elementwise, in the same order of operations (a left-to-right sum), so the same floats
+    total = np.clip(parts[0], 0.0, 1.0)
+    for part in parts[1:]:
+        total = total + np.clip(part, 0.0, 1.0)
+    out: FloatArray = 0.5 + 0.5 * total / len(parts)
+    return out
+
+
+def _ruling(n: int, *cases: tuple[npt.NDArray[np.bool_], int, FloatArray | float]) -> BatchAssessment:
+    # the first case that holds wins, as an if/elif chain; none: abstain, 0
+    verdict = np.full(n, ABSTAIN, dtype=np.int8)
+    confidence = np.zeros(n)
+    left = np.ones(n, dtype=bool)
+    for holds, code, value in cases:
+        hit = left & holds
+        verdict[hit] = code
+        confidence[hit] = value[hit] if isinstance(value, np.ndarray) else value
+        left &= ~hit
+    return verdict, confidence
+
+
 class SymbolicExpert(ABC):
     """A rule-based expert: deterministic, instant, and always available."""
 
@@ -51,12 +87,21 @@ class SymbolicExpert(ABC):
         self.weight = weight
         self.competence = competence or Competence()
 
+    @property
+    def reads(self) -> frozenset[str]:
+        """The features this expert reads (router.experts.Reading): checked against what the router computes."""
+        return frozenset(self.needs)
+
     def judge(self, signal: SignalGenerated) -> ExpertOpinion:
-        missing = missing_features(signal, self.needs)
+        return self.opinion(signal.features)
+
+    def opinion(self, features: Mapping[str, float]) -> ExpertOpinion:
+        """`judge` on a signal's features alone (all a symbolic expert reads)."""
+        missing = missing_features(features, self.needs)
         if missing:
             verdict, confidence, reasoning = Verdict.ABSTAIN, 0.0, f"missing features: {', '.join(missing)}"
         else:
-            verdict, confidence, reasoning = self.assess(signal.features)
+            verdict, confidence, reasoning = self.assess(features)
         return ExpertOpinion(
             expert=self.name, kind=self.kind, verdict=verdict, confidence=confidence, reasoning=reasoning
         )
@@ -64,6 +109,10 @@ class SymbolicExpert(ABC):
     @abstractmethod
     def assess(self, features: Mapping[str, float]) -> Assessment:
         """Judge finite features; every key of `needs` is present."""
+
+    @abstractmethod
+    def assess_batch(self, features: Mapping[str, FloatArray]) -> BatchAssessment:
+        """`assess` of every row at once (finite features, every key of `needs`): the same codes and floats."""
 
 
 class TrendExpert(SymbolicExpert):
@@ -95,6 +144,16 @@ class TrendExpert(SymbolicExpert):
             confidence = _strength(-spread / t.strong_ma_spread, -ret_20d / t.strong_ret_20d)
             return Verdict.VETO, confidence, f"{facts}: downtrend"
         return Verdict.ABSTAIN, 0.0, f"{facts}: trend mixed"
+
+    def assess_batch(self, features: Mapping[str, FloatArray]) -> BatchAssessment:
+        t = self.t
+        spread, close_over = features["ma5_over_ma20"], features["close_over_ma20"]
+        ret_20d, breakout = features["ret_20d"], features["breakout_margin"]
+        intact = (spread > t.min_ma_spread) & (ret_20d > t.min_ret_20d) & (close_over >= t.min_close_over_ma20)
+        confirm = _strength_batch(spread / t.strong_ma_spread, ret_20d / t.strong_ret_20d, breakout / t.strong_breakout)
+        down = (spread < 0) & (ret_20d < 0) & (close_over < 0)
+        veto = _strength_batch(-spread / t.strong_ma_spread, -ret_20d / t.strong_ret_20d)
+        return _ruling(len(spread), (intact, CONFIRM, confirm), (down, VETO, veto))
 
 
 class LiquidityExpert(SymbolicExpert):
@@ -131,6 +190,22 @@ class LiquidityExpert(SymbolicExpert):
             (volume_ratio - t.min_volume_ratio) / (t.strong_volume_ratio - t.min_volume_ratio),
         )
         return Verdict.CONFIRM, confidence, f"{turnover} and {volume}: liquid enough"
+
+    def assess_batch(self, features: Mapping[str, FloatArray]) -> BatchAssessment:
+        t = self.t
+        amount, volume_ratio = features["amount_20d"], features["volume_ratio"]
+        thin = amount < t.min_amount_20d
+        quiet = volume_ratio < t.min_volume_ratio
+        liquid = ~thin & ~quiet
+        # math.log, not np.log: NumPy's vectorised log may differ from the C library's in the last bit
+        depth = np.zeros(len(amount))
+        depth[liquid] = [math.log(x) for x in (amount[liquid] / t.min_amount_20d).tolist()]
+        confirm = _strength_batch(
+            depth / math.log(t.ample_amount_20d / t.min_amount_20d),
+            (volume_ratio - t.min_volume_ratio) / (t.strong_volume_ratio - t.min_volume_ratio),
+        )
+        veto = _strength_batch(1 - amount / t.min_amount_20d)
+        return _ruling(len(amount), (thin, VETO, veto), (quiet, ABSTAIN, 0.0), (liquid, CONFIRM, confirm))
 
 
 class RiskSkepticExpert(SymbolicExpert):
@@ -172,6 +247,17 @@ class RiskSkepticExpert(SymbolicExpert):
             f"daily volatility {volatility:.1%}, opening gap {gap:+.1%}",
         )
 
+    def assess_batch(self, features: Mapping[str, FloatArray]) -> BatchAssessment:
+        t = self.t
+        flags = (
+            (features["rsi_14"] >= t.max_rsi_14).astype(np.int64)
+            + (np.round(features["limit_up_count_5d"]) > t.max_limit_ups_5d)  # round half to even, as round()
+            + (features["volatility_20d"] >= t.max_volatility_20d)
+            + (np.abs(features["gap_open"]) >= t.max_abs_gap_open)
+        )
+        by_flags = np.array([0.0, *(min(1.0, 0.7 + 0.1 * (n - 1)) for n in range(1, 5))])
+        return _ruling(len(flags), (flags > 0, VETO, by_flags[flags]))
+
 
 class PriceSentimentExpert(SymbolicExpert):
     """The sentiment expert's symbolic form, used when no news is on file: the crowd's mood in price and volume.
@@ -198,3 +284,12 @@ class PriceSentimentExpert(SymbolicExpert):
             strength = (volume_ratio - t.min_volume_ratio) / (t.strong_volume_ratio - t.min_volume_ratio)
             return Verdict.CONFIRM, _strength(strength), f"{facts}: buying interest"
         return Verdict.ABSTAIN, 0.0, f"{facts}: no clear mood"
+
+    def assess_batch(self, features: Mapping[str, FloatArray]) -> BatchAssessment:
+        t = self.t
+        volume_ratio, ret_5d = features["volume_ratio"], features["ret_5d"]
+        selling = ret_5d <= t.max_drop_5d
+        buying = (ret_5d > 0) & (volume_ratio >= t.min_volume_ratio)
+        veto = _strength_batch(ret_5d / t.max_drop_5d - 1)
+        confirm = _strength_batch((volume_ratio - t.min_volume_ratio) / (t.strong_volume_ratio - t.min_volume_ratio))
+        return _ruling(len(ret_5d), (selling, VETO, veto), (buying, CONFIRM, confirm))

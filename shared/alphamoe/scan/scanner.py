@@ -13,7 +13,7 @@ A stock of the universe (panel ∪ reference) is excluded, first reason wins, wh
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,6 +25,7 @@ from alphamoe.market.boards import board_of
 from alphamoe.market.limits import limit_prices
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.ticks import to_price
+from alphamoe.router.features import expert_features, with_strategy_features
 from alphamoe.strategy.base import LatestSignals, Strategy
 from alphamoe.strategy.stats import (
     DEFAULT_STATS_LOOKBACK,
@@ -59,8 +60,10 @@ def scan_day(
     """Return the signals of trading day `day` from `panel` (bars up to D−1) and D's pre-open reference.
 
     Signals are the last row's entries among eligible stocks, by score descending then symbol, at most
-    `max_signals`. Non-finite feature values are left out (events carry finite floats only), so an expert
-    that needs one abstains instead of judging a made-up 0.0. Each carries Kelly p and b as every backtest
+    `max_signals`. Each carries the features the router's experts read, computed by the router from the
+    panel (router/features.py) whatever the strategy, with the strategy's own added. Non-finite feature
+    values are left out (events carry finite floats only), so an expert that needs one abstains instead of
+    judging a made-up 0.0. Each carries Kelly p and b as every backtest
     has them on `day` (`strategy.stats.kelly_at` at the refresh of D−1's block): the panel should reach back
     to that window's first session, and costs one run of the strategy when it starts there exactly
     (`kelly_panel_sessions`).
@@ -83,8 +86,21 @@ def scan_day(
     if picks:  # the trade simulation is needed for candidates only: skip it on a day without any
         refreshed = int(refresh_rows(panel.dates, stats_refresh)[-1])
         stats = kelly_at(panel, strategy, refreshed, lookback=stats_lookback, signals=signals)
+        columns = np.array([i for _, _, i in picks], dtype=np.int64)
+        computed = expert_features(panel, np.full(len(columns), len(panel.dates) - 1, dtype=np.int64), columns)
         events = tuple(
-            _signal(panel, day, reference[symbol], strategy.name, rank, i, -neg_score, signals, stats)
+            _signal(
+                panel,
+                day,
+                reference[symbol],
+                strategy.name,
+                rank,
+                i,
+                -neg_score,
+                signals,
+                stats,
+                {key: float(values[rank]) for key, values in computed.items()},
+            )
             for rank, (neg_score, symbol, i) in enumerate(picks)
         )
     completed = ScanCompleted(
@@ -97,6 +113,50 @@ def scan_day(
         exits=tuple(sorted(panel.symbols[i] for i in np.flatnonzero(signals.exits[-1]))),
     )
     return ScanResult(signals=events, completed=completed)
+
+
+def scan_book(
+    panel: Panel,
+    day: date,
+    reference: Mapping[str, ReferenceData],
+    strategies: Sequence[Strategy],
+    *,
+    max_signals: int = 200,
+    min_listing_days: int = 60,
+    stats_lookback: int = DEFAULT_STATS_LOOKBACK,
+    stats_refresh: int = DEFAULT_STATS_REFRESH,
+) -> ScanResult:
+    """Return `scan_day` of every strategy of a book on one panel, as one batch: each strategy's signals
+    (tagged with it, up to `max_signals` each) in book order, and one ScanCompleted counting them all (the
+    batch the size stage waits for), with the strategies joined by "+" and every strategy's exits."""
+    if len({s.name for s in strategies}) != len(strategies) or not strategies:
+        raise ValueError(f"a strategy book names each strategy once, was {[s.name for s in strategies]}")
+    results = [
+        scan_day(
+            panel,
+            day,
+            reference,
+            strategy,
+            max_signals=max_signals,
+            min_listing_days=min_listing_days,
+            stats_lookback=stats_lookback,
+            stats_refresh=stats_refresh,
+        )
+        for strategy in strategies
+    ]
+    if len(results) == 1:
+        return results[0]
+    first = results[0].completed
+    completed = ScanCompleted(
+        trading_day=day,
+        strategy="+".join(s.name for s in strategies),
+        universe_size=first.universe_size,
+        candidates=sum(r.completed.candidates for r in results),
+        excluded=first.excluded,  # eligibility is the scan's, the same for every strategy
+        data_until=first.data_until,
+        exits=tuple(sorted({symbol for r in results for symbol in r.completed.exits})),
+    )
+    return ScanResult(signals=tuple(s for r in results for s in r.signals), completed=completed)
 
 
 def _eligible(
@@ -159,9 +219,11 @@ def _signal(
     score: float,
     signals: LatestSignals,
     stats: KellyStats,
+    router_features: dict[str, float],
 ) -> SignalGenerated:
     symbol = panel.symbols[i]
-    features = {key: float(values[i]) for key, values in signals.features.items()}
+    own = {key: float(values[i]) for key, values in signals.features.items()}
+    features = with_strategy_features(router_features, own)
     return SignalGenerated(
         trading_day=day,
         signal_id=f"{day.isoformat()}:{strategy}:{symbol}",

@@ -26,6 +26,7 @@ KERNELS = (
     "trend_breakout_kernel",
     "simulate_trades_kernel",
     "position_exits_kernel",
+    "pick_features_kernel",
 )
 
 
@@ -59,6 +60,7 @@ def sample_panel(rows: int = 80, cols: int = 12, seed: int = 1) -> Panel:
 
 def warm() -> dict[str, dict[str, int]]:
     """Run every kernel once through the public paths; return each kernel's cache hits and misses."""
+    from alphamoe.router.features import expert_features
     from alphamoe.strategy.registry import STRATEGIES, strategy_by_name
     from alphamoe.strategy.stats import strategy_stats
 
@@ -69,6 +71,8 @@ def warm() -> dict[str, dict[str, int]]:
         strategy = strategy_by_name(name)
         strategy_stats(panel, strategy.latest(panel))
         strategy.signals(panel)
+    last = np.full(len(panel.symbols), len(panel.dates) - 1, dtype=np.int64)
+    expert_features(panel, last, np.arange(len(panel.symbols), dtype=np.int64))  # the router's, for the candidates
     return report()
 
 

@@ -86,7 +86,8 @@ class _Book:
         for p in account.positions:
             positions.setdefault(p.symbol, p)
         market_value = account.market_value
-        equity = account.cash + market_value  # `AccountState.equity`, without summing the positions twice
+        # `AccountState.equity`, without summing the positions twice
+        equity = account.cash + account.receivable + market_value
         held = (
             tuple((p.symbol, ratio(p.last_price * p.quantity, equity)) for p in account.positions) if equity > 0 else ()
         )
@@ -205,7 +206,8 @@ _SENTENCES: dict[UnsizedReason, str] = {
 def _unsized(d: _Drop, config: SizingConfig) -> UnsizedSignal:
     r = d.routed
     sentence = d.why() if d.why is not None else _SENTENCES[d.code]
-    notes = d.notes or _kelly_notes(r, d.kelly, d.kelly * config.kelly_fraction * r.confidence, config)
+    raw = d.kelly * config.kelly_fraction * r.confidence * config.capital_of(r.signal.strategy)
+    notes = d.notes or _kelly_notes(r, d.kelly, raw, config)
     return UnsizedSignal(
         symbol=r.signal.symbol,
         signal_id=r.signal.signal_id,
@@ -318,7 +320,7 @@ def _candidates(
             )
             drops.append(_Drop(r, code, f_star))
             continue
-        raw = f_star * config.kelly_fraction * r.confidence
+        raw = f_star * config.kelly_fraction * r.confidence * config.capital_of(r.signal.strategy)
         held = book.positions.get(symbol)
         held_weight = ratio(held.last_price * held.quantity, equity) if held is not None else 0.0
         room = max(config.max_position_weight - held_weight, 0.0)
@@ -374,9 +376,12 @@ def _no_weight(r: SignalRouted, f_star: float, raw: float, held_weight: float, c
 
 
 def _kelly_notes(r: SignalRouted, f_star: float, raw: float, config: SizingConfig) -> tuple[str, ...]:
+    # with a strategy book, the strategy's share of the capital is one more factor
+    share = f" × {r.signal.strategy} capital {config.capital_of(r.signal.strategy)}" if config.strategy_capital else ""
     return (
         f"kelly p={r.signal.p_win:.4f} b={r.signal.payoff:.4f} f*={f_star:.4f}",
-        f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f} = {raw:.4f}",
+        f"weight = f* {f_star:.4f} × fraction {config.kelly_fraction} × confidence {r.confidence:.4f}{share}"
+        f" = {raw:.4f}",
     )
 
 

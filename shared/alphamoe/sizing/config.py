@@ -39,9 +39,17 @@ class SizingConfig(BaseModel):
         description="buy limit = reference × (1 + buffer), capped at limit-up",
     )
     max_orders: int = Field(50, gt=0, description="most new buys per day, best Kelly first")
+    strategy_capital: dict[str, float] = Field(
+        default_factory=dict,
+        description="strategy → its weight of the capital (the scan's strategy book); empty: one strategy, all of it",
+    )
     min_order_value: Decimal = Field(
         MIN_ORDER_VALUE,
         ge=0,
         decimal_places=2,
         description="CNY: a buy worth less (quantity × limit) is not proposed; 0 turns the floor off",
     )
+
+    def capital_of(self, strategy: str) -> float:
+        """The share of the capital `strategy`'s signals are sized against: 1 without a book, 0 outside it."""
+        return self.strategy_capital.get(strategy, 0.0) if self.strategy_capital else 1.0

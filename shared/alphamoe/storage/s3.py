@@ -179,6 +179,11 @@ class S3Store:
     def delete(self, key: str) -> None:
         self._call("delete", key, "delete_object", Key=self._key(key))
 
+    def copy(self, source: str, target: str) -> None:
+        """Copy `source` to `target` server-side (CopyObject: atomic, the bytes never leave the bucket)."""
+        where = {"Bucket": self.location.bucket, "Key": self._key(source)}
+        self._call("copy", source, "copy_object", Key=self._key(target), CopySource=where)
+
     def child(self, prefix: str) -> S3Store:
         return S3Store(self.location.join(prefix), self.client)
 

@@ -9,16 +9,22 @@ wrapped, in Backtrader; so a strategy must be a pure function of the panel it is
 
 from __future__ import annotations
 
+import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import BoolArray, FloatArray, Panel
+
+if TYPE_CHECKING:
+    from alphamoe.strategy.stats import ClosedTrades
 
 
 class StrategyParams(BaseModel):
@@ -133,6 +139,21 @@ class Strategy(ABC):
         """
         full = self.signals(panel)
         return StrategySignals(entries=full.entries, exits=full.exits, score=full.score, features={})
+
+    def window_trades(self, panel: Panel, rows: Sequence[int], *, lookback: int, fee_rate: float) -> list[ClosedTrades]:
+        """Return `stats.window_trades` at each of `rows`: the strategy run on the `lookback` sessions ending
+        there alone, its trades closed by then (what Kelly's p and b at that refresh count).
+
+        The default runs each window on its own (a thread per core: the kernels release the GIL); a strategy
+        with a fused kernel over every window overrides it and must return the same trades (tested).
+        """
+        from alphamoe.strategy.stats import window_trades
+
+        def one(row: int) -> ClosedTrades:
+            return window_trades(panel, self, row, lookback=lookback, fee_rate=fee_rate)
+
+        with ThreadPoolExecutor(max_workers=max(min(len(rows), os.cpu_count() or 1), 1)) as pool:
+            return list(pool.map(one, rows))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"

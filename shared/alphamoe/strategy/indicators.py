@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, board_codes, from_fen, to_fen
+from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, band_regime, board_codes, from_fen, to_fen
 from alphamoe.market.bars import BoolArray, FloatArray, Panel
 from alphamoe.market.boards import board_of
 
@@ -115,6 +115,35 @@ def limit_up_prices(panel: Panel, *, first_row: int = 0) -> FloatArray:
 def at_limit_up(panel: Panel) -> BoolArray:
     """Return True where the bar closed at its limit-up price (never on days without a limit)."""
     return limit_up_hits(panel)
+
+
+def limit_up_hits_at(panel: Panel, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], history: int) -> BoolArray:
+    """Return `limit_up_hits` at rows `rows[k] − history + 1 … rows[k]` of column `cols[k]` (K × history).
+
+    The same test as `limit_up_hits`, on the bars a batch of picks reads only (False before row 0), with one
+    `band_fen` call per rule-book regime (`band_regime`) instead of one per row: a backtest's picks do not
+    pay for a pass over the rule book on every session.
+    """
+    at_rows = (rows[:, None] - history + 1 + np.arange(history)[None, :]).ravel()
+    at_cols = np.broadcast_to(cols[:, None], (len(rows), history)).ravel()
+    hits = np.zeros(at_rows.shape, dtype=bool)
+    known = np.flatnonzero(at_rows >= 0)
+    r, c = at_rows[known], at_cols[known]
+    distinct = np.unique(r)
+    regimes: dict[tuple[object, ...], list[int]] = {}
+    for t in distinct.tolist():
+        regimes.setdefault(band_regime(pd.Timestamp(panel.dates[t]).date()), []).append(t)
+    codes = _board_codes(panel.symbols)
+    for members in regimes.values():
+        at = np.flatnonzero(np.isin(r, members)) if len(regimes) > 1 else np.arange(len(r))
+        rr, cc = r[at], c[at]
+        day = pd.Timestamp(panel.dates[members[0]]).date()  # any day of the regime gives its bands
+        prev = to_fen(np.nan_to_num(panel.prev_close[rr, cc]))
+        _, up_fen = band_fen(codes[cc], prev, day, panel.st[rr, cc], panel.listing_index[rr, cc])
+        up = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)
+        with np.errstate(invalid="ignore"):
+            hits[known[at]] = np.isfinite(up) & (panel.close[rr, cc] >= up - 0.005) & panel.traded[rr, cc]
+    return hits.reshape(len(rows), history)
 
 
 def limit_up_hits(panel: Panel, *, first_row: int = 0) -> BoolArray:

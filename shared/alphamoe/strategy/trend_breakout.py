@@ -32,7 +32,11 @@ Windows with a suspended day give NaN (see `indicators`), and NaN fails every en
 
 from __future__ import annotations
 
-from typing import ClassVar
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -40,6 +44,9 @@ from pydantic import Field
 from alphamoe.market.bars import Panel
 from alphamoe.strategy.base import LatestSignals, Strategy, StrategyParams, StrategySignals
 from alphamoe.strategy.indicators import limit_up_hits
+
+if TYPE_CHECKING:
+    from alphamoe.strategy.stats import ClosedTrades
 
 FEATURE_KEYS = (
     "ret_1d",
@@ -100,6 +107,44 @@ class TrendBreakout(Strategy):
     def decisions(self, panel: Panel) -> StrategySignals:
         entries, exits, score, _ = self._run(panel, first_feature_row=len(panel.dates), entry_scores=True)
         return StrategySignals(entries=entries, exits=exits, score=score, features={})
+
+    def window_trades(self, panel: Panel, rows: Sequence[int], *, lookback: int, fee_rate: float) -> list[ClosedTrades]:
+        """Return every refresh window's trades in one pass (`kernels.trend_breakout_window_trades_kernel`):
+        the same trades as running the strategy on each window alone, without a panel copy per window;
+        the columns are split between a thread per core."""
+        from alphamoe.strategy.kernels import kernel_inputs, trend_breakout_window_trades_kernel
+        from alphamoe.strategy.stats import ClosedTrades, window_start
+
+        if not rows:
+            return []
+        p, k = self.params, kernel_inputs(panel)
+        lasts = np.asarray(rows, dtype=np.int64)
+        firsts = np.array([window_start(int(r), lookback) for r in lasts], dtype=np.int64)
+        n_cols = len(panel.symbols)
+        parts = max(min(os.cpu_count() or 1, n_cols), 1)
+        bounds = np.linspace(0, n_cols, parts + 1).astype(np.int64)
+
+        def run(part: int) -> tuple[np.ndarray, ...]:
+            out: tuple[np.ndarray, ...] = trend_breakout_window_trades_kernel(
+                k.open, k.high, k.close, k.prev_close, k.volume, k.amount, k.traded, firsts, lasts,
+                int(bounds[part]), int(bounds[part + 1]), p.breakout_window, p.fast_ma, p.slow_ma, p.exit_ma,
+                p.liquidity_window, float(p.min_amount), float(p.min_volume_ratio), p.max_holding_days,
+                float(fee_rate),
+            )  # fmt: skip
+            return out
+
+        with ThreadPoolExecutor(max_workers=parts) as pool:  # the kernel releases the GIL
+            done = list(pool.map(run, range(parts)))
+        window, column, entry, exit_, ret = (np.concatenate([d[f] for d in done]) for f in range(5))
+        order = np.argsort(window, kind="stable")  # by window, then column, then time: each window's record order
+        window, column, entry, exit_, ret = window[order], column[order], entry[order], exit_[order], ret[order]
+        cuts = np.searchsorted(window, np.arange(len(rows) + 1))
+        return [
+            ClosedTrades(
+                column=column[a:b].copy(), entry_row=entry[a:b].copy(), exit_row=exit_[a:b].copy(), ret=ret[a:b].copy()
+            )
+            for a, b in pairwise(cuts.tolist())
+        ]
 
     def _run(self, panel: Panel, *, first_feature_row: int, entry_scores: bool = False) -> tuple[np.ndarray, ...]:
         from alphamoe.strategy.kernels import kernel_inputs, trend_breakout_kernel

@@ -157,10 +157,10 @@ def test_analyse_when_run_on_the_market_then_round_trips_reconcile_with_the_acco
     assert analysis.versus is None and analysis.unmatched_sells == 0
     closed = sum((t.pnl for t in analysis.round_trips if t.pnl is not None), Decimal("0"))
     still = [t for t in analysis.round_trips if t.pnl is None]
-    cost = sum((t.entry_price * t.quantity + t.fees for t in still), Decimal("0"))
+    cost = sum((t.entry_price * t.quantity + t.fees - t.income for t in still), Decimal("0"))
     last = result.equity[-1]
     held = Decimal(str(last.equity)) - Decimal(str(last.cash))
-    # realised P&L + (value held − its cost and fees) = the account's whole gain, to the fen
+    # realised P&L + (value held − its cost and fees + its dividends) = the account's whole gain, to the fen
     assert closed + held - cost == Decimal(str(result.final_equity)) - result.initial_cash
     assert sum((t.fees for t in analysis.round_trips), Decimal("0")) == sum((t.fees for t in result.trades), Decimal(0))
     assert sum(s.round_trips for s in analysis.symbols) == result.metrics.round_trips > 10

@@ -63,9 +63,28 @@ def test_backtest_cli_when_real_data_then_report_html_png_and_json(real_backtest
     image = matplotlib.image.imread(tmp_path / "report" / "equity.png")
     assert image.shape[0] >= 300 and image.shape[1] >= 600 and image.std() > 0.01
     document = json.loads((tmp_path / "bt.json").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "report" / "result.json").read_text(encoding="utf-8")) == document  # History's
     assert {"cagr", "sharpe", "max_drawdown", "turnover", "win_rate", "exposure"} <= set(document["metrics"])
     assert document["trades"] and set(document["trades"][0]) >= {"symbol", "side", "day", "quantity", "price", "fees"}
     analysis = document["analysis"]
     assert [y["year"] for y in analysis["yearly"]] == [2019, 2020, 2021] and analysis["round_trips"]
     assert analysis["symbols"] and analysis["versus"]["benchmark"] == ("sh000300" if extra else "universe average")
     assert "yearly returns" in output and "excess return" in output
+
+
+def test_backtest_cli_when_orders_unfilled_then_the_summary_lists_them_and_counts_the_rest(
+    market_dir: Path, tmp_path: Path
+) -> None:
+    code, output = _run(
+        "--start", "2024-06-03", "--end", "2025-03-31", "--data", str(market_dir), "--no-progress",
+        "--json", str(tmp_path / "bt.json"),
+    )  # fmt: skip
+    assert code == 0, output
+    misses = json.loads((tmp_path / "bt.json").read_text(encoding="utf-8"))["unfilled_orders"]
+    assert len(misses) > 20, "too few unfilled orders to show the cap"
+    assert f"unfilled orders ({len(misses)})" in output
+    lines = [line for line in output.splitlines() if re.search(r"\b\d{6}\.(SH|SZ|BJ)\b", line)]
+    listed = [(m["day"], m["symbol"], m["side"], f"{m['quantity']:,}", m["limit_price"], m["reason"]) for m in misses]
+    for day, symbol, side, quantity, limit, reason in listed[:20]:
+        assert any(all(x in line for x in (day, symbol, side, quantity, limit, reason)) for line in lines), output
+    assert f"… {len(misses) - 20:,} more (in the JSON" in " ".join(output.split())  # report.terminal.more_line

@@ -10,6 +10,7 @@ import pytest
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.engine import Prepared, prepare, simulate
+from alphamoe.backtest.metrics import round_trips
 from alphamoe.backtest.result import BacktestResult
 from alphamoe.market.bars import BarStore
 from alphamoe.market.fees import trade_fees
@@ -70,7 +71,9 @@ def test_backtest_fills_when_checked_then_lots_fees_and_t_plus_one_hold(
 
 
 def test_backtest_cash_when_replayed_from_trades_then_equals_final_cash(result: BacktestResult) -> None:
-    cash = CONFIG.initial_cash
+    # the trades' cash and the dividends their lots received (the synthetic market's ex-rights days)
+    trips, _ = round_trips(result.trades, [p.day for p in result.equity], result.actions)
+    cash = CONFIG.initial_cash + sum((t.income for t in trips), Decimal(0))
     for t in result.trades:
         value = t.quantity * t.price
         cash += -(value + t.fees) if t.side == Side.BUY else value - t.fees

@@ -353,7 +353,7 @@ def compiled(batch: Batch, data: Arrays) -> Outcome:
     out_col, out_qty, out_limit = (np.zeros(width, dtype=np.int64) for _ in range(3))
     out_buy = np.zeros(width, dtype=np.bool_)
     n_orders = size_session(
-        ROW, batch.cash_fen, a.qty, a.sellable, a.last, a.held, exiting, picks, confidence, data.stats.p_win,
+        ROW, batch.cash_fen, 0, a.qty, a.sellable, a.last, a.held, exiting, picks, confidence, data.stats.p_win,
         data.stats.payoff, market.traded[ROW], market.prev_close[ROW], market.down[ROW], market.up[ROW], s, cols,
         fees, out_col, out_buy, out_qty, out_limit,
     )  # fmt: skip
@@ -378,7 +378,7 @@ def compiled_risk(batch: Batch, data: Arrays, orders: list[Order]) -> tuple[list
     approved = np.zeros(n, dtype=np.int64)
     rejected = np.zeros(len(RULE_CODES), dtype=np.int64)
     n_approved = risk_session(
-        ROW, n, order_col, order_buy, order_qty, order_limit, batch.cash_fen, a.qty, a.sellable, a.last, a.held,
+        ROW, n, order_col, order_buy, order_qty, order_limit, batch.cash_fen, 0, a.qty, a.sellable, a.last, a.held,
         market.traded[ROW], panel.st[ROW], market.down[ROW], market.up[ROW], risk_terms(batch.config), cols, fees,
         approved, rejected,
     )  # fmt: skip

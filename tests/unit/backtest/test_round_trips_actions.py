@@ -15,9 +15,9 @@ from alphamoe.types import Side
 D = Decimal
 
 
-def _fill(day: date, side: Side, quantity: int, price: str) -> TradeRecord:
+def _fill(day: date, side: Side, quantity: int, price: str, tax: str = "0") -> TradeRecord:
     return TradeRecord(symbol="000425.SZ", side=side, day=day, quantity=quantity, price=D(price), fees=D(0),
-                       order_id=f"{day}:{side.value}")  # fmt: skip
+                       tax=D(tax), order_id=f"{day}:{side.value}")  # fmt: skip
 
 
 def test_round_trips_when_held_through_1_to_3_then_one_trip_of_every_share_at_the_cost_per_share() -> None:
@@ -30,8 +30,12 @@ def test_round_trips_when_held_through_1_to_3_then_one_trip_of_every_share_at_th
     assert before == 7200  # without the action, the 7,200 new shares were sold from nowhere
 
 
-def test_round_trips_when_dividend_then_its_net_cash_is_income() -> None:
-    trades = [_fill(date(2015, 6, 2), Side.BUY, 1000, "10.00"), _fill(date(2015, 6, 4), Side.SELL, 1000, "9.50")]
+def test_round_trips_when_dividend_then_its_cash_less_the_tax_the_sale_collects_is_income() -> None:
+    # the dividend is paid gross (since 2013); the sale 2 days later collects 20% of it (held ≤ 1 month)
+    trades = [
+        _fill(date(2015, 6, 2), Side.BUY, 1000, "10.00"),
+        _fill(date(2015, 6, 4), Side.SELL, 1000, "9.50", tax="100"),
+    ]
     dividend = action("000425.SZ", date(2015, 6, 3), cash="0.5")
     trips, _ = round_trips(trades, [date(2015, 6, 2), date(2015, 6, 4)], [dividend])
-    assert trips[0].pnl == D("-100.00")  # −500 on the price, +500 dividend less 20% tax (held ≤ 1 month)
+    assert (trips[0].pnl, trips[0].income) == (D("-100.00"), D(400))  # −500 on the price, +500 − 100 tax

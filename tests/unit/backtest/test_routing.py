@@ -19,6 +19,7 @@ from alphamoe.backtest.routing import pick_signals
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import BarStore
 from alphamoe.router.graph import default_router
+from alphamoe.strategy.registry import strategy_by_name
 from alphamoe.strategy.trend_breakout import TrendBreakout
 from alphamoe.types import Side, Verdict
 
@@ -83,6 +84,21 @@ def test_backtest_when_routed_then_only_confirmed_picks_are_bought(routed: Prepa
     assert result.route == "symbolic" and result.verdicts == picks.counts()
     quant_only = prepare(BarStore(market_dir), START, END, TrendBreakout(), BacktestConfig(warmup=120))
     assert len(simulate_compiled(quant_only).trades) != len(result.trades), "the experts' vetoes changed nothing"
+
+
+@pytest.mark.parametrize("name", ["momentum_composite", "mean_reversion"])
+def test_route_when_strategy_is_not_trend_breakout_then_the_experts_still_judge_and_it_trades(
+    market_dir: Path, name: str
+) -> None:
+    # the issue: momentum_composite --route symbolic gave "abstain 18351", 0 fills (its features are keyed
+    # by factor label, the experts read the router's own): now the router computes what its experts read
+    strategy = strategy_by_name(name)
+    config = BacktestConfig(warmup=120, route="symbolic")
+    prepared = prepare(BarStore(market_dir), START, END, strategy, config)
+    counts = prepared.picks.counts()
+    assert counts["confirm"] > 0 and counts["veto"] > 0, counts
+    assert not any("missing features" in prepared.picks.summaries[k] for k in range(0, len(prepared.picks.cols), 7))
+    assert simulate_compiled(prepared).metrics.fills > 0
 
 
 def test_route_when_unknown_then_names_the_valid_routes() -> None:

@@ -1,5 +1,6 @@
 """One conformance suite, every adapter: paper, miniqmt (simulated XtQuantTrader), ptrade (simulated API),
-remote (a real HTTP gateway on 127.0.0.1 wrapping a paper broker).
+remote (a real HTTP gateway on 127.0.0.1 wrapping a paper broker), qmt (the bridge script in a simulated QMT
+runtime, over a real Redis).
 
 Every test takes `harness` and speaks only the Broker protocol; the simulated counters quote the day's
 opens, so a marketable order fills where the paper broker fills it.
@@ -15,6 +16,7 @@ from decimal import Decimal
 import pytest
 from support.broker_day import DAY, opens
 from support.keys import GATEWAY_TOKEN
+from support.qmt import qmt_pair
 
 from alphamoe.broker.gateway import Gateway, make_server
 from alphamoe.broker.miniqmt import MiniQmtBroker
@@ -66,11 +68,20 @@ def _ptrade(store: BarStore) -> Broker:
 
 
 @pytest.fixture(
-    params=["paper", "miniqmt", "ptrade", pytest.param("remote", marks=pytest.mark.integration)],
+    params=[
+        "paper",
+        "miniqmt",
+        "ptrade",
+        pytest.param("remote", marks=pytest.mark.integration),
+        pytest.param("qmt", marks=pytest.mark.integration),
+    ],
 )
 def harness(request: pytest.FixtureRequest, store: BarStore) -> Iterator[Harness]:
     server = None
-    if request.param == "remote":
+    runtime = None
+    if request.param == "qmt":
+        runtime, broker = qmt_pair(SimExchange(opening(), opens()), request.getfixturevalue("redis_url"))
+    elif request.param == "remote":
         server = make_server(Gateway(lambda day: _paper(store), TOKEN))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -82,6 +93,8 @@ def harness(request: pytest.FixtureRequest, store: BarStore) -> Iterator[Harness
     broker.connect()
     yield h
     broker.close()
+    if runtime is not None:
+        runtime.stop()
     if server is not None:
         server.shutdown()
         server.server_close()

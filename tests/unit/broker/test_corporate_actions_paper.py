@@ -61,13 +61,13 @@ def test_paper_when_000425_held_through_1_to_3_on_2015_09_23_then_value_kept_but
     assert after.position("000425.SZ").sellable == 10800  # type: ignore[union-attr]
 
 
-def test_paper_when_601328_held_through_ex_dividend_2015_06_03_then_dividend_credited_net_of_tax(
+def test_paper_when_601328_held_through_ex_dividend_2015_06_03_then_dividend_credited_gross(
     store: BarStore, tmp_path: Path
 ) -> None:
     book = AccountBook(tmp_path, "acc", CASH, actions=store)
     before, ex = _run(store, book, [date(2015, 6, 2), date(2015, 6, 3)], "601328.SH", 10000)
-    # 10,000 × 0.27 = 2,700 gross; bought the day before: held ≤ 1 month, 20% withheld (财税〔2012〕85号)
-    assert ex.cash - before.cash == Decimal("2160.00")
+    # 10,000 × 0.27 = 2,700, paid gross: since 2013 the tax is collected at a sale (财税〔2012〕85号)
+    assert ex.cash - before.cash == Decimal("2700.00")
     bar = store.day(date(2015, 6, 3))["601328.SH"]
     market_move = 10000 * (Decimal(str(bar.close)) - Decimal(str(bar.prev_close)))
-    assert abs(ex.equity - before.equity - market_move + Decimal(540)) <= Decimal("0.01") * 10000
+    assert abs(ex.equity - before.equity - market_move) <= Decimal("0.01") * 10000

@@ -22,7 +22,7 @@ from alphamoe.broker.desk import DayClosedError
 from alphamoe.broker.journal import MemoryJournal
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker
-from alphamoe.errors import ApprovalError
+from alphamoe.errors import ApprovalError, NoTradingDayError
 from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, OrderProposed
 from alphamoe.market.bars import BarStore
@@ -67,11 +67,16 @@ class Stage:
 def test_close_when_many_days_closed_then_no_desk_or_broker_held_for_them(store: BarStore, tmp_path: Path) -> None:
     watched = Stage(store, tmp_path)
     days = [DAY + timedelta(days=n) for n in range(40)]
+    traded = [day for day in days if day in set(store.sessions())]
     for day in days:
-        watched.stage.handle(close(day))
+        if day in traded:
+            watched.stage.handle(close(day))
+        else:  # a forged close of a day that was not traded is refused before any desk opens
+            with pytest.raises(NoTradingDayError, match="no account snapshot written"):
+                watched.stage.handle(close(day))
         assert watched.stage.service.open_days() == []
-    assert len(watched.made) == len(days) and watched.alive() == 0
-    assert sorted(watched.accounts.snapshots()) == days  # each close still wrote its snapshot
+    assert traded and watched.alive() == 0
+    assert sorted(watched.accounts.snapshots()) == traded  # each traded day's close still wrote its snapshot
 
 
 def test_approval_when_day_closed_then_refused_parked_and_desk_not_reopened(store: BarStore, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_size_when_batch_split_over_two_replicas_then_one_proposes_the_in_proces
     sized = [*_of(day_events, ev.OrderProposed), *_of(day_events, ev.SizingCompleted)]
     assert sorted(o.id for o in outputs) == sorted(e.id for e in sized)
     closer = inputs[0]  # the last to arrive completed the batch
-    assert one.barrier.close(f"size:{closer.run_id}", "late") == closer.id
+    assert one.barrier.close(f"size:{one.accounts.account_id}:{closer.run_id}", "late") == closer.id
     assert sorted(o.id for o in one.handle(closer)) == sorted(o.id for o in outputs)  # redelivered closer recomputes
     assert two.handle(inputs[1]) == []  # any other duplicate proposes nothing
 

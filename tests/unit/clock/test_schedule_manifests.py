@@ -83,6 +83,8 @@ def test_schedules_when_compared_with_clock_settings_then_same_times_and_zone(na
     found = _by_tick(_docs(name), field)
     assert found["alphamoe-market-open"] == (cron_expression(TickKind.MARKET_OPEN, CFG), CFG.timezone)
     assert found["alphamoe-market-close"] == (cron_expression(TickKind.MARKET_CLOSE, CFG), CFG.timezone)
+    assert found["alphamoe-data-update"] == (cron_expression(TickKind.DATA_UPDATE, CFG), CFG.timezone)
+    assert found["alphamoe-data-update"][0] == "30 16 * * 1-5"  # the evening job, after the 15:05 close
 
 
 def test_pingsources_when_sent_then_each_names_a_tick_the_receiver_knows_and_sinks_to_the_clock() -> None:
@@ -107,6 +109,7 @@ def test_cronjobs_when_run_then_fire_through_the_clock_command() -> None:
         "market-open",
     ]  # the image's entry point is alphamoe
     assert args["alphamoe-market-close"][:3] == ["schedule", "fire", "market-close"]
+    assert args["alphamoe-data-update"][:3] == ["schedule", "fire", "data-update"]
 
 
 def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:

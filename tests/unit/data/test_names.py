@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from alphamoe.data.names import base_name, is_delisting_name, is_st_name
+from alphamoe.data.names import base_name, carried_name, is_delisting_name, is_st_name
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,12 @@ def test_is_delisting_name_when_suffix_or_prefix_then_true() -> None:
     assert is_delisting_name("欧浦退")
     assert is_delisting_name("退市长油")
     assert not is_delisting_name("*ST欧浦")
+
+
+@pytest.mark.parametrize(
+    ("name", "carried"),
+    [("XD*ST东电", "*ST东电"), ("N华兴", "华兴"), ("XR光源", "光源"), ("DR浦发", "浦发"), ("XDST海润", "ST海润"),
+     ("*ST东电", "*ST东电"), ("C华兴", "C华兴"), ("天茂退", "天茂退"), ("浦发银行", "浦发银行")],
+)  # fmt: skip
+def test_carried_name_when_one_day_marker_then_dropped_and_lasting_ones_kept(name: str, carried: str) -> None:
+    assert carried_name(name) == carried

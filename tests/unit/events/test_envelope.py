@@ -47,7 +47,7 @@ def test_event_id_when_same_payload_and_run_then_identical_for_replay() -> None:
 
 
 def test_every_contract_type_when_listed_then_reverse_dns_under_com_alphamoe() -> None:
-    assert len(EVENT_TYPES) == 13
+    assert len(EVENT_TYPES) == 15
     assert all(t.startswith("com.alphamoe.") for t in EVENT_TYPES)
 
 

@@ -153,7 +153,7 @@ def test_locks_when_pyproject_changes_then_they_still_hold_every_declared_depend
     extras = project["optional-dependencies"]
     assert names(project["dependencies"]) <= _locked("runtime.txt")
     assert names(project["dependencies"] + extras["cluster"]) <= _locked("cluster.txt")
-    assert names(project["dependencies"] + extras["cluster"] + extras["dev"]) <= _locked("dev.txt")
+    assert names(project["dependencies"] + extras["cluster"] + extras["dev"] + extras["research"]) <= _locked("dev.txt")
 
 
 def test_settings_when_read_then_no_redis_url_or_secret_in_the_configmap() -> None:

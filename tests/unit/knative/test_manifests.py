@@ -8,7 +8,6 @@ kubernetes-validate in strict mode.
 from __future__ import annotations
 
 import copy
-import functools
 import importlib.metadata
 import inspect
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
-from support.manifests import KNATIVE, NOT_RESOURCES, documents
+from support.manifests import CRDS, KNATIVE, NOT_RESOURCES, SCHEMAS, crd_schema, documents
 from support.paths import REPO
 
 from alphamoe.bridge.subscriptions import as_table, load_subscriptions
@@ -27,38 +26,8 @@ from alphamoe.pipeline.factory import STAGE_NAMES
 from alphamoe.pipeline.run import SUBSCRIPTIONS
 from alphamoe.settings import Settings
 
-SCHEMAS = REPO.parent / "shared" / "schemas" / "knative"
-CRDS = {
-    ("serving.knative.dev/v1", "Service"): "serving-service-v1.crd.yaml",
-    ("sources.knative.dev/v1", "PingSource"): "eventing-pingsource-v1.crd.yaml",
-    ("sources.knative.dev/v1alpha1", "RedisStreamSource"): "redisstreamsource-v1alpha1.crd.yaml",
-}
-
-
-DOCUMENTS = documents()
-
-
-def _strict(schema: Any) -> Any:
-    # CRD schemas allow unknown fields by omission; forbid them unless the CRD preserves unknown fields.
-    if isinstance(schema, dict):
-        schema = {k: _strict(v) for k, v in schema.items()}
-        if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
-            schema.setdefault("additionalProperties", False)
-        return schema
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-@functools.cache
-def _crd_schema(file: str, version: str) -> dict[str, Any]:
-    crd = yaml.load((SCHEMAS / file).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    [served] = [v for v in crd["spec"]["versions"] if v["name"] == version]
-    schema = copy.deepcopy(served["schema"]["openAPIV3Schema"])
-    schema["properties"]["metadata"] = {"type": "object"}
-    schema["properties"].setdefault("apiVersion", {"type": "string"})
-    schema["properties"].setdefault("kind", {"type": "string"})
-    return dict(_strict(schema))
+CONSOLE = "console"
+DOCUMENTS = documents(folders=("optional", "schedules", CONSOLE))  # the console's Service: validated, not a function
 
 
 @pytest.mark.parametrize(
@@ -69,7 +38,7 @@ def test_manifest_when_validated_offline_then_matches_its_schema(where: str, doc
     if crd is not None:
         if not SCHEMAS.exists():
             pytest.skip(f"{SCHEMAS} absent")
-        jsonschema.validate(doc, _crd_schema(crd, doc["apiVersion"].split("/")[1]))
+        jsonschema.validate(doc, crd_schema(crd, doc["apiVersion"].split("/")[1]))
     else:
         kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
 
@@ -81,7 +50,7 @@ def test_crd_validation_when_field_misspelt_then_fails() -> None:
     broken = copy.deepcopy(service)
     broken["spec"]["template"]["spec"]["containerConcurency"] = 1
     with pytest.raises(jsonschema.ValidationError, match="containerConcurency"):
-        jsonschema.validate(broken, _crd_schema(CRDS[("serving.knative.dev/v1", "Service")], "v1"))
+        jsonschema.validate(broken, crd_schema(CRDS[("serving.knative.dev/v1", "Service")], "v1"))
 
 
 def test_kustomization_when_read_then_lists_every_manifest_but_the_optional_ones() -> None:
@@ -91,13 +60,21 @@ def test_kustomization_when_read_then_lists_every_manifest_but_the_optional_ones
     assert kustomization["configMapGenerator"][0]["files"] == ["subscriptions.yaml"]
 
 
+def test_console_kustomization_when_read_then_lists_every_console_manifest() -> None:
+    folder = KNATIVE / CONSOLE
+    if not folder.exists():
+        pytest.skip(f"{folder} absent")
+    listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(p.name for p in folder.glob("*.yaml") if p.name not in NOT_RESOURCES)
+
+
 def _services() -> dict[str, dict[str, Any]]:
     return {
         d["metadata"]["name"].removeprefix("alphamoe-"): d
         for w, d in DOCUMENTS
         if d["kind"] == "Service"
         and d["apiVersion"].startswith("serving.knative.dev")
-        and not w.startswith(("optional", "schedules"))
+        and not w.startswith(("optional", "schedules", CONSOLE))
     }
 
 

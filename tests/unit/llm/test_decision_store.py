@@ -105,6 +105,29 @@ def test_store_when_spend_added_then_summed_exactly_per_day(store: DecisionStore
     assert store.spend(date(2024, 5, 7)) == (0, Decimal(0))
 
 
+def test_store_when_refusals_added_then_counted_per_reason_and_day(store: DecisionStore) -> None:
+    for code in ("misquote", "cites_nothing", "misquote"):
+        store.add_refusal(DAY, code)
+
+    assert store.refusals(DAY) == {"cites_nothing": 1, "misquote": 2}
+    assert store.refusals(date(2024, 5, 7)) == {}
+
+
+def test_store_when_call_has_citations_and_refusal_then_read_back_equal(store: DecisionStore) -> None:
+    record = CallRecord.model_validate(
+        {
+            **_record().model_dump(),
+            "about": "000001.SZ",
+            "citations": [{"evidence_id": "ev-0123456789abcdef", "field": "roe", "value": 12.3}],
+            "refusal": {"code": "other_company", "reason": "the answer is about 000001.SZ, not 600519.SH"},
+        }
+    )
+
+    store.put_call(record)
+
+    assert store.get_call(record.key) == record
+
+
 def test_folder_store_when_run_id_has_path_parts_then_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot name a file"):
         FolderDecisionStore(tmp_path).get_route("../etc", "600519.SH")

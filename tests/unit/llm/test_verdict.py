@@ -1,4 +1,4 @@
-"""The verdict contract: JSON validated by Pydantic; anything beyond verdict, confidence and reasons is dropped."""
+"""The verdict contract: JSON validated by Pydantic; anything beyond the verdict schema is dropped."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_parse_verdict_when_model_adds_order_fields_then_dropped_and_named() -> 
     parsed = parse_verdict(json.dumps(smuggled))
 
     assert parsed.dropped_keys == ("lift_limits", "order", "quantity")
-    assert set(parsed.verdict.model_dump()) == {"verdict", "confidence", "reasons"}
+    assert set(parsed.verdict.model_dump()) == {"symbol", "verdict", "confidence", "reasons", "citations"}
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alphamoe.data.store_write import DestructiveWriteError
 from alphamoe.data.synthetic import generate_market
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore, has_bar_store
@@ -152,7 +153,7 @@ def test_sessions_when_store_predates_sessions_file_then_read_from_the_bars(
     assert BarStore(tmp_path).sessions() == old.sessions() == store.sessions()
 
 
-def test_write_when_rewritten_with_fewer_years_then_old_year_files_go(tmp_path: Path) -> None:
+def test_write_when_rewritten_with_fewer_years_then_refused_unless_replace(tmp_path: Path) -> None:
     instruments = pd.DataFrame(
         {
             "symbol": ["000001.SZ"],
@@ -164,7 +165,10 @@ def test_write_when_rewritten_with_fewer_years_then_old_year_files_go(tmp_path: 
     )
     rows = [_bar(date(2023, 12, 29), 10.0, 9.9), _bar(date(2024, 1, 2), 10.1, 10.0)]
     assert BarStore.write(tmp_path, pd.DataFrame(rows), instruments, meta={}).years == [2023, 2024]
-    again = BarStore.write(tmp_path, pd.DataFrame(rows[1:]), instruments, meta={})
+    with pytest.raises(DestructiveWriteError, match=r"remove 1 year\(s\) 2023"):
+        BarStore.write(tmp_path, pd.DataFrame(rows[1:]), instruments, meta={})
+    assert (tmp_path / "bars" / "2023.parquet").exists()
+    again = BarStore.write(tmp_path, pd.DataFrame(rows[1:]), instruments, meta={}, replace=True)
     assert again.years == [2024] and not (tmp_path / "bars" / "2023.parquet").exists()
     assert has_bar_store(tmp_path) and not has_bar_store(tmp_path / "nothing")
 

@@ -9,7 +9,8 @@ import pytest
 from support.corporate_actions import action
 
 from alphamoe.data.actions.model import ActionKind
-from alphamoe.market.corporate import add_months, dividend_tax_rate, entitle
+from alphamoe.market.corporate import entitle
+from alphamoe.market.dividend_tax import add_months, dividend_tax_rate
 from alphamoe.portfolio import AccountState, Position
 
 D = Decimal
@@ -56,19 +57,29 @@ def test_dividend_tax_rate_when_earlier_eras_then_their_rates(day: date, opened:
     assert dividend_tax_rate(day, opened) == rate
 
 
-def test_entitle_when_cash_dividend_held_a_day_then_20_percent_withheld_and_cost_lowered() -> None:
+def test_entitle_when_cash_dividend_before_2013_then_10_percent_withheld_and_cost_lowered() -> None:
+    got = entitle(
+        "601328.SH", 1001, D(6000), [action("601328.SH", date(2012, 6, 1), cash=D("0.27"))], opened=date(2012, 5, 31)
+    )
+    # 1001 × 0.27 = 270.27 gross; 2005–2012 era withheld at the credit: 10% → 27.03 (half up)
+    assert (got.quantity, got.cash, got.tax, got.cost) == (1001, D("243.24"), D("27.03"), D("5756.76"))
+
+
+def test_entitle_when_cash_dividend_since_2013_then_paid_gross_and_the_lot_carries_it() -> None:
     got = entitle(
         "601328.SH", 1001, D(6000), [action("601328.SH", date(2015, 6, 3), cash=D("0.27"))], opened=date(2015, 6, 2)
     )
-    # 1001 × 0.27 = 270.27 gross; 2013–2015 era, held ≤ 1 month: 20% → 54.05 (half up)
-    assert (got.quantity, got.cash, got.tax, got.cost) == (1001, D("216.22"), D("54.05"), D("5783.78"))
+    # collected at the sale since 2013 (财税〔2012〕85号): nothing withheld now, the lot owes it if sold
+    assert (got.cash, got.tax, got.cost) == (D("270.27"), D(0), D("5729.73"))
+    assert [(lot.acquired, lot.quantity, lot.untaxed) for lot in got.lots] == [(date(2015, 6, 2), 1001, D("270.27"))]
 
 
 def test_entitle_when_bonus_shares_then_taxed_at_par_but_capitalisation_not() -> None:
-    bonus = action("600000.SH", EX, ActionKind.BONUS_SHARES, shares=D("0.5"))
-    dividend = action("600000.SH", EX, cash=D("0.1"))
-    got = entitle("600000.SH", 1000, D(10000), [bonus, dividend], opened=date(2015, 1, 5))
-    # taxable: 100 cash + 500 shares × 1 CNY par = 600, at 10% (held 1 month – 1 year) = 60
+    ex = date(2012, 6, 1)
+    bonus = action("600000.SH", ex, ActionKind.BONUS_SHARES, shares=D("0.5"))
+    dividend = action("600000.SH", ex, cash=D("0.1"))
+    got = entitle("600000.SH", 1000, D(10000), [bonus, dividend], opened=date(2012, 1, 5))
+    # taxable: 100 cash + 500 shares × 1 CNY par = 600, at 10% (2005–2012, withheld at the credit) = 60
     assert (got.quantity, got.tax, got.cash, got.cost) == (1500, D(60), D(40), D(9960))
 
 

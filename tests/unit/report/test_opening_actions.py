@@ -83,7 +83,7 @@ def test_day_report_when_actions_at_the_open_then_listed_in_json_html_and_termin
     assert "Corporate actions at the open (1)" in console.export_text()
 
 
-def test_opening_actions_when_held_a_week_then_tax_by_holding_period(settings: Settings) -> None:
+def test_opening_actions_when_held_a_week_then_paid_gross_and_the_tax_left_to_a_sale(settings: Settings) -> None:
     book = account_book(settings)
     close = book.read(book.snapshots()[CLOSED])
     week = close.model_copy(
@@ -93,9 +93,13 @@ def test_opening_actions_when_held_a_week_then_tax_by_holding_period(settings: S
 
     (row,) = opening_actions(book, EX)
 
-    # ≤ 1 month: 20% of the dividend and of the bonus shares at par, 1,000 + 200 × 1.00 (财税〔2015〕101号)
-    assert (row.cash, row.tax) == (Decimal("760.00"), Decimal("240.00"))
-    assert book.opening_state(EX).cash == CASH + row.cash
+    # since 2013 nothing is withheld at the credit: a sale within a month would collect 20% of the dividend and
+    # of the bonus shares at par, 1,000 + 200 × 1.00 (财税〔2012〕85号, 〔2015〕101号), so the lot carries 1,200
+    assert (row.cash, row.tax) == (Decimal("1000.00"), Decimal("0.00"))
+    opening = book.opening_state(EX)
+    assert opening.cash == CASH + row.cash
+    held = opening.position(HELD)
+    assert held is not None and [(lot.quantity, lot.untaxed) for lot in held.tax_lots()] == [(1200, Decimal(1200))]
 
 
 def test_day_report_when_no_actions_at_the_open_then_no_section(settings: Settings, tmp_path: Path) -> None:

@@ -14,12 +14,12 @@ from support.sizing import COMMISSION, DAY, UNCAPPED, account, ref, routed
 from typer.testing import CliRunner
 
 from alphamoe.cli.app import app
-from alphamoe.cli.route_commands import after_router
 from alphamoe.events.envelope import build_event
 from alphamoe.events.payloads import Payload, SizingCompleted, UnsizedReason
 from alphamoe.market.bars import BarStore
 from alphamoe.report.day import build_report
 from alphamoe.report.render import write_html
+from alphamoe.report.trail import after_router
 from alphamoe.sizing.allocate import allocate
 
 RUN = "20240305-unsized"

@@ -16,7 +16,7 @@ from alphamoe.decisions import CallRecord, call_key, open_store
 from alphamoe.decisions.store import DecisionStore
 from alphamoe.events.envelope import build_event
 from alphamoe.events.payloads import SignalGenerated, SignalRouted
-from alphamoe.evidence import EvidenceProvider
+from alphamoe.evidence import EvidenceItem, EvidenceKind, EvidenceProvider, EvidenceStore
 from alphamoe.llm.budget import Usage
 from alphamoe.llm.judge import LlmJudge, prompt_hash
 from alphamoe.llm.settings import LlmSettings, replaying
@@ -36,12 +36,21 @@ def store(tmp_path: Path) -> DecisionStore:
 
 
 @pytest.fixture
+def market_news() -> EvidenceProvider:
+    """One market-wide item published before 2024-05-06's cutoff: what the sector expert reads."""
+    item = EvidenceItem(
+        kind=EvidenceKind.NEWS, published_at=datetime(2024, 5, 3, 10, 0), title="PBoC holds rates", source="t"
+    )
+    return EvidenceProvider(EvidenceStore([item]))
+
+
+@pytest.fixture
 def replay_judge(store: DecisionStore) -> LlmJudge:
     """Replay only, no endpoint: answers come from the record or not at all (no HTTP possible)."""
     return LlmJudge(replaying(LlmSettings()), store)
 
 
-def test_gate_when_no_fundamentals_on_file_then_passes_over_fundamental_for_sector(
+def test_gate_when_no_evidence_on_file_then_passes_over_fundamental_and_sector_saying_so(
     replay_judge: LlmJudge, make_signal: MakeSignal
 ) -> None:
     router = default_router(llm_enabled=True, judge=replay_judge)
@@ -49,16 +58,17 @@ def test_gate_when_no_fundamentals_on_file_then_passes_over_fundamental_for_sect
     routed = router.route(make_signal())
 
     selected = [c.expert for c in routed.gate if c.selected]
-    assert selected == ["risk_skeptic", "trend", "sector", "liquidity"]  # sector joins, liquidity keeps its seat
-    fundamental = next(c for c in routed.gate if c.expert == "fundamental")
-    assert fundamental.why.startswith("no fundamentals on file for 600519.SH before 2024-05-06 09:00")
-    assert "no symbolic form" in fundamental.why
+    assert selected == ["risk_skeptic", "trend", "liquidity"]  # the sector expert reads no item: no seat
+    why = {c.expert: c.why for c in routed.gate}
+    assert why["fundamental"].startswith("no evidence for 600519.SH before 2024-05-06 09:00 CST (fundamentals)")
+    assert why["sector"].startswith("no evidence for 600519.SH before 2024-05-06 09:00 CST (market news)")
+    assert all("no symbolic form" in why[name] for name in ("fundamental", "sector"))
 
 
 def test_sector_when_replay_misses_record_then_abstains_and_never_counts_as_confirm(
-    replay_judge: LlmJudge, make_signal: MakeSignal
+    replay_judge: LlmJudge, make_signal: MakeSignal, market_news: EvidenceProvider
 ) -> None:
-    routed = default_router(llm_enabled=True, judge=replay_judge).route(make_signal())
+    routed = default_router(llm_enabled=True, judge=replay_judge, evidence=market_news).route(make_signal())
 
     sector = next(o for o in routed.opinions if o.expert == "sector")
     assert sector.verdict is Verdict.ABSTAIN and sector.outcome == "not_recorded"
@@ -81,7 +91,7 @@ def test_sentiment_when_no_news_then_symbolic_form_judges_and_says_so(
 
     assert opinion.expert == "sentiment" and opinion.kind is ExpertKind.SYMBOLIC
     assert opinion.verdict is Verdict.CONFIRM
-    assert opinion.reasoning.startswith("symbolic form (no news on file for 600519.SH")
+    assert opinion.reasoning.startswith("symbolic form (no evidence for 600519.SH before 2024-05-06 09:00 CST")
     assert opinion.fallback is not None and opinion.fallback.endswith("symbolic form judged")
     assert expert.situation_gap(make_signal()) is None  # it can always judge, so the gate may pick it
 
@@ -97,10 +107,10 @@ def test_fundamental_when_selected_without_evidence_then_abstains_and_says_so(
 
 
 def test_sector_when_record_has_answer_then_replayed_at_zero_cost(
-    store: DecisionStore, replay_judge: LlmJudge, make_signal: MakeSignal
+    store: DecisionStore, replay_judge: LlmJudge, make_signal: MakeSignal, market_news: EvidenceProvider
 ) -> None:
     signal = make_signal()
-    evidence = EvidenceProvider().evidence(signal, SPEC["sector"].kinds)
+    evidence = market_news.evidence(signal, SPEC["sector"].kinds)
     p_hash = prompt_hash(SPEC["sector"].system_prompt)
     key = call_key("sector", replay_judge.model, p_hash, evidence.input_hash())
     store.put_call(
@@ -128,7 +138,7 @@ def test_sector_when_record_has_answer_then_replayed_at_zero_cost(
         )
     )
 
-    opinion = LlmExpert(SPEC["sector"], replay_judge, EvidenceProvider()).judge(signal)
+    opinion = LlmExpert(SPEC["sector"], replay_judge, market_news).judge(signal)
 
     assert (opinion.verdict, opinion.confidence) == (Verdict.VETO, 0.9)
     assert opinion.reasoning == "deepseek-reasoner: policy tightening"

@@ -9,6 +9,7 @@ from support.scan_market import BREAKOUTS_AT_SCAN, EXIT_AT_SCAN, ILLIQUID_BREAKO
 
 from alphamoe.market.bars import Panel
 from alphamoe.market.ticks import to_price
+from alphamoe.router.features import ROUTER_FEATURES
 from alphamoe.scan.scanner import ScanResult, scan_day
 from alphamoe.strategy.base import Strategy, StrategyParams, StrategySignals
 from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_at, refresh_rows
@@ -105,7 +106,11 @@ class _NanFeature(Strategy):
 def test_scan_day_when_a_feature_is_nan_then_it_is_left_out(scan_inputs: ScanInputs) -> None:
     result = scan_day(scan_inputs.panel, scan_inputs.day, scan_inputs.reference, _NanFeature(), max_signals=3)
 
-    assert [s.features for s in result.signals] == [{"good": 1.0}] * 3
+    # the strategy's own finite feature kept, its NaN one left out; the router's own features beside them
+    own = [{k: v for k, v in s.features.items() if k not in ROUTER_FEATURES} for s in result.signals]
+    assert own == [{"good": 1.0}] * 3
+    assert all(set(ROUTER_FEATURES) <= set(s.features) for s in result.signals)
+    assert all(math.isfinite(v) for s in result.signals for v in s.features.values())
     assert [s.strategy for s in result.signals] == ["nan_feature"] * 3
     assert result.signals[0].signal_id.endswith(":nan_feature:" + result.signals[0].symbol)
 

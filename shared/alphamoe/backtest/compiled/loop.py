@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from alphamoe.backtest.compiled.matching import CASH, FILLED, FROZEN, VOLUME_CAP, match_order
+from alphamoe.backtest.compiled.matching import (
+    CASH,
+    FILLED,
+    FROZEN,
+    RECEIVABLE,
+    VOLUME_CAP,
+    TaxedLots,
+    match_order,
+)
 from alphamoe.backtest.compiled.risk import risk_session
 from alphamoe.backtest.compiled.sizing import size_session
 from alphamoe.backtest.compiled.terms import Array, ColumnTerms, FeeTerms, RiskTerms, SizingTerms
 from alphamoe.jit import jit
 
-TRADE_FIELDS = ("row", "col", "buy", "quantity", "price", "fees")
+TRADE_FIELDS = ("row", "col", "buy", "quantity", "price", "fees", "tax")
 MISS_FIELDS = ("row", "col", "buy", "quantity", "filled", "limit", "reason")
 """An approved order not filled in full (`result.UnfilledOrder`): limit in fen, reason an UNFILLED code."""
 EQUITY_FIELDS = ("equity", "cash", "value")
@@ -26,7 +34,7 @@ EQUITY_FIELDS = ("equity", "cash", "value")
 def run_rows(
     lo: int,
     hi: int,
-    book: Array,  # ([cash, frozen], fen)
+    book: Array,  # ([cash, frozen, receivable], fen; the receivable moves only between calls)
     qty: Array,
     sellable: Array,
     locked: Array,  # (new shares of corporate actions applied at lo's open: unlisted until the next session)
@@ -46,6 +54,7 @@ def run_rows(
     r: RiskTerms,
     cols: ColumnTerms,
     fees: FeeTerms,
+    taxed: TaxedLots,  # (the tax lots with dividends untaxed at lo's open: `matching.TaxedLots`)
     volume_cap: float,
     rejected: Array,
     unfilled: Array,
@@ -68,7 +77,7 @@ def run_rows(
     exiting = np.zeros(n, dtype=np.bool_)
     filled = np.zeros(n, dtype=np.int64)
     bought = np.zeros(n, dtype=np.int64)
-    trade = np.zeros(3, dtype=np.int64)
+    trade = np.zeros(4, dtype=np.int64)
     for row in range(lo, hi):
         book[FROZEN] = 0
         sellable[:] = qty - locked  # Ledger.opening: every share held yesterday settles (T+1)
@@ -84,7 +93,7 @@ def run_rows(
             if len(picks) or any_exit:  # DayDecider.decide: nothing to decide without either
                 k = kelly_table[t]
                 n_orders = size_session(
-                    row, book[CASH], qty, sellable, last, held, exiting, picks,
+                    row, book[CASH], book[RECEIVABLE], qty, sellable, last, held, exiting, picks,
                     pick_confidence[pick_start[t] : pick_start[t + 1]], p_win[k], payoff[k],
                     traded[row], prev_close[row], market[4][row], market[3][row], s, cols, fees,
                     out_col, out_buy, out_qty, out_limit,
@@ -92,8 +101,8 @@ def run_rows(
                 n_approved = 0
                 if n_orders:
                     n_approved = risk_session(
-                        row, n_orders, out_col, out_buy, out_qty, out_limit, book[CASH], qty, sellable,
-                        last, held, traded[row], st[row], market[4][row], market[3][row], r, cols, fees,
+                        row, n_orders, out_col, out_buy, out_qty, out_limit, book[CASH], book[RECEIVABLE], qty,
+                        sellable, last, held, traded[row], st[row], market[4][row], market[3][row], r, cols, fees,
                         approved, rejected,
                     )  # fmt: skip
                 if n_trades + n_approved > len(trades):
@@ -109,7 +118,7 @@ def run_rows(
                     c = out_col[k]
                     reason = match_order(
                         row, c, out_buy[k], out_qty[k], out_limit[k], market, volume_cap, book, qty, sellable,
-                        last, filled, bought, cols, fees, trade,
+                        last, filled, bought, cols, fees, taxed, lo, trade,
                     )  # fmt: skip
                     got = trade[0] if reason == FILLED else 0
                     if got < out_qty[k]:
@@ -122,6 +131,7 @@ def run_rows(
                         continue
                     trades[n_trades, 0], trades[n_trades, 1], trades[n_trades, 2] = row, c, out_buy[k]
                     trades[n_trades, 3], trades[n_trades, 4], trades[n_trades, 5] = trade[0], trade[1], trade[2]
+                    trades[n_trades, 6] = trade[3]
                     n_trades += 1
                 for j in range(n_approved):  # reset what this session touched
                     filled[out_col[approved[j]]] = 0
@@ -134,5 +144,5 @@ def run_rows(
                 if traded[row, c]:
                     last[c] = close[row, c]
                 value += qty[c] * last[c]
-        equity[row, 0], equity[row, 1], equity[row, 2] = book[CASH] + value, book[CASH], value
+        equity[row, 0], equity[row, 1], equity[row, 2] = book[CASH] + book[RECEIVABLE] + value, book[CASH], value
     return trades, n_trades, misses, n_misses

@@ -2,6 +2,9 @@
 
 The fill price and volume room are `backtest.fills`' own functions, compiled; cash checks, the frozen
 cash of open buy remainders and the ledger's T+1 bookkeeping follow `engine.fill_order` and `Ledger`.
+A sale's dividend tax is `market.dividend_tax.lot_tax_fen`, compiled, on the tax lots `TaxedLots` holds
+(the lots with dividends untaxed at the call's first session; lots bought within a call carry none, since
+a call never spans an ex date, and come after them first in first out).
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from alphamoe.backtest import fills
 from alphamoe.backtest.compiled.money import fee, round_buy, round_sell
 from alphamoe.backtest.compiled.terms import Array, ColumnTerms, FeeTerms
 from alphamoe.jit import jit
+from alphamoe.market import dividend_tax
 
 fill_price = jit(fills.fill_price)
 volume_room = jit(fills.volume_room)
+lot_tax_fen = jit(dividend_tax.lot_tax_fen)
 
 UNFILLED = (
     "suspended",
@@ -28,7 +33,11 @@ FILLED = -1
 VOLUME_CAP = UNFILLED.index("volume_cap")
 
 
-CASH, FROZEN = 0, 1  # the account book's slots: [cash, cash frozen for open buys], in fen
+CASH, FROZEN, RECEIVABLE = 0, 1, 2  # the account book's slots: [cash, frozen for open buys, dividends owed], fen
+
+TaxedLots = tuple[Array, Array, Array, Array]
+"""(slot per column or −1, shares [slot, lot], untaxed fen [slot, lot], rate bp [slot, lot, row − first row]):
+the tax lots with dividends untaxed at a call's first session, oldest first; updated in place by sales."""
 
 
 @jit
@@ -48,7 +57,9 @@ def match_order(
     bought: Array,  # (shares bought today, by column: one buy order each)
     cols: ColumnTerms,
     fees: FeeTerms,
-    trade: Array,  # (out: [quantity, price, fees])
+    taxed: TaxedLots,
+    first: int,  # (the call's first row: the rate's index origin)
+    trade: Array,  # (out: [quantity, price, fees, dividend tax])
 ) -> int:
     """Return FILLED after writing the fill into `trade`, or the UNFILLED reason code."""
     if not market[6][row, c]:  # (open, high, low, up, down, volume, traded)
@@ -59,8 +70,9 @@ def match_order(
     elif quantity > sellable[c]:
         return 2
     reason = _fill(
-        row, c, buy, quantity, limit, market, volume_cap, book, qty, sellable, last, filled, bought, cols, fees, trade
-    )
+        row, c, buy, quantity, limit, market, volume_cap, book, qty, sellable, last, filled, bought, cols, fees,
+        taxed, first, trade,
+    )  # fmt: skip
     if buy:
         remainder = quantity - bought[c]
         if remainder > 0:  # the open remainder keeps its cash frozen until the day order expires
@@ -85,6 +97,8 @@ def _fill(
     bought: Array,
     cols: ColumnTerms,
     fees: FeeTerms,
+    taxed: TaxedLots,
+    first: int,
     trade: Array,
 ) -> int:
     open_, high, low, up, down, volume, _ = market
@@ -100,7 +114,7 @@ def _fill(
         quantity = round_buy(room, minimum, step) if buy else round_sell(room, qty[c], minimum, step)
         if quantity <= 0:
             return 6
-    cost = fee(fees, row, c, buy, quantity, price)
+    cost, tax = fee(fees, row, c, buy, quantity, price), 0
     if buy:  # Ledger.buy
         book[CASH] -= quantity * price + cost
         if qty[c] == 0:
@@ -108,9 +122,31 @@ def _fill(
         qty[c] += quantity
         bought[c] += quantity
     else:  # Ledger.sell
-        book[CASH] += quantity * price - cost
+        tax = sale_tax(taxed, c, quantity, row - first)
+        book[CASH] += quantity * price - cost - tax
         qty[c] -= quantity
         sellable[c] = 0 if qty[c] == 0 else sellable[c] - quantity
     filled[c] += quantity
-    trade[0], trade[1], trade[2] = quantity, price, cost
+    trade[0], trade[1], trade[2], trade[3] = quantity, price, cost, tax
     return FILLED
+
+
+@jit
+def sale_tax(taxed: TaxedLots, c: int, quantity: int, at: int) -> int:
+    # market.dividend_tax.tax_on_sale on the fen arrays: the oldest lots first; lots bought since carry no tax
+    slot, shares, untaxed, bp = taxed
+    k = slot[c]
+    if k < 0:
+        return 0
+    tax, left = 0, quantity
+    for j in range(shares.shape[1]):
+        if left == 0:
+            break
+        q = shares[k, j]
+        if q == 0:
+            continue
+        take = min(left, q)
+        portion, fen = lot_tax_fen(untaxed[k, j], take, q, bp[k, j, at])
+        tax += fen
+        shares[k, j], untaxed[k, j], left = q - take, untaxed[k, j] - portion, left - take
+    return tax

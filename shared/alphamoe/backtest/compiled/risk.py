@@ -59,6 +59,7 @@ def risk_session(
     order_qty: Array,
     order_limit: Array,
     cash: int,
+    receivable: int,  # (dividends gone ex, not yet paid: equity, not cash)
     qty: Array,
     sellable: Array,
     last: Array,
@@ -74,7 +75,7 @@ def risk_session(
     rejected: Array,  # (in/out: violations counted per RULE_CODES index)
 ) -> int:
     """Decide the session's orders; write the approved ones' indices into `approved`, return how many."""
-    equity = cash
+    equity = cash + receivable  # AccountState.equity
     by_board = np.zeros(max(cols.n_boards, 1), dtype=np.int64)
     by_industry = np.zeros(max(cols.n_industries, 1), dtype=np.int64)
     for k in range(len(held)):  # risk.rules.Holdings.of

@@ -34,6 +34,7 @@ def kelly(p: float, b: float) -> float:
 def size_session(
     row: int,
     cash: int,
+    receivable: int,  # (dividends gone ex, not yet paid: equity, not cash)
     qty: Array,
     sellable: Array,
     last: Array,
@@ -60,7 +61,7 @@ def size_session(
     market_value = 0
     for k in range(n_held):
         market_value += qty[held[k]] * last[held[k]]
-    equity = cash + market_value  # _Book.of
+    equity = cash + receivable + market_value  # _Book.of
     held_weight = np.zeros(n_held, dtype=np.float64)
     if equity > 0:
         for k in range(n_held):

@@ -156,6 +156,13 @@ class SimExchange:
             self._store(replace(order, status=status, message="cancelled"))
             return 0
 
+    def junk(self, order_id: int, reason: str) -> None:
+        """Junk an order the counter had accepted (废单 57 after 已报 50): the exchange refused it late."""
+        with self._lock:
+            order = self.orders[order_id]
+            assert order.open and not order.filled, "only an unfilled working order is junked"
+            self._store(replace(order, status=ORDER_JUNK, message=reason))
+
     def expire(self) -> None:
         """The close: every open order is cancelled (day orders), fills kept."""
         for order_id, order in list(self.orders.items()):
@@ -167,6 +174,7 @@ class SimExchange:
             account_id=self.account.account_id,
             trading_day=self.day,
             cash=self.cash,
+            receivables=self.account.receivables,
             positions=tuple(
                 Position(symbol=s, quantity=h.quantity, sellable=h.sellable, cost=h.cost, last_price=h.last_price)
                 for s, h in sorted(self.holdings.items())

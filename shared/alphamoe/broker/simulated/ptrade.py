@@ -14,6 +14,7 @@ from typing import Any
 
 from alphamoe.broker.ptrade import from_ptrade, to_ptrade
 from alphamoe.broker.simulated.exchange import SimExchange, SimOrder
+from alphamoe.broker.simulated.traps import Traps
 from alphamoe.types import Side
 
 # PTrade order states (委托状态) by xtquant code of the counter
@@ -70,19 +71,20 @@ class _Context:
 class SimulatedPTrade:
     """The PTrade strategy API of one account, as the broker's PTrade server would offer it."""
 
-    def __init__(self, exchange: SimExchange) -> None:
+    def __init__(self, exchange: SimExchange, traps: Traps | None = None) -> None:
         self.exchange = exchange
+        self.traps = traps or Traps()
         self.context = _Context(_Portfolio(exchange))
         self.up = True
 
-    def order(self, security: str, amount: int, limit_price: float | None = None) -> str | None:
+    def order(self, security: str, amount: int, limit_price: float | None = None) -> str | int | None:
         if not self.up or amount == 0 or limit_price is None:
             return None
         side = Side.BUY if amount > 0 else Side.SELL
         placed = self.exchange.place(from_ptrade(security), side, abs(amount), Decimal(str(limit_price)), "", "ptrade")
-        return str(placed.order_id)
+        return placed.order_id if self.traps.mixed_ids else str(placed.order_id)  # an int here, str elsewhere
 
-    def order_target(self, security: str, amount: int, limit_price: float | None = None) -> str | None:
+    def order_target(self, security: str, amount: int, limit_price: float | None = None) -> str | int | None:
         held = self.exchange.holdings.get(from_ptrade(security))
         return self.order(security, amount - (held.quantity if held else 0), limit_price)
 
@@ -91,7 +93,8 @@ class SimulatedPTrade:
             self.exchange.cancel(int(order_id))
 
     def get_orders(self, security: str | None = None) -> list[PtOrder] | None:
-        if not self.up:
+        self.traps.logins += 1 if self.traps.closed else 0
+        if not self.up or self.traps.closed:
             return None
         return [self._pt(o) for o in self.exchange.orders.values() if security in (None, to_ptrade(o.symbol))]
 

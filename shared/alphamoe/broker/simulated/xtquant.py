@@ -4,6 +4,8 @@ It talks to a SimExchange (the counter) and pushes the real callback objects' fi
 the real client does to its callers: pushes dropped, duplicated, reordered or held back (delivered only
 on `pump()`), pushes that precede `order_stock`'s answer, a one-shot `connect()` (a dropped session
 never comes back: a new trader with a new session id must be made), and cancel return codes that lie.
+`Traps` add the field's reported failures: silence, int/str ids, ids lost after a reconnect, a frozen
+position list, a closed day.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from alphamoe.broker.simulated.exchange import SimExchange, SimOrder, SimTrade
+from alphamoe.broker.simulated.traps import Traps
 from alphamoe.broker.xtconst import FIX_PRICE, SECURITY_ACCOUNT, STOCK_BUY, STOCK_SELL
 from alphamoe.types import Side
 
@@ -29,7 +32,7 @@ class StockAccount:
 class XtOrder:
     account_id: str
     stock_code: str
-    order_id: int
+    order_id: int | str | None
     order_sysid: str
     order_time: int
     order_type: int
@@ -54,10 +57,11 @@ class XtTrade:
     traded_price: float
     traded_volume: int
     traded_amount: float
-    order_id: int
+    order_id: int | str | None
     order_sysid: str
     strategy_name: str
     order_remark: str
+    commission: float | None = None  # the counter's fees of the trade, where the client reports them
 
 
 @dataclass
@@ -123,13 +127,26 @@ class Faults:
 class SimulatedXtQuantTrader:
     """`XtQuantTrader(path, session, callback=None)` against a SimExchange."""
 
+    simulated = True  # the real XtQuantTrader has no such attribute (`broker/simulation.py`)
+
     def __init__(
-        self, path: str, session: int, callback: Any = None, *, exchange: SimExchange, faults: Faults | None = None
+        self,
+        path: str,
+        session: int,
+        callback: Any = None,
+        *,
+        exchange: SimExchange,
+        faults: Faults | None = None,
+        traps: Traps | None = None,
+        reports_commission: bool = True,
     ) -> None:
         self.path, self.session = path, session
+        self.reports_commission = reports_commission  # older clients give no `commission` on a trade
         self.callback = callback
         self.exchange = exchange
         self.faults = faults or Faults()
+        self.traps = traps or Traps()
+        self.placed: set[int] = set()  # orders this session placed (ids_lost hides the others' ids)
         self.rng = random.Random(self.faults.seed * 7919 + session)
         self.connected = False
         self.dead = False  # connect() is one-shot: once dropped, this trader never reconnects
@@ -150,7 +167,8 @@ class SimulatedXtQuantTrader:
         self.dead = True
 
     def connect(self) -> int:
-        if self.dead or not self.exchange.online:
+        self.traps.logins += 1
+        if self.dead or not self.exchange.online or self.traps.closed:
             return -1
         self.connected = True
         return 0
@@ -175,17 +193,18 @@ class SimulatedXtQuantTrader:
         price: float,
         strategy_name: str = "",
         order_remark: str = "",
-    ) -> int:
+    ) -> int | str:
         if not self._up() or order_type not in (STOCK_BUY, STOCK_SELL) or price_type != FIX_PRICE:
             return -1
         side = Side.BUY if order_type == STOCK_BUY else Side.SELL
         order = self.exchange.place(stock_code, side, order_volume, Decimal(str(price)), order_remark, strategy_name)
+        self.placed.add(order.order_id)
         if order.message and order.status == 57:
             self._push(
                 "on_order_error",
                 XtOrderError(account.account_id, order.order_id, -61, order.message, strategy_name, order_remark),
             )
-        return order.order_id
+        return str(order.order_id) if self.traps.mixed_ids else order.order_id
 
     def order_stock_async(
         self,
@@ -198,8 +217,10 @@ class SimulatedXtQuantTrader:
         strategy_name: str = "",
         order_remark: str = "",
     ) -> int:
-        order_id = self.order_stock(
-            account, stock_code, order_type, order_volume, price_type, price, strategy_name, order_remark
+        order_id = int(
+            self.order_stock(
+                account, stock_code, order_type, order_volume, price_type, price, strategy_name, order_remark
+            )
         )
         if order_id < 0:
             return -1
@@ -219,7 +240,7 @@ class SimulatedXtQuantTrader:
                 "on_cancel_error",
                 XtCancelError(account.account_id, order_id, 0, str(order_id), code, "order finished or not found"),
             )
-        if self.rng.random() < self.faults.lie_on_cancel:
+        if self.traps.inverted_cancel or self.rng.random() < self.faults.lie_on_cancel:
             return -1 if code == 0 else 0  # xtquant's cancel codes are not to be trusted
         return code
 
@@ -227,19 +248,19 @@ class SimulatedXtQuantTrader:
     def query_stock_orders(self, account: StockAccount, cancelable_only: bool = False) -> list[XtOrder] | None:
         if not self._up():
             return None
-        orders = [self._xt_order(o) for o in self.exchange.orders.values()]
+        orders = [self._xt_order(o, queried=True) for o in self.exchange.orders.values()]
         return [o for o in orders if not cancelable_only or o.order_status in (50, 55)]
 
     def query_stock_order(self, account: StockAccount, order_id: int) -> XtOrder | None:
         if not self._up():
             return None
-        order = self.exchange.orders.get(order_id)
-        return None if order is None else self._xt_order(order)
+        order = self.exchange.orders.get(int(order_id))
+        return None if order is None else self._xt_order(order, queried=True)
 
     def query_stock_trades(self, account: StockAccount) -> list[XtTrade] | None:
         if not self._up():
             return None
-        return [self._xt_trade(t) for t in self.exchange.trades]
+        return [self._xt_trade(t, queried=True) for t in self.exchange.trades]
 
     def query_stock_positions(self, account: StockAccount) -> list[XtPosition] | None:
         if not self._up():
@@ -253,7 +274,7 @@ class SimulatedXtQuantTrader:
                 float(p.cost / p.quantity),
                 float(p.last_price * p.quantity),
             )
-            for p in self.exchange.state().positions
+            for p in (self.traps.stale_positions or self.exchange.state()).positions
         ]
 
     def query_stock_asset(self, account: StockAccount) -> XtAsset | None:
@@ -263,7 +284,7 @@ class SimulatedXtQuantTrader:
         frozen = self.exchange.cash - self.exchange.free_cash()
         return XtAsset(
             account.account_id,
-            float(self.exchange.cash),
+            float(self.exchange.free_cash()),  # xtquant's `cash` is the available cash (可用金额)
             float(frozen),
             float(state.market_value),
             float(state.equity),
@@ -295,6 +316,8 @@ class SimulatedXtQuantTrader:
             self._push("on_stock_order", self._xt_order(item))
 
     def _push(self, name: str, item: Any, *, faults: bool = True) -> None:
+        if faults and self.traps.silent:
+            return
         with self._lock:
             if faults and self.rng.random() < self.faults.drop:
                 return
@@ -312,11 +335,16 @@ class SimulatedXtQuantTrader:
         else:
             method(item)
 
-    def _xt_order(self, o: SimOrder) -> XtOrder:
+    def _xt_id(self, order_id: int, queried: bool) -> int | str | None:
+        if self.traps.ids_lost and queried and order_id not in self.placed:
+            return None  # an order of an earlier session: no id after the reconnect
+        return str(order_id) if self.traps.mixed_ids and queried else order_id
+
+    def _xt_order(self, o: SimOrder, queried: bool = False) -> XtOrder:
         return XtOrder(
             account_id=self.exchange.account.account_id,
             stock_code=o.symbol,
-            order_id=o.order_id,
+            order_id=self._xt_id(o.order_id, queried),
             order_sysid=str(o.order_id),
             order_time=0,
             order_type=STOCK_BUY if o.side is Side.BUY else STOCK_SELL,
@@ -331,7 +359,7 @@ class SimulatedXtQuantTrader:
             order_remark=o.remark,
         )
 
-    def _xt_trade(self, t: SimTrade) -> XtTrade:
+    def _xt_trade(self, t: SimTrade, queried: bool = False) -> XtTrade:
         return XtTrade(
             account_id=self.exchange.account.account_id,
             stock_code=t.symbol,
@@ -341,8 +369,9 @@ class SimulatedXtQuantTrader:
             traded_price=float(t.price),
             traded_volume=t.quantity,
             traded_amount=float(t.price * t.quantity),
-            order_id=t.order_id,
+            order_id=self._xt_id(t.order_id, queried),
             order_sysid=str(t.order_id),
             strategy_name="",
             order_remark=t.remark,
+            commission=float(t.fees) if self.reports_commission else None,
         )

@@ -208,9 +208,12 @@ _AK_CAPITAL = ("转增", "转增(股)", "每10股转增(股)", "转增比例(每
 _AK_CASH = ("派息", "派息(税前)(元)", "每10股派息(税前)(元)", "派息(每10股/元)")
 
 
-def _rows_of(frame: pd.DataFrame, file: Path, rows: _Rows, parse: Callable[[pd.Series], list[CorporateAction]]) -> None:
+def _rows_of(
+    frame: pd.DataFrame, file: Path | str, rows: _Rows, parse: Callable[[pd.Series], list[CorporateAction]]
+) -> None:
+    label = file.name if isinstance(file, Path) else file
     for i, (_, row) in enumerate(frame.iterrows()):
-        where = f"{file.name}:{i + 2}"
+        where = f"{label}:{i + 2}"
         try:
             rows.actions.extend((where, a) for a in parse(row))
         except _RowSkippedError as why:
@@ -220,7 +223,10 @@ def _rows_of(frame: pd.DataFrame, file: Path, rows: _Rows, parse: Callable[[pd.S
 
 
 def _read_tushare(file: Path, rows: _Rows) -> None:
-    frame = _read_csv(file, "tushare")
+    _tushare_frame(_read_csv(file, "tushare"), file, rows)
+
+
+def _tushare_frame(frame: pd.DataFrame, file: Path | str, rows: _Rows) -> None:
     missing = [c for c in ("ts_code", "div_proc", "ex_date", "stk_div", "cash_div_tax") if c not in frame.columns]
     if missing:
         raise DataError(
@@ -265,6 +271,41 @@ def _unique(rows: _Rows) -> list[CorporateAction]:
             for where, _ in listed:
                 rows.skip(where, "different amounts for one stock, kind and ex date")
     return kept
+
+
+def read_tushare_dividends(frame: pd.DataFrame, label: str) -> ActionImport:
+    """Return the actions of tushare `dividend` rows (a frame from the API; `label` names them in skip reasons)."""
+    rows = _Rows([], Counter(), [])
+    if not frame.empty:
+        _tushare_frame(frame.astype(object).where(frame.notna(), None), label, rows)
+    return _frame_import(rows, label)
+
+
+def read_akshare_dividends(frame: pd.DataFrame, label: str, *, source: str = "akshare:分红") -> ActionImport:
+    """Return the actions of akshare 分红 rows that name their stock in a `代码` column (a day of many stocks).
+
+    Columns as `ak.stock_history_dividend_detail(indicator="分红")`: 进度, 除权除息日, 派息, 送股, 转增 (per 10).
+    """
+    rows = _Rows([], Counter(), [])
+
+    def parse(row: pd.Series) -> list[CorporateAction]:
+        symbol = stock_symbol(_text(row, "代码"))
+        if symbol is None:
+            raise _RowSkippedError("代码 is not an A-share stock")
+        return _akshare_dividend_row(row, symbol, source)
+
+    if not frame.empty:
+        _rows_of(frame.astype(object).where(frame.notna(), None), label, rows, parse)
+    return _frame_import(rows, label)
+
+
+def _frame_import(rows: _Rows, label: str) -> ActionImport:
+    # one vendor answer read as one "file"
+    actions = _unique(rows)
+    report = ImportReport(
+        source=label, files=1, rows=len(actions), skipped=dict(rows.skipped), examples=tuple(rows.examples)
+    )
+    return ActionImport(tuple(actions), report)
 
 
 def read_actions_source(fmt: str, path: Path) -> ActionImport:

@@ -65,17 +65,24 @@ def read_actions(objects: ObjectStore) -> list[CorporateAction]:
 
 
 def merge(
-    existing: Iterable[CorporateAction], new: Iterable[CorporateAction], *, inferred_for: Iterable[str] = ()
+    existing: Iterable[CorporateAction],
+    new: Iterable[CorporateAction],
+    *,
+    inferred_for: Iterable[str] = (),
+    inferred_span: tuple[date, date] | None = None,
 ) -> list[CorporateAction]:
-    """Return `existing` updated by `new` under the module's rules, sorted; `inferred_for`: the symbols inferred."""
+    """Return `existing` updated by `new` under the module's rules, sorted; `inferred_for`: the symbols inferred,
+    `inferred_span`: the ex dates they were inferred over (an appended day re-infers only its own; None: all)."""
     incoming = list(new)
     published = [a for a in incoming if not a.inferred]
     replaced_days = {(a.symbol, a.ex_date) for a in published}
     reinferred = set(inferred_for) | {a.symbol for a in incoming if a.inferred}
+    first, last = inferred_span or (date.min, date.max)
     kept = [
         a
         for a in existing
-        if (a.symbol, a.ex_date) not in replaced_days and not (a.inferred and a.symbol in reinferred)
+        if (a.symbol, a.ex_date) not in replaced_days
+        and not (a.inferred and a.symbol in reinferred and first <= a.ex_date <= last)
     ]
     merged = kept + incoming
     with_published = {a.symbol for a in merged if not a.inferred}
@@ -83,10 +90,17 @@ def merge(
 
 
 def write_actions(
-    objects: ObjectStore, actions: Iterable[CorporateAction], *, inferred_for: Iterable[str] = ()
+    objects: ObjectStore,
+    actions: Iterable[CorporateAction],
+    *,
+    inferred_for: Iterable[str] = (),
+    inferred_span: tuple[date, date] | None = None,
 ) -> list[CorporateAction]:
-    """Merge `actions` into the store's actions file and return what it now holds."""
-    merged = merge(read_actions(objects), actions, inferred_for=inferred_for)
+    """Merge `actions` into the store's actions file and return what it now holds (unchanged: nothing written)."""
+    existing = read_actions(objects)
+    merged = merge(existing, actions, inferred_for=inferred_for, inferred_span=inferred_span)
+    if merged == sorted(existing, key=_order) and (merged or objects.exists(ACTIONS_KEY)):
+        return merged
     table = pa.Table.from_pylist([a.model_dump(mode="python") for a in merged], schema=ACTION_SCHEMA)
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")

@@ -29,7 +29,7 @@ from alphamoe.risk.state import TradingState
 from alphamoe.security import runs
 
 LATE_PROPOSAL = "LATE_PROPOSAL"
-_PREFIX = "risk:"
+_PREFIX = "risk:"  # + account id + ":" + run id: one batch per account and run (several share one Redis)
 
 
 class LateProposalError(EventError):
@@ -75,9 +75,11 @@ class RiskStage(BaseStage):
             prefetch(self.data, self.facts, envelope.payload.trading_day)
             return []
         order = expect(envelope, OrderProposed)
+        if order.account_id != self.accounts.account_id:
+            return []  # one risk per account (issue 20): another account's proposal is its own risk's to decide
         # AuthenticationError (401) unless this deployment's issuer started the run, for this order's day
         runs.verify(self.event_key, envelope.run_token, envelope.run_id, order.trading_day)
-        key, member = _PREFIX + envelope.run_id, f"{order.batch_index:06d}"
+        key, member = f"{_PREFIX}{order.account_id}:{envelope.run_id}", f"{order.batch_index:06d}"
         closer = self.barrier.join(key, member, envelope)
         if closer is not None:
             return self._after_close(key, member, envelope, closer)
@@ -94,7 +96,7 @@ class RiskStage(BaseStage):
         outputs: Outputs = []
         now = time.time() if now is None else now
         for key, opened in self.barrier.opened().items():
-            if not key.startswith(_PREFIX) or now - opened < self.timeout_s:
+            if not key.startswith(f"{_PREFIX}{self.accounts.account_id}:") or now - opened < self.timeout_s:
                 continue
             if self.barrier.close(key, f"timeout:{key}") != f"timeout:{key}":
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,18 +12,24 @@ from alphamoe.events.payloads import MarketOpen
 from alphamoe.pipeline.stages.common import Outputs, derive, expect
 from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.pipeline.stages.protocol import BaseStage
-from alphamoe.scan.scanner import scan_day
+from alphamoe.scan.scanner import scan_book
 from alphamoe.strategy.base import Strategy
 from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_panel_sessions
 
 
 class ScanStage(BaseStage):
-    """market.open → one signal.generated per candidate, then scan.completed (the batch's size)."""
+    """market.open → one signal.generated per candidate, then scan.completed (the batch's size).
+
+    `strategy` is one strategy, or the strategies of a book (ALPHAMOE_SCAN__STRATEGIES): one batch of all.
+    """
 
     name = "scan"
 
-    def __init__(self, data: MarketData, strategy: Strategy, *, lookback: int, max_signals: int = 200) -> None:
-        self.data, self.strategy, self.lookback, self.max_signals = data, strategy, lookback, max_signals
+    def __init__(
+        self, data: MarketData, strategy: Strategy | Sequence[Strategy], *, lookback: int, max_signals: int = 200
+    ) -> None:
+        self.data, self.lookback, self.max_signals = data, lookback, max_signals
+        self.strategies = (strategy,) if isinstance(strategy, Strategy) else tuple(strategy)
 
     def warm(self) -> None:
         """Load the numba kernels (from the image's NUMBA_CACHE_DIR) before readiness, not at the open."""
@@ -34,11 +41,11 @@ class ScanStage(BaseStage):
         opened = expect(envelope, MarketOpen)
         previous = self.data.require_trading_day(opened.trading_day)
         panel, reference = self._inputs(opened.trading_day, previous)
-        result = scan_day(
+        result = scan_book(
             panel,
             opened.trading_day,
             reference,
-            self.strategy,
+            self.strategies,
             max_signals=self.max_signals,
             stats_lookback=self.lookback,
         )

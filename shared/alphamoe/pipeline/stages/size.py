@@ -16,6 +16,7 @@ from alphamoe.pipeline.stages.protocol import BaseStage
 from alphamoe.risk.facts import FactsSource
 from alphamoe.sizing.allocate import allocate
 from alphamoe.sizing.config import SizingConfig
+from alphamoe.sizing.consistency import check_order_floor
 
 
 class SizeStage(BaseStage):
@@ -38,6 +39,7 @@ class SizeStage(BaseStage):
         timeout_s: float = 300.0,
         facts: FactsSource | None = None,
     ) -> None:
+        check_order_floor(accounts.initial_cash, config)  # a cap below the order floor would size nothing
         self.data, self.accounts, self.config, self.commission = data, accounts, config, commission
         self.facts = facts if facts is not None else FactsSource(data.store, data.reference)
         self.barrier: BarrierStore = barrier if barrier is not None else MemoryBarrier()
@@ -47,7 +49,7 @@ class SizeStage(BaseStage):
         if isinstance(envelope.payload, MarketOpen):
             prefetch(self.data, self.facts, envelope.payload.trading_day)
             return []
-        key = f"size:{envelope.run_id}"
+        key = self._prefix + envelope.run_id
         if isinstance(envelope.payload, ScanCompleted):
             self.barrier.add(key, "completed", envelope)
         else:
@@ -70,7 +72,7 @@ class SizeStage(BaseStage):
         outputs: Outputs = []
         now = time.time() if now is None else now
         for key, opened in self.barrier.opened().items():
-            if not key.startswith("size:") or now - opened < self.timeout_s:
+            if not key.startswith(self._prefix) or now - opened < self.timeout_s:
                 continue
             members = self.barrier.members(key)
             completed = members.get("completed")
@@ -89,6 +91,11 @@ class SizeStage(BaseStage):
                     out = SizingCompleted(**{**out.model_dump(), "notes": (*out.notes, note)})
                 outputs.append(derive(completed, out, self.name))
         return outputs
+
+    @property
+    def _prefix(self) -> str:
+        # one batch per account and run: several accounts' size stages share one Redis (issue 20)
+        return f"size:{self.accounts.account_id}:"
 
     def _propose(self, completed: Envelope[ScanCompleted], routed: list[SignalRouted]) -> Outputs:
         day = completed.payload.trading_day

@@ -1,0 +1,1 @@
+"""One module per service: its message format, its signing, and how its answers map to delivery errors."""
