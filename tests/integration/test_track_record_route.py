@@ -6,12 +6,15 @@ Before the fix the setting reached `alphamoe evaluate` alone: a live day's gate 
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from alphamoe.cli.app import app
 from alphamoe.evaluate.recorded import day_track
 from alphamoe.evaluate.track import TRACK_HORIZON
 from alphamoe.market.bars import BarStore
@@ -59,6 +62,18 @@ def test_run_day_when_track_record_weights_then_the_gate_applies_the_records_kno
         multiplier = track.weights.get(f"{board}/{track.regime}", {}).get(expert)
         if multiplier is not None:
             assert f"track record {board}/{track.regime} ×{multiplier:.2f}" in why
+    # `alphamoe explain` shows the records from the decision record, no evaluate file needed
+    symbol = decision_store(settings).route_symbols(runs[days[-1]])[0]
+    shown_by_explain = CliRunner().invoke(
+        app,
+        ["explain", runs[days[-1]], symbol, "--data", str(market_dir), "-o", "json"],
+        env={"ALPHAMOE_RUNS": str(tmp_path)},
+    )
+    assert shown_by_explain.exit_code == 0, shown_by_explain.output
+    trail = decision_store(settings).get_route(runs[days[-1]], symbol)
+    assert trail is not None
+    explained = json.loads(shown_by_explain.output)["track_records"]
+    assert explained == [r.model_dump(mode="json") for r in track.on_board(trail.routed.signal.board.value)]
     # point in time: only verdicts whose 5-session outcome closed by D−1 (days up to D−1−5's decision) count
     known = days[: len(days) - TRACK_HORIZON]
     assert sum(r.n for r in track.records) == sum(n for day in known for *_, n in _opinions(settings, runs[day]))

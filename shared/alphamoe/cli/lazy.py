@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import typer
+from typer import _click as click  # the click typer 0.29 carries and builds its commands on
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
-from typer import _click as click  # the click typer carries and builds on (typer 0.29)
+PRETTY_EXCEPTIONS_SHORT = True
+"""Typer's default, as `typer.Typer()` passes it when it builds its commands itself."""
 
 
 @dataclass(frozen=True)
@@ -37,23 +39,23 @@ class LazyCommand:
         if isinstance(obj, typer.Typer):
             return get_group_from_info(
                 TyperInfo(obj, name=self.name, cls=QuickHelpGroup),
-                pretty_exceptions_short=True,
+                pretty_exceptions_short=PRETTY_EXCEPTIONS_SHORT,
                 rich_markup_mode=parent.rich_markup_mode,
                 suggest_commands=parent.suggest_commands,
             )
         return get_command_from_info(
             CommandInfo(name=self.name, callback=obj),
-            pretty_exceptions_short=True,
+            pretty_exceptions_short=PRETTY_EXCEPTIONS_SHORT,
             rich_markup_mode=parent.rich_markup_mode,
         )
 
-    def listing(self) -> click.Command:
+    def stand_in(self) -> click.Command:
         """A stand-in carrying only the name and summary, for the parent's command list: nothing is imported."""
         return TyperCommand(name=self.name, help=self.summary)
 
 
 class _Commands(MutableMapping[str, click.Command]):
-    """The group's commands by name: the eagerly registered ones, then the table's, each built on first use."""
+    """The group's commands by name: the table's, each built on first use, then any registered the usual way."""
 
     def __init__(self, group: LazyGroup, eager: Mapping[str, click.Command], table: tuple[LazyCommand, ...]) -> None:
         self._group = group
@@ -63,8 +65,8 @@ class _Commands(MutableMapping[str, click.Command]):
     def __getitem__(self, name: str) -> click.Command:
         if name not in self._built:
             entry = self._table[name]  # KeyError: no such command
-            if self._group.listing:
-                return entry.listing()
+            if self._group.listing_only:
+                return entry.stand_in()
             self._built[name] = entry.load(self._group)
         return self._built[name]
 
@@ -72,8 +74,10 @@ class _Commands(MutableMapping[str, click.Command]):
         self._built[name] = command
 
     def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
         self._built.pop(name, None)
-        self._table.pop(name)
+        self._table.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         yield from self._table
@@ -94,7 +98,8 @@ class QuickHelpGroup(TyperGroup):
 
     Typer coerces the absent `--help` flag (`None`) through a pydantic adapter, importing pydantic (~0.1 s) on
     every invocation, `--help` included: here the absent flag is plain `False`. Click's own list cuts each
-    summary to its first sentence and to one line ("…"); here it wraps, as the rich help did.
+    summary to its first sentence and to one line ("…"); here it wraps, as the rich help did. A group called
+    with no verb prints its help on stdout and exits 2, as typer's rich help did (click alone: on stderr).
     """
 
     def get_help_option(self, ctx: click.Context) -> Any:
@@ -127,18 +132,18 @@ class LazyGroup(QuickHelpGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.listing = False
+        self.listing_only = False
         self.commands = _Commands(self, self.commands, self.table)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # names only: typer's own reads every value, which would load every command
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.listing = True  # the command list shows stand-ins: name and summary, no import
+        self.listing_only = True  # the command list shows stand-ins: name and summary, no import
         try:
             super().format_help(ctx, formatter)
         finally:
-            self.listing = False
+            self.listing_only = False
 
 
 def lazy_group(table: tuple[LazyCommand, ...]) -> type[LazyGroup]:

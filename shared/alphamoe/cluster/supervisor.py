@@ -293,4 +293,3 @@ def ready(url: str | None) -> bool:
         return httpx.get(f"{url}/health/readiness", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
-

@@ -140,7 +140,7 @@ def tax_on_sale(lots: Sequence[TaxLot], quantity: int, day: date) -> tuple[Decim
             kept.append(TaxLot(acquired=lot.acquired, quantity=lot.quantity - take, untaxed=_cny(untaxed - portion)))
     if left:
         raise ValueError(f"SELL {quantity} exceeds the {quantity - left} shares of the tax lots")
-    return _cny(tax), tuple(kept)
+    return (_cny(tax) if tax else Decimal(0)), tuple(kept)
 
 
 def accrue(

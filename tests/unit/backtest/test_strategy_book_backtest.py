@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from alphamoe.backtest.compiled.engine import simulate_compiled
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.engine import prepare, simulate
+from alphamoe.backtest.result import BacktestResult
 from alphamoe.backtest.strategies import build_strategy
 from alphamoe.cli.app import app
 from alphamoe.errors import ConfigurationError
@@ -44,12 +45,9 @@ def test_backtest_when_a_strategy_book_then_each_strategy_picks_and_buys_on_its_
     tagged = {name for t in buys for name in BOOK if t.why.startswith(f"{name}: ") or f"; {name}: " in t.why}
     assert tagged, [t.why for t in buys[:3]]
     assert any("strategy book (trend_breakout 0.6, momentum_composite 0.4" in note for note in result.notes)
-    smaller = simulate(
-        prepare(BarStore(market_dir), START, END, strategies, _config({**BOOK, "momentum_composite": 0.1}))
-    )
-    bought = {t.symbol: t.quantity for t in buys if t.why.startswith("momentum_composite: ")}
-    less = {t.symbol: t.quantity for t in smaller.trades if t.side is Side.BUY and t.symbol in bought}
-    assert bought and sum(less.values()) < sum(bought.values())  # its share of the capital scales its bets
+    config = _config({**BOOK, "momentum_composite": 0.1})
+    smaller = simulate(prepare(BarStore(market_dir), START, END, strategies, config))
+    assert 0 < _bought(smaller, "momentum_composite") < _bought(result, "momentum_composite")  # its share scales it
 
 
 def test_backtest_when_a_book_without_its_capital_split_or_on_the_compiled_loop_then_refused(
@@ -61,6 +59,10 @@ def test_backtest_when_a_book_without_its_capital_split_or_on_the_compiled_loop_
     prepared = prepare(BarStore(market_dir), START, END, strategies, _config(BOOK))
     with pytest.raises(ConfigurationError, match="compiled loop runs one strategy"):
         simulate_compiled(prepared)
+
+
+def _bought(result: BacktestResult, strategy: str) -> int:
+    return sum(t.quantity for t in result.trades if t.side is Side.BUY and t.why.startswith(f"{strategy}: "))
 
 
 def _run(*args: str) -> tuple[int, str]:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.main import get_command
+from typer.main import get_group
 from typer.testing import CliRunner
 
 from alphamoe.cli.app import COMMANDS, app
@@ -99,12 +99,12 @@ def test_risk_status_when_no_redis_then_the_cluster_supervisor_is_not_imported(t
 
 
 def test_table_when_each_verb_is_built_then_its_listed_line_is_the_commands_own_help() -> None:
-    group = get_command(app)
-    context = group.make_context("alphamoe", ["--help"], resilient_parsing=True)
+    group = get_group(app)
     for entry in COMMANDS:
-        built = group.get_command(context, entry.name)
-        assert built is not None and built.name == entry.name
+        built = entry.load(group)  # imports the module, builds the command as typer does
+        assert built.name == entry.name
         assert summary(built) == " ".join(entry.summary.split()), entry.name
+    assert len({entry.name for entry in COMMANDS}) == len(COMMANDS)
 
 
 @pytest.mark.parametrize("entry", COMMANDS, ids=lambda entry: entry.name)
@@ -118,11 +118,11 @@ def test_verb_when_asked_for_help_through_the_runner_then_its_own_options_show(e
 
 def test_group_when_called_without_a_verb_then_help_on_stdout_and_exit_2() -> None:
     # as typer's rich help did: the list on stdout (click alone prints it on stderr)
-    for argv in ([], ["risk"]):
+    for argv, verb in (([], "explain"), (["risk"], "halt")):
         done, _ = _imported(argv)
         assert done.returncode == 2
-        assert done.stdout.startswith("Usage: alphamoe"), done.stderr
-        assert "Commands:" in done.stdout
+        assert "Usage: alphamoe" in done.stdout, done.stderr
+        assert f" {verb} " in done.stdout
 
 
 def test_typo_when_a_verb_is_misspelt_then_the_full_table_suggests_it() -> None:

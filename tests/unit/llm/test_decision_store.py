@@ -94,6 +94,16 @@ def test_store_when_route_put_then_found_by_run_and_symbol(
 
     assert found is not None and found.routed.signal.symbol == "600519.SH"
     assert store.route_symbols("20240506-abc") == ["000001.SZ", "600519.SH"]
+
+
+def test_store_when_routes_of_several_runs_then_route_runs_lists_each_once(
+    store: DecisionStore, make_signal: Callable[..., SignalGenerated]
+) -> None:
+    store.put_route(_trail("20240507-def", make_signal(symbol="600519.SH")))
+    store.put_route(_trail("20240506-abc", make_signal(symbol="600519.SH")))
+    store.put_route(_trail("20240506-abc", make_signal("s2", symbol="000001.SZ")))
+
+    assert store.route_runs() == ["20240506-abc", "20240507-def"]  # the track records read every recorded day
     assert store.get_route("other-run", "600519.SH") is None
 
 

@@ -199,7 +199,7 @@ def _trades(prepared: Prepared, trades: IntArray, days: list[date], account: str
                 quantity=quantity,
                 price=fen_price(price),
                 fees=fen_price(fees),
-                tax=fen_price(tax),
+                tax=fen_price(tax) if tax else Decimal(0),  # as `tax_on_sale` gives it: no tax is a plain 0
                 order_id=order_id(day, account, symbol, side),
                 why=why,
             )
