@@ -35,8 +35,8 @@ def test_drill_when_three_accounts_killed_together_then_each_recovers_nothing_lo
     market_dir: Path, tmp_path: Path, broker: DrillBroker
 ) -> None:
     # issue 20: one execute per account (one Service per broker session); every kill takes all three down
-    result = run_drill(market_dir, tmp_path, kills=2, orders=40, seed=5, max_run_s=0.5, broker=broker, accounts=3)
+    result = run_drill(market_dir, tmp_path, kills=2, orders=100, seed=5, max_run_s=0.5, broker=broker, accounts=3)
     assert result.lost == [] and result.doubled == [] and result.mismatched == []
-    assert sum(result.states.values()) == 120
+    assert sum(result.states.values()) == 300
     assert len(result.rto_s) == 2 * 3  # each account's execute back to ready after each kill
     assert max(result.rto_s) < 20, result.rto_s
