@@ -31,7 +31,7 @@ from typing import Any
 
 from alphamoe.broker import xtconst as xc
 from alphamoe.broker.positions import PositionTracker
-from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
+from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder, order_view
 from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
@@ -233,11 +233,11 @@ class MiniQmtBroker:
                 if trader.query_stock_asset(self._account) is None:  # -1 from a dead session, not a refusal
                     self._connected = False
                     raise BrokerUnavailableError(f"order_stock failed and session {self.session_id} does not answer")
-                return self._publish(self._view(order, OrderStatus.REJECTED, reason=f"order_stock returned {order_id}"))
+                return self._publish(order_view(order, OrderStatus.REJECTED, reason=f"order_stock returned {order_id}"))
             self._remarks[order_id] = order.client_order_id
             view = self._views.get(order.client_order_id)  # a push may already have come
             if view is None:
-                view = self._publish(self._view(order, OrderStatus.SUBMITTED, broker_order_id=str(order_id)))
+                view = self._publish(order_view(order, OrderStatus.SUBMITTED, broker_order_id=str(order_id)))
             return view
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
@@ -420,18 +420,6 @@ class MiniQmtBroker:
             fills=fills,
             reason=o.status_msg or "",
             broker_order_id="" if order_id is None else str(order_id),
-        )
-
-    def _view(self, order: SubmitOrder, status: OrderStatus, **extra: Any) -> BrokerOrder:
-        return BrokerOrder(
-            client_order_id=order.client_order_id,
-            order_id=order.order_id,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            limit_price=order.limit_price,
-            status=status,
-            **extra,
         )
 
     def _publish(self, view: BrokerOrder) -> BrokerOrder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +65,20 @@ class BrokerOrder(BaseModel):
     fills: tuple[Fill, ...] = ()
     reason: str = ""
     broker_order_id: str = Field("", description="the broker's own order number (xtquant order_id, PTrade id)")
+
+
+def order_view(order: SubmitOrder, status: OrderStatus, **extra: Any) -> BrokerOrder:
+    """The broker's view of `order` before the broker has said more than `status` (and `extra`) about it."""
+    return BrokerOrder(
+        client_order_id=order.client_order_id,
+        order_id=order.order_id,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=order.quantity,
+        limit_price=order.limit_price,
+        status=status,
+        **extra,
+    )
 
 
 OrderCallback = Callable[[BrokerOrder], None]

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from alphamoe.broker.poller import ensure_poller
 from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, OrderCallback, SubmitOrder
 from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.portfolio import AccountState
@@ -82,10 +83,8 @@ class RemoteBroker:
             self._gateway_id, self._next = answer["gateway_id"], int(answer["next"])
         self._session, self.remote_broker = answer["session_id"], answer["broker"]
         self._connected = True
-        if self._background and (self._poller is None or not self._poller.is_alive()):
-            self._stop.clear()
-            self._poller = threading.Thread(target=self._poll, name=f"remote-broker-{self.day}", daemon=True)
-            self._poller.start()
+        if self._background:
+            self._poller = ensure_poller(self._poller, self._stop, self._poll, f"remote-broker-{self.day}")
 
     def close(self) -> None:
         """End the session (the HTTP client stays usable: `connect` opens a new session)."""

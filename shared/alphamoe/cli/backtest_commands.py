@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,20 +20,14 @@ from alphamoe.cli.common import (
     friendly_errors,
     json_out_file,
     load_settings,
+    parse_day,
 )
-from alphamoe.errors import ConfigurationError, DataError
+from alphamoe.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from alphamoe.backtest.result import BacktestResult
 
 ENGINES = ("vectorbt", "reference", "backtrader")
-
-
-def _day(flag: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"{flag} {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def backtest(
@@ -100,7 +93,7 @@ def backtest(
     with friendly_errors():
         if engine not in ENGINES:
             raise ConfigurationError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
-        first, last = _day("--start", start), _day("--end", end)
+        first, last = parse_day("--start", start), parse_day("--end", end)
         from alphamoe.backtest.config import BacktestConfig
         from alphamoe.backtest.engine import prepare, simulate
         from alphamoe.backtest.progress import session_progress

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from alphamoe.errors import AlphamoeError
+from alphamoe.errors import AlphamoeError, DataError
 from alphamoe.security.redact import redact
 
 if TYPE_CHECKING:
@@ -74,6 +75,14 @@ def output_format(output: OutputFormat, legacy_json: bool) -> OutputFormat:
 def json_out_file(json_out: Path | None, legacy_json: Path | None) -> Path | None:
     """Return the file to write JSON to; the old `--json FILE` (hidden, deprecated) still means `--json-out FILE`."""
     return json_out if json_out is not None else legacy_json
+
+
+def parse_day(flag: str, text: str) -> date:
+    """Read a YYYY-MM-DD option value; a bad one is a DataError naming the option, not a traceback."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"{flag} {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def load_settings(data: str | Path | None = None, **overrides: Any) -> Settings:

@@ -9,8 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from alphamoe.cli.backtest_commands import _day
-from alphamoe.cli.common import DataOption, OutputFormat, OutputOption, console, friendly_errors, load_settings
+from alphamoe.cli.common import (
+    DataOption,
+    OutputFormat,
+    OutputOption,
+    console,
+    friendly_errors,
+    load_settings,
+    parse_day,
+)
 from alphamoe.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -60,7 +67,7 @@ def evaluate(
 ) -> None:
     """Evaluate quant only, the symbolic panel and symbolic + LLM experts over --start … --end, side by side."""
     with friendly_errors():
-        first, last = _day("--start", start), _day("--end", end)
+        first, last = parse_day("--start", start), parse_day("--end", end)
         if last < first:
             raise ConfigurationError(f"--end {last} is before --start {first}")
         budget = _budget(budget_cny)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from alphamoe.cli.common import console, err_console, friendly_errors, load_settings
-from alphamoe.errors import DataError
+from alphamoe.cli.common import console, err_console, friendly_errors, load_settings, parse_day
 
 if TYPE_CHECKING:
     from alphamoe.research.objective import Objective
@@ -39,13 +37,6 @@ Report = Annotated[Path | None, typer.Option("--report", help="write the HTML re
 Top = Annotated[int, typer.Option("--top", help="trials in the table; the best 5 rerun for the report's equity")]
 
 
-def _day(flag: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"{flag} {text!r} is not a date (expected YYYY-MM-DD)") from None
-
-
 def _market(settings: Settings, start: str, end: str, strategy: str, universe: str | None) -> StudyMarket:
     from alphamoe.backtest.config import BacktestConfig
     from alphamoe.backtest.universe import parse_universe
@@ -60,7 +51,7 @@ def _market(settings: Settings, start: str, end: str, strategy: str, universe: s
         warmup=settings.lookback,
         stats_lookback=settings.lookback,
     )
-    first, last = _day("--start", start), _day("--end", end)
+    first, last = parse_day("--start", start), parse_day("--end", end)
     return load_study_market(BarStore(settings.data), first, last, strategy, config, parse_universe(universe))
 
 
@@ -293,7 +284,7 @@ def check_strategy(
             )
         else:
             console.print(f"look-ahead: none (decisions up to {days} sampled days unchanged by perturbed later bars)")
-        surv = survivorship(BarStore(settings.data).instruments(), market, _day("--end", end))
+        surv = survivorship(BarStore(settings.data).instruments(), market, parse_day("--end", end))
         if surv.flagged:
             problems += 1
             console.print(

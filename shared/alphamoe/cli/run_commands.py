@@ -21,20 +21,13 @@ from alphamoe.cli.common import (
     friendly_errors,
     json_out_file,
     load_settings,
+    parse_day,
 )
-from alphamoe.errors import DataError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from alphamoe.settings import Settings
-
-
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"--date {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def run(
@@ -95,14 +88,14 @@ def run(
         if settings.accounts:
             if quotes is not None:
                 raise typer.BadParameter("--quotes trades one paper account; drop it with --accounts")
-            _run_accounts(settings, _parse_day(day), output, json_out)
+            _run_accounts(settings, parse_day("--date", day), output, json_out)
             return
         started = time.perf_counter()
         if quotes is None:
-            result = run_day(settings, _parse_day(day))
+            result = run_day(settings, parse_day("--date", day))
         else:
             source = quote_source(quotes, settings)
-            result = run_day(settings, _parse_day(day), quotes=source, until=parse_until(until))
+            result = run_day(settings, parse_day("--date", day), quotes=source, until=parse_until(until))
         if output is OutputFormat.JSON:
             typer.echo(result.report.model_dump_json(indent=2))
         elif not quiet:

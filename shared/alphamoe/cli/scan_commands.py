@@ -20,8 +20,8 @@ from alphamoe.cli.common import (
     friendly_errors,
     json_out_file,
     load_settings,
+    parse_day,
 )
-from alphamoe.cli.run_commands import _parse_day
 from alphamoe.errors import ConfigurationError
 
 
@@ -55,7 +55,7 @@ def scan(
         from alphamoe.market.bars import BarStore
         from alphamoe.strategy.stats import DEFAULT_STATS_REFRESH, kelly_panel_sessions
 
-        store, the_day = BarStore(settings.data), _parse_day(day)
+        store, the_day = BarStore(settings.data), parse_day("--date", day)
         before = [d for d in store.sessions() if d < the_day]  # from the Kelly window's start, as the scan stage
         history = kelly_panel_sessions(before, before[-1], settings.lookback, DEFAULT_STATS_REFRESH) if before else 1
         inputs = load_scan_inputs(store, the_day, history)

@@ -288,23 +288,7 @@ class ConsoleData:
 
     def report(self, day: date | None = None, run_id: str | None = None) -> EndOfDayReport | None:
         """Return a day's latest report (or one run's), the latest day's when `day` is None; None if none."""
-        if day is None:
-            runs = self.runs()
-            if not runs:
-                return None
-            day = runs[0].day
-        key = f"{day.isoformat()}/runs/{run_id}.json" if run_id else f"{day.isoformat()}/end_of_day.json"
-        if not self.reports.store.exists(key):
-            return None
-        size = self.reports.store.size(key)
-        with self._lock:
-            cached = self._reports.get(key)
-        if cached is not None and cached[0] == size:
-            return cached[1]
-        report = self.reports.load(day, run_id)
-        with self._lock:
-            self._reports[key] = (size, report)
-        return report
+        return self._cached_load(day, run_id, self._reports, self.reports.load)
 
     def today(self, day: date | None = None, run_id: str | None = None, every_row: bool = False) -> TodayView | None:
         """Return the Today view of a day's latest report (or one run's), the latest day's when `day` is None.
@@ -314,6 +298,19 @@ class ConsoleData:
         if every_row:
             report = self.report(day, run_id)
             return today_view(report, rows=None) if report is not None else None
+        return self._cached_load(day, run_id, self._views, self.reports.load_today)
+
+    def _cached_load(
+        self,
+        day: date | None,
+        run_id: str | None,
+        cache: dict[str, tuple[int, T]],
+        load: Callable[[date, str | None], T],
+    ) -> T | None:
+        """Load a day's stored run (the latest day's when `day` is None) through `cache`; None if none.
+
+        The cache is keyed by the stored file and its size, so a run rewritten in place is read again.
+        """
         if day is None:
             runs = self.runs()
             if not runs:
@@ -324,13 +321,13 @@ class ConsoleData:
             return None
         size = self.reports.store.size(key)
         with self._lock:
-            cached = self._views.get(key)
+            cached = cache.get(key)
         if cached is not None and cached[0] == size:
             return cached[1]
-        view = self.reports.load_today(day, run_id)
+        loaded = load(day, run_id)
         with self._lock:
-            self._views[key] = (size, view)
-        return view
+            cache[key] = (size, loaded)
+        return loaded
 
     # -- backtests -----------------------------------------------------------------------------------
     @property

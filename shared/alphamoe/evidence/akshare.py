@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from alphamoe.data.importer import stock_symbol
-from alphamoe.evidence.items import SHANGHAI, EvidenceItem, EvidenceKind, FetchedDay
+from alphamoe.evidence.items import SHANGHAI, EvidenceItem, EvidenceKind, FetchedDay, indicator_item
 from alphamoe.evidence.tushare import END_OF_DAY
 
 NOTICE_URL = "https://np-anotice-stock.eastmoney.com/api/security/ann"
@@ -156,23 +156,16 @@ def indicator_items(rows: Iterable[dict[str, Any]], skipped: Counter[str] | None
                 skipped[why] += 1
             continue
         end = f"{period:%Y%m%d}"
-        figures: dict[str, float | str] = {"end_date": end, "ann_date": f"{published:%Y%m%d}"}
-        for column, name in FIGURES.items():
-            value = row.get(column)
-            if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-                figures[name] = round(float(value), 6)
-            elif skipped is not None:
-                skipped[f"{INDICATORS}: {column} is not a number (row kept without it)"] += 1
+        values = ((column, name, row.get(column)) for column, name in FIGURES.items())
         items.append(
-            EvidenceItem(
-                kind=EvidenceKind.FUNDAMENTAL,
-                symbol=symbol,
-                published_at=published,
-                title=f"{symbol} financial indicators for the period ending {end}",
-                fields=figures,
-                source=f"akshare {INDICATORS}",
+            indicator_item(
+                symbol,
+                published,
+                {"end_date": end, "ann_date": f"{published:%Y%m%d}"},
+                ((column, name, value) for column, name, value in values if value != ""),  # "": eastmoney's none
+                provider="akshare",
+                api=INDICATORS,
+                skipped=skipped,
             )
         )
     return items

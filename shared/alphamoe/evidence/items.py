@@ -7,6 +7,9 @@ announcement fetched twice gets the same id, so the store keeps it once, and a m
 from __future__ import annotations
 
 import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -70,6 +73,40 @@ class EvidenceItem(BaseModel):
     @classmethod
     def _short(cls, value: str) -> str:
         return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
+
+
+def indicator_item(
+    symbol: str,
+    published: datetime,
+    figures: dict[str, float | str],
+    values: Iterable[tuple[str, str, Any]],
+    *,
+    provider: str,
+    api: str,
+    skipped: Counter[str] | None,
+) -> EvidenceItem:
+    """One report period's financial indicators as a fundamental item, alike from every provider.
+
+    `figures` holds end_date (YYYYMMDD) and ann_date; `values` are (the provider's column, our name, value):
+    a finite number is kept to 6 places, a missing one (None, NaN) left out, anything else left out and
+    counted in `skipped` (the row is kept without it).
+    """
+    fields = dict(figures)
+    for column, name, value in values:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            fields[name] = round(float(value), 6)
+        elif skipped is not None:
+            skipped[f"{api}: {column} is not a number (row kept without it)"] += 1
+    return EvidenceItem(
+        kind=EvidenceKind.FUNDAMENTAL,
+        symbol=symbol,
+        published_at=published,
+        title=f"{symbol} financial indicators for the period ending {fields['end_date']}",
+        fields=fields,
+        source=f"{provider} {api}",
+    )
 
 
 class FetchedDay(BaseModel):

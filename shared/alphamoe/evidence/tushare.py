@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from alphamoe.evidence.items import SHANGHAI, EvidenceItem, EvidenceKind, FetchedDay
+from alphamoe.evidence.items import SHANGHAI, EvidenceItem, EvidenceKind, FetchedDay, indicator_item
 
 ANNOUNCEMENTS = "anns_d"
 NEWS = "news"
@@ -180,23 +180,15 @@ def indicator_items(frame: pd.DataFrame, skipped: Counter[str] | None = None) ->
         if why is not None or symbol is None or published is None:
             _count(skipped, why)
             continue
-        figures: dict[str, float | str] = {"end_date": period, "ann_date": _text(row.get("ann_date"))}
-        for name in INDICATOR_FIELDS[3:]:
-            value = row.get(name)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-                figures[name] = round(float(value), 6)
-            else:
-                _count(skipped, f"{INDICATORS}: {name} is not a number (row kept without it)")
         items.append(
-            EvidenceItem(
-                kind=EvidenceKind.FUNDAMENTAL,
-                symbol=symbol,
-                published_at=published,
-                title=f"{symbol} financial indicators for the period ending {period}",
-                fields=figures,
-                source=f"tushare {INDICATORS}",
+            indicator_item(
+                symbol,
+                published,
+                {"end_date": period, "ann_date": _text(row.get("ann_date"))},
+                ((name, name, row.get(name)) for name in INDICATOR_FIELDS[3:]),
+                provider="tushare",
+                api=INDICATORS,
+                skipped=skipped,
             )
         )
     return items

@@ -31,8 +31,9 @@ from typing import Any
 import redis
 
 from alphamoe.broker import xtconst as xc
+from alphamoe.broker.poller import ensure_poller
 from alphamoe.broker.positions import PositionTracker
-from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
+from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder, order_view
 from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
 from alphamoe.portfolio import AccountState, Position
@@ -135,10 +136,8 @@ class QmtBroker:
         fills = self._take_deals(snapshot["deals"])
         self._take_orders(snapshot["orders"])
         self._positions.rebase(self._positions_of(snapshot), fills)
-        if self._background and (self._poller is None or not self._poller.is_alive()):
-            self._stop.clear()
-            self._poller = threading.Thread(target=self._poll, name=f"qmt-{self.account_id}", daemon=True)
-            self._poller.start()
+        if self._background:
+            self._poller = ensure_poller(self._poller, self._stop, self._poll, f"qmt-{self.account_id}")
 
     def close(self) -> None:
         self._connected = False
@@ -168,17 +167,7 @@ class QmtBroker:
         view = self._views.get(order.client_order_id)  # a callback may have come first
         if view is not None:
             return view
-        return self._publish(
-            BrokerOrder(
-                client_order_id=order.client_order_id,
-                order_id=order.order_id,
-                symbol=order.symbol,
-                side=order.side,
-                quantity=order.quantity,
-                limit_price=order.limit_price,
-                status=OrderStatus.SUBMITTED,
-            )
-        )
+        return self._publish(order_view(order, OrderStatus.SUBMITTED))
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
         """Ask QMT to cancel; report the order as QMT shows it afterwards, whatever `cancel` returned."""
