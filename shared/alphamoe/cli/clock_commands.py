@@ -17,9 +17,10 @@ from alphamoe.cli.common import (
     err_console,
     friendly_errors,
     output_format,
+    parse_day,
 )
 from alphamoe.cli.fabric_commands import DataOption, fabric_settings
-from alphamoe.errors import ConfigurationError, DataError
+from alphamoe.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from alphamoe.clock.ledger import ClockRecord
@@ -36,12 +37,7 @@ TICKS = {"market-open": "market.open", "market-close": "market.close", "data-upd
 
 
 def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"--date {text!r} is not a date (expected YYYY-MM-DD)") from None
+    return None if text is None else parse_day("--date", text)
 
 
 def _tick(name: str) -> TickKind:

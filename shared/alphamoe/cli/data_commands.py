@@ -18,7 +18,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from alphamoe.cli.common import JsonOutOption, LegacyJsonFile, console, friendly_errors, json_out_file, load_settings
+from alphamoe.cli.common import (
+    JsonOutOption,
+    LegacyJsonFile,
+    console,
+    friendly_errors,
+    json_out_file,
+    load_settings,
+    parse_day,
+)
 from alphamoe.errors import DataError
 from alphamoe.report.terminal import more_line
 
@@ -51,13 +59,6 @@ IndexOption = Annotated[
     Path | None,
     typer.Option("--index", help="folder of index CSVs (date,open,close,high,low,volume,amount) to import too"),
 ]
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"{option} {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 @contextmanager
@@ -110,7 +111,7 @@ def generate(
     from alphamoe.data.synthetic import write_market
 
     with friendly_errors():
-        first, last = _day(start, "--start"), _day(end, "--end")
+        first, last = parse_day("--start", start), parse_day("--end", end)
         if last < first:
             raise DataError(f"--end {last} is before --start {first}")
         target = load_settings(out).data
@@ -267,7 +268,7 @@ def quarantine_(
         settings = load_settings(data)
         objects = open_store(settings.data, s3=settings.s3)
         if release is not None:
-            day = _day(release, "--release")
+            day = parse_day("--release", release)
             if not force:
                 raise DataError(f"--release {day} publishes a day that failed the quality gate: add --force")
             _print_write(release_day(objects, day))
@@ -330,9 +331,9 @@ def update_(
             report = update_store(
                 settings.data,
                 vendor,
-                day=_day(day, "--date") if day else None,
-                since=_day(since, "--since") if since else None,
-                until=_day(until, "--until") if until else None,
+                day=parse_day("--date", day) if day else None,
+                since=parse_day("--since", since) if since else None,
+                until=parse_day("--until", until) if until else None,
                 s3=settings.s3,
                 progress=progress,
             )
@@ -437,8 +438,8 @@ def evidence_(
 
     with friendly_errors():
         settings = load_settings(data)
-        first = _day(since, "--since")
-        last = _day(until, "--until") if until is not None else datetime.now(SHANGHAI).date()
+        first = parse_day("--since", since)
+        last = parse_day("--until", until) if until is not None else datetime.now(SHANGHAI).date()
         if last < first:
             raise DataError(f"--until {last} is before --since {first}")
         vendor = open_evidence_source(source, settings.data_source)

@@ -23,6 +23,7 @@ from alphamoe.cli.common import (
     friendly_errors,
     load_settings,
     output_format,
+    parse_day,
 )
 from alphamoe.errors import ConfigurationError, DataError, NoTradingDayError
 from alphamoe.report.terminal import print_table
@@ -43,13 +44,6 @@ DataOption = Annotated[
     ),
 ]
 DirOption = Annotated[Path | None, typer.Option("--dir", help="cluster folder (default <runs>/cluster)")]
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"--date {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def cluster_dir(settings: Settings, directory: Path | None) -> Path:
@@ -309,7 +303,8 @@ def trigger_market_open(
     from alphamoe.clock.schedule import TickKind
 
     with friendly_errors():
-        _fire_by_hand(fabric_settings(data, directory), TickKind.MARKET_OPEN, _day(day), force=force, run_id=run_id)
+        the_day = parse_day("--date", day)
+        _fire_by_hand(fabric_settings(data, directory), TickKind.MARKET_OPEN, the_day, force=force, run_id=run_id)
 
 
 @trigger_app.command("market-close")
@@ -329,7 +324,8 @@ def trigger_market_close(
 
     with friendly_errors():
         settings = fabric_settings(data, directory)
-        record = _fire_by_hand(settings, TickKind.MARKET_CLOSE, _day(day), force=force, run_id=run_id, report=report)
+        the_day = parse_day("--date", day)
+        record = _fire_by_hand(settings, TickKind.MARKET_CLOSE, the_day, force=force, run_id=run_id, report=report)
         if record.status is ClaimStatus.CLAIMED and not report:
             console.print(f"report: `alphamoe report --date {day} --build` once the fabric is quiet")
 
@@ -345,7 +341,7 @@ def trigger_day(
     from alphamoe.cluster.day import run_day_on_fabric
 
     with friendly_errors():
-        settings, the_day = fabric_settings(data, directory), _day(day)
+        settings, the_day = fabric_settings(data, directory), parse_day("--date", day)
         require_traded(settings, the_day)  # before anything is published: no run that can only dead-letter
         result = run_day_on_fabric(settings, the_day, timeout_s=timeout)
         console.print(f"run {result.run_id}: {len(result.events)} events in {result.seconds:.2f} s")
