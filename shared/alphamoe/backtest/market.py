@@ -19,10 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from alphamoe.market.bands import BOARDS, NO_LIMIT_FEN, band_fen, board_codes, to_fen
+from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, band_regime, board_codes, to_fen
 from alphamoe.market.bars import BoolArray, Panel
 from alphamoe.market.boards import board_of
-from alphamoe.market.rules import rulebook
 
 FenArray = npt.NDArray[np.int64]
 
@@ -120,18 +119,8 @@ def _blocks(days: list[date]) -> list[tuple[slice, date]]:
     # and no-limit days per board), each with the run's first day, whose rules `band_fen` applies to it
     blocks, start = [], 0
     for end in range(1, len(days) + 1):
-        if end < len(days) and _regime(days[end]) == _regime(days[start]):
+        if end < len(days) and band_regime(days[end]) == band_regime(days[start]):
             continue
         blocks += [(slice(a, min(a + CHUNK_ROWS, end)), days[start]) for a in range(start, end, CHUNK_ROWS)]
         start = end
     return blocks
-
-
-@lru_cache(maxsize=1 << 14)
-def _regime(day: date) -> tuple[object, ...]:
-    """Every rule-book entry `band_fen` reads on `day`: two days with the same regime get the same bands."""
-    book = rulebook()
-    return tuple(
-        (book.limit_pct(b, day, st=False), book.limit_pct(b, day, st=True), book.no_limit_listing_days(b, day))
-        for b in BOARDS
-    )
