@@ -13,8 +13,15 @@ Measured in the same run, in the same way:
 - `bare typer one --help` its sub-command's help: typer 0.29 also imports pydantic to coerce the absent
                           `--help` flag of the group (alphamoe's group avoids it: cli/lazy.py);
 - each command            `python -m alphamoe.cli …` (the console script runs the same `main`);
-- `alphamoe risk status`  not in the target list: a verb that does its work (settings, then Redis; here with no
-                          Redis configured, so it stops at the error), to show what start-up costs beyond help.
+- `alphamoe risk status`  a verb that does its work (settings, then Redis; here with no Redis configured, so it
+                          stops at the error), to show what start-up costs beyond help.
+
+The verbs doing their work (`WORK`: `status`, `risk status`, `report --date D`, `explain RUN SYMBOL`) are timed
+on a recorded day (`support.recorded_day`: a synthetic market's last session run in process, its reports and
+decision record on disk, its events and the kill switch on a real redis-server started here). For each run,
+"start" is the time from the process's start to the verb's first touch of its work (its first connection to
+that Redis or its first open of a file of the day, seen by an audit hook), "total" the whole run; with
+`--before TREE`, that tree's runs alternate with this one's, so both meet the same load.
 
 Both wall time (median and best of `--repeat` runs) and CPU time (user + sys of the child, median) are
 reported: on a shared machine wall time mostly measures the other tenants, CPU time what start-up does, so the
@@ -22,9 +29,10 @@ verdict is on CPU. Each line also counts the modules the run imports (`python -X
 Uses hyperfine when it is installed (`--hyperfine`), else a loop of subprocess runs. Written to
 benchmarks/results/cli.json.
 
-    python benchmarks/bench_cli.py [--repeat 15] [--hyperfine] [--before TREE]
+    python benchmarks/bench_cli.py [--repeat 15] [--hyperfine] [--before TREE] [--work-only] [--symbols 600]
 
-`--before TREE` times `alphamoe --help` from another tree too (`git archive HEAD shared | tar -x -C TREE`).
+`--before TREE` times `alphamoe --help` and the verbs' work from another tree too
+(`git archive HEAD shared | tar -x -C TREE`).
 """
 
 from __future__ import annotations
@@ -39,14 +47,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from alphamoe.cli.common import console
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.recorded_day import record_day  # noqa: E402
+
+from alphamoe.cli.common import console  # noqa: E402
+
 TARGET_S = 0.3
 BARE_TYPER = """
 import sys
@@ -64,6 +79,25 @@ app()
 COMMANDS = [["--help"], ["status", "--help"], ["risk"], ["explain", "--help"], ["report", "--help"]]
 BEYOND = [["risk", "status"]]
 """Timed too, judged against no target."""
+WORK = ("status", "risk status", "report", "explain")
+"""The verbs timed doing their work (`--work`): against a real redis-server and a recorded day."""
+FIRST_WORK = """
+import os, runpy, sys, time
+root, port = sys.argv.pop(1), sys.argv.pop(1)
+def first(event, args):
+    if event == "socket.connect" and isinstance(args[1], tuple) and str(args[1][1]) == port:
+        pass
+    elif not (event == "open" and isinstance(args[0], str | bytes) and os.fsdecode(args[0]).startswith(root)):
+        return
+    os.write(2, f"\\nFIRST-WORK {time.process_time()} {time.time()}\\n".encode())
+    hooks.clear()
+hooks = [first]
+sys.addaudithook(lambda event, args: hooks and hooks[0](event, args))
+sys.argv[0] = "alphamoe"
+runpy.run_module("alphamoe.cli", run_name="__main__")
+"""
+"""Runs `alphamoe` and notes, on stderr, the CPU time and the clock when the command first touches its work: a
+connection to the benchmark's Redis or a file of its day (an audit hook; nothing else changes)."""
 
 
 def cases(bare: Path) -> dict[str, list[str]]:
@@ -123,6 +157,89 @@ def measure_hyperfine(argv: list[str], repeat: int) -> dict[str, float]:
     }
 
 
+@contextmanager
+def recorded_day(root: Path, symbols: int) -> Iterator[tuple[dict[str, str], dict[str, list[str]], int]]:
+    """Yield (environment, each verb's arguments, Redis port) for a recorded day the verbs can work on:
+    a synthetic market of `symbols` stocks and a real redis-server (`support.recorded_day`)."""
+    from alphamoe.data.synthetic import write_market
+    from alphamoe.kv.server import LocalRedis
+
+    server = LocalRedis(root / "redis").start()
+    try:
+        market = root / "market"
+        write_market(market, symbols=symbols, start=date(2024, 1, 2), end=date(2025, 3, 31), seed=11)
+        recorded = record_day(market, root / "runs", server.url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALPHAMOE_")} | recorded.env
+        yield env, recorded.verbs(), server.port
+    finally:
+        server.stop()
+
+
+def time_work(argv: list[str], env: dict[str, str], root: Path, port: int) -> tuple[float, float, float, float]:
+    """Return (wall s, cpu s) to the command's first touch of its work, then (wall s, cpu s) of the whole run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started_at, started = time.time(), time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_WORK, str(root), str(port), *argv],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False, env=env,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"alphamoe {' '.join(argv)} failed: {done.stderr[-2000:]}")
+    [mark] = [line.split() for line in done.stderr.splitlines() if line.startswith("FIRST-WORK ")]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return float(mark[2]) - started_at, float(mark[1]), wall, cpu
+
+
+def measure_work(
+    argv: list[str], repeat: int, envs: dict[str, dict[str, str]], root: Path, port: int
+) -> dict[str, dict[str, float]]:
+    """Time `argv` under each environment (tree), run by run in turn, so that each tree meets the same load."""
+    for env in envs.values():
+        time_work(argv, env, root, port)  # warm: page cache and .pyc
+    runs: dict[str, list[tuple[float, float, float, float]]] = {tree: [] for tree in envs}
+    for _ in range(repeat):
+        for tree, env in envs.items():
+            runs[tree].append(time_work(argv, env, root, port))
+    results = {}
+    for tree, timed in runs.items():
+        columns = list(zip(*timed, strict=True))
+        start_wall, start_cpu, wall, cpu = (statistics.median(column) for column in columns)
+        results[tree] = {
+            "start_wall_s": start_wall,
+            "start_cpu_s": start_cpu,
+            "start_cpu_best_s": min(columns[1]),  # the least disturbed by the other tenants of the machine
+            "wall_median_s": wall,
+            "cpu_median_s": cpu,
+        }
+    return results
+
+
+def work_table(results: dict[tuple[str, str], dict[str, float]], repeat: int) -> Table:
+    table = Table(title=f"alphamoe verbs doing their work, {repeat} cold runs each (start target ≤ {TARGET_S} s)")
+    columns = ("tree", "command", "start wall s", "start cpu s", "start cpu best s", "total wall s", "total cpu s")
+    for column in (*columns, "cpu ≤ target"):
+        table.add_column(column, justify="left" if column in ("tree", "command") else "right", no_wrap=True)
+    for (tree, verb), r in results.items():
+        verdict = "yes" if r["start_cpu_s"] <= TARGET_S else "NO"
+        numbers = (r["start_wall_s"], r["start_cpu_s"], r["start_cpu_best_s"], r["wall_median_s"], r["cpu_median_s"])
+        table.add_row(tree, f"alphamoe {verb}", *(f"{n:.3f}" for n in numbers), verdict)
+    return table
+
+
+def time_verbs(repeat: int, symbols: int, before: Path | None) -> dict[tuple[str, str], dict[str, float]]:
+    """Time each verb of `WORK` on a recorded day, this tree's and `before`'s, alternating (same machine load)."""
+    trees = {"now": None, **({"before": before.resolve() / "shared"} if before is not None else {})}
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, recorded_day(Path(tmp), symbols) as (env, argv, port):
+        envs = {tree: env if shared is None else {**env, "PYTHONPATH": str(shared)} for tree, shared in trees.items()}
+        for verb in WORK:
+            for tree, measured in measure_work(argv[verb], repeat, envs, Path(tmp), port).items():
+                results[tree, verb] = measured
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=15, help="runs per command line")
@@ -130,14 +247,20 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="also time `alphamoe --help` from this tree's `shared/` (e.g. a `git archive` of HEAD)",
+        help="also time `alphamoe --help` and the verbs' work from this tree's `shared/` (a `git archive` of HEAD)",
     )
+    parser.add_argument("--work-only", action="store_true", help="time only the verbs doing their work")
+    parser.add_argument("--symbols", type=int, default=600, help="stocks in the recorded day's synthetic market")
     args = parser.parse_args()
     if args.hyperfine and shutil.which("hyperfine") is None:
         parser.error("hyperfine is not installed (apt-get install hyperfine)")
     timer = measure_hyperfine if args.hyperfine else measure
     results: dict[str, Any] = {}
+    work = time_verbs(args.repeat, args.symbols, args.before)
+    console.print(work_table(work, args.repeat))
     with tempfile.TemporaryDirectory() as tmp:
+        if args.work_only:
+            return
         bare = Path(tmp) / "bare_typer.py"
         bare.write_text(BARE_TYPER, encoding="utf-8")
         for name, argv in cases(bare).items():
@@ -167,6 +290,7 @@ def main() -> None:
         "load_average": os.getloadavg(),
         "python": sys.version.split()[0],
         "results": results,
+        "work": {f"{tree}: alphamoe {verb}": r for (tree, verb), r in work.items()},
     }
     out.write_text(json.dumps(document, indent=2), encoding="utf-8")
     console.print(f"written: {out}")

@@ -12,10 +12,14 @@
   beside the old way (a full rewrite of the store: `BarStore.write`), then the scan's panel read from the
   appended store beside the same panel from a store written in one go (no slowdown from the appends), and
   a few appends to S3 (the moto stand-in). Goals: append ≤ 2 s local, panel ≤ 0.3 s. → results/data_append.json
+- span (`--part span`, issue 15): a 10-year backtest's load from a cold process, over bench_backtest.py's market
+  (5,500 stocks, 2016–2025): import, `backtest.universe.load_range` (the column-major panel, numba's first
+  kernel load included) and `backtest.market.build_market`, wall and CPU seconds and peak memory, each run in a
+  fresh process (median of --repeat). → results/data_span.json
 
 Goals: panel ≤ 0.5 s local, ≤ 2 s from S3. Written to benchmarks/results/data.json.
 
-    python benchmarks/bench_data.py [--symbols 5500] [--sessions 250] [--repeat 3] [--part all|load|append]
+    python benchmarks/bench_data.py [--symbols 5500] [--sessions 250] [--repeat 3] [--part all|load|append|span]
 """
 
 from __future__ import annotations
@@ -58,12 +62,14 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
 
 def bench_import(work: Path) -> dict[str, Any]:
     from alphamoe.data.ganlei import csv_files
-    from alphamoe.data.sources import write_source
+    from alphamoe.data.sources import import_source
+    from alphamoe.market.bars import BarStore
 
     if not REAL_DAILY.is_dir():
         return {"skipped": f"{REAL_DAILY} absent"}
     t0 = time.perf_counter()
-    store = write_source("ganlei", REAL_DAILY, work / "real")
+    import_source("ganlei", REAL_DAILY, work / "real", check=False)
+    store = BarStore(work / "real")
     spent = time.perf_counter() - t0
     rows = int(store.meta()["rows"])
     t0 = time.perf_counter()
@@ -226,14 +232,75 @@ def main_append(args: argparse.Namespace, console: Console) -> None:
     console.print(f"→ {path}")
 
 
+SPAN_MARKET = REPO / ".alphamoe" / "bench-backtest-market"  # bench_backtest.py generates it on its first run
+
+
+def span_child() -> dict[str, Any]:
+    """One cold process: import, the 10-year panel and the market arrays (printed as JSON by `--span-child`)."""
+    import resource
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    from alphamoe.backtest.market import build_market
+    from alphamoe.backtest.universe import load_range
+    from alphamoe.market.bars import BarStore
+
+    out: dict[str, Any] = {"import_s": time.perf_counter() - t0, "import_cpu_s": time.process_time() - c0}
+    t0, c0 = time.perf_counter(), time.process_time()
+    panel, first_row = load_range(BarStore(SPAN_MARKET), date(2016, 1, 4), date(2025, 12, 31), 0)
+    out.update(load_s=time.perf_counter() - t0, load_cpu_s=time.process_time() - c0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    build_market(panel, first_row, min_listing_days=60)
+    out.update(market_s=time.perf_counter() - t0, market_cpu_s=time.process_time() - c0)
+    out.update(shape=list(panel.close.shape), peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+def main_span(args: argparse.Namespace, console: Console) -> None:
+    import subprocess
+    import sys
+
+    if not (SPAN_MARKET / "bars").is_dir():
+        raise SystemExit(f"{SPAN_MARKET} absent: run benchmarks/bench_backtest.py once to generate it")
+    runs = []
+    for _ in range(args.repeat):
+        done = subprocess.run([sys.executable, __file__, "--span-child"], capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    keys = [k for k in runs[0] if k != "shape"]
+    result = {k: statistics.median(r[k] for r in runs) for k in keys}
+    load = os.getloadavg()[0]
+    shape = "×".join(str(n) for n in runs[0]["shape"])
+    title = f"10-year backtest load, cold process, median of {args.repeat} (load average {load:.1f})"
+    table = Table(title=title, title_justify="left")
+    for column in ("step", "wall s", "CPU s"):
+        table.add_column(column, justify="right" if column != "step" else "left")
+    steps = {"import": "import (this script loaded pandas first)", "load": f"load_range ({shape} panel)",
+             "market": "build_market"}  # fmt: skip
+    for step, label in steps.items():
+        table.add_row(label, f"{result[f'{step}_s']:.2f}", f"{result[f'{step}_cpu_s']:.2f}")
+    table.add_row("peak memory (MB)", f"{result['peak_mb']:.0f}", "")
+    console.print(table)
+    path = REPO / "benchmarks" / "results" / "data_span.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"date": date.today().isoformat(), "load_average": load, "runs": runs, "median": result}
+    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    console.print(f"→ {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--symbols", type=int, default=5500)
     parser.add_argument("--sessions", type=int, default=250)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--part", choices=("all", "load", "append"), default="all")
+    parser.add_argument("--part", choices=("all", "load", "append", "span"), default="all")
+    parser.add_argument("--span-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.span_child:
+        print(json.dumps(span_child()))
+        return
     console = Console()
+    if args.part == "span":
+        main_span(args, console)
+        return
     if args.part in ("all", "append"):
         main_append(args, console)
         if args.part == "append":

@@ -1,68 +1,46 @@
 """Settings from the environment (12-factor, for Knative): ALPHAMOE_* variables, nested with `__`.
 
 Build them once, at the edge (CLI command, function start()), and pass values down: the library itself
-never reads os.environ.
+never reads os.environ. `CoreSettings` (alphamoe.settings_core) holds the part a quick CLI verb builds alone.
 """
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alphamoe.alerts.config import AlertSettings
 from alphamoe.broker.config import BrokerSettings
-from alphamoe.bus.config import FabricSettings
-from alphamoe.clock.config import ClockSettings
 from alphamoe.console.config import ConsoleSettings
 from alphamoe.data.feeds.config import DataSourceSettings
 from alphamoe.kv.config import LocalRedisSettings
-from alphamoe.llm.settings import LlmSettings
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.quotes.config import QuoteSettings
 from alphamoe.risk.config import CAPS, RiskLimits
 from alphamoe.risk.state import TradingState
 from alphamoe.router.config import RouteSettings
 from alphamoe.scan.config import ScanSettings
+from alphamoe.settings_core import CoreSettings
+from alphamoe.settings_core import default_data_dir as default_data_dir  # re-exported: defined with the core
 from alphamoe.sizing.config import SizingConfig
-from alphamoe.storage.config import S3Settings
-from alphamoe.storage.location import DataLocation, S3Location, parse_s3
 
 
-def default_data_dir() -> Path:
-    """Return the per-user data folder that `alphamoe demo` fills ($XDG_DATA_HOME/alphamoe/market)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "alphamoe" / "market"
+class Settings(CoreSettings):
+    """Every knob of alphamoe; e.g. ALPHAMOE_SIZING__KELLY_FRACTION=0.25.
 
+    The core's fields (data, runs, redis_url, account_id, event_key, s3, fabric, clock, llm) and `runs_dir`
+    come from `CoreSettings`, its model config too (ALPHAMOE_ prefix, `__` nesting, frozen).
+    """
 
-class Settings(BaseSettings):
-    """Every knob of alphamoe; e.g. ALPHAMOE_SIZING__KELLY_FRACTION=0.25."""
-
-    model_config = SettingsConfigDict(env_prefix="ALPHAMOE_", env_nested_delimiter="__", frozen=True, extra="ignore")
-    data: DataLocation = Field(
-        default_factory=default_data_dir,
-        description="bar store root (ALPHAMOE_DATA): a folder (Path) or s3://bucket/prefix (str)",
-    )
-    runs: Path | None = Field(None, description="where run reports and account snapshots go; default <data>/runs")
-    redis_url: str | None = Field(
-        None, description="Redis for the bus, journal and shared risk state (ALPHAMOE_REDIS_URL); None = in-memory"
-    )
     local_redis: LocalRedisSettings = Field(
         default_factory=LocalRedisSettings, description="the Redis `cluster up` starts (ALPHAMOE_LOCAL_REDIS__*)"
     )
-    account_id: str = "paper"
     initial_cash: Decimal = Field(Decimal("1000000"), gt=0, description="CNY of a new paper account")
     lookback: int = Field(250, ge=60, description="sessions of history the scan reads")
     approval_secret: SecretStr | None = Field(
         None, description="HMAC key risk signs approvals with; required when functions run as servers"
-    )
-    event_key: SecretStr | None = Field(
-        None,
-        description="HMAC key of signed hops and run tokens (ALPHAMOE_EVENT_KEY, ≥ 32 bytes); required by servers",
     )
     trading_state: TradingState = Field(
         TradingState.ACTIVE, description="kill switch floor: REDUCING only reducing sells, HALTED no new order"
@@ -74,10 +52,6 @@ class Settings(BaseSettings):
         None,
         description="several accounts: a JSON list or a TOML file path (ALPHAMOE_ACCOUNTS; alphamoe.accounts.config)",
     )
-    s3: S3Settings = Field(default_factory=S3Settings, description="S3/OSS client (ALPHAMOE_S3_ENDPOINT_URL, …)")
-    fabric: FabricSettings = FabricSettings()
-    clock: ClockSettings = ClockSettings()
-    llm: LlmSettings = Field(default_factory=LlmSettings, description="LLM experts (ALPHAMOE_LLM_BASE_URL, …)")
     broker: BrokerSettings = Field(default_factory=BrokerSettings, description="execute's broker (ALPHAMOE_BROKER__*)")
     scan: ScanSettings = Field(default_factory=ScanSettings, description="the scan's strategy (ALPHAMOE_SCAN__*)")
     route: RouteSettings = Field(
@@ -117,16 +91,6 @@ class Settings(BaseSettings):
                     f"{new}; set it there and remove {old}"
                 )
         return {**data, "sizing": {**given, **caps}}
-
-    @property
-    def runs_dir(self) -> Path:
-        if self.runs is not None:
-            return self.runs
-        if isinstance(self.data, Path):
-            return self.data / "runs"
-        # S3 data: runs stay on local disk beside the default folder, one per bucket/prefix
-        where: S3Location = parse_s3(self.data)
-        return default_data_dir().parent / "runs" / where.bucket / where.prefix
 
 
 def _field(section: object, name: str, model: type[BaseModel]) -> Any:

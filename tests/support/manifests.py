@@ -172,10 +172,13 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
+KUBERAY_SCHEMAS = Path(__file__).parent / "schemas" / "kuberay"  # vendored, trimmed (README.md there)
+
+
 @functools.cache
-def crd_schema(file: str, version: str) -> dict[str, Any]:
-    """The openAPIV3Schema of a CRD in ../shared/schemas/knative/, made strict (an unknown field fails)."""
-    crd = yaml.load((SCHEMAS / file).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+def crd_schema(file: str, version: str, root: Path = SCHEMAS) -> dict[str, Any]:
+    """The openAPIV3Schema of a CRD in `root` (../shared/schemas/knative/), made strict (an unknown field fails)."""
+    crd = yaml.load((root / file).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = copy.deepcopy(served["schema"]["openAPIV3Schema"])
     schema["properties"]["metadata"] = {"type": "object"}

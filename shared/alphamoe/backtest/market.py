@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, band_regime, board_codes, to_fen
 from alphamoe.market.bars import BoolArray, Panel
@@ -71,29 +71,37 @@ def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> Back
     book) into C-ordered outputs (the compiled loop's layout), so the temporaries stay a few MB instead of
     one panel-sized array each, and the blocks run on a thread per core (NumPy releases the GIL).
     """
-    traded = np.ascontiguousarray(panel.traded)
-    shape = traded.shape
+    shape = panel.close.shape
     open_, high, low, close, prev, up, down = (np.empty(shape, dtype=np.int64) for _ in range(7))
+    traded, st, ready, sealed_up = (np.empty(shape, dtype=np.bool_) for _ in range(4))
+    volume = np.empty(shape, dtype=np.float64)
     codes = board_codes([board_of(s) for s in panel.symbols])
-    days = [pd.Timestamp(d).date() for d in panel.dates]
+    days: list[date] = panel.dates.astype("datetime64[D]").tolist()
 
     def fill(block: tuple[slice, date]) -> None:
         rows, day = block
-        where = traded[rows]
-        for out, values in ((open_, panel.open), (high, panel.high), (low, panel.low), (close, panel.close)):
-            out[rows] = np.where(where, to_fen(np.nan_to_num(values[rows])), 0)
-        prev[rows] = np.where(where, to_fen(np.nan_to_num(panel.prev_close[rows])), 0)
-        down[rows], up[rows] = band_fen(
-            np.broadcast_to(codes, prev[rows].shape), prev[rows], day, panel.st[rows], panel.listing_index[rows]
-        )
+        listing = _row_block(panel.listing_index, rows)
+        where = np.greater_equal(listing, 0, out=traded[rows])  # `Panel.traded`
+        _row_block(panel.st, rows, st[rows])
+        _row_block(panel.volume, rows, volume[rows])
+        for out, values in (
+            (open_, panel.open),
+            (high, panel.high),
+            (low, panel.low),
+            (close, panel.close),
+            (prev, panel.prev_close),
+        ):
+            block_values = _row_block(values, rows)
+            np.copyto(block_values, 0.0, where=np.isnan(block_values))  # NaN → 0 (±inf give what they gave)
+            np.multiply(to_fen(block_values), where, out=out[rows])  # 0 where no bar
+        down[rows], up[rows] = band_fen(codes, prev[rows], day, st[rows], listing)
+        sealed_up[rows] = where & (high[rows] == low[rows]) & (up[rows] < NO_LIMIT_FEN) & (close[rows] >= up[rows])
+        ready[rows] = where & ~st[rows] & (listing >= min_listing_days)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(fill, _blocks(days)))
-    sealed_up = traded & (high == low) & (up < NO_LIMIT_FEN) & (close >= up)
     eligible = np.zeros_like(traded)
-    eligible[1:] = (
-        traded[1:] & ~panel.st[1:] & (panel.listing_index[1:] >= min_listing_days) & traded[:-1] & ~sealed_up[:-1]
-    )
+    eligible[1:] = ready[1:] & traded[:-1] & ~sealed_up[:-1]
     return BacktestMarket(
         panel=panel,
         first_row=first_row,
@@ -106,12 +114,23 @@ def build_market(panel: Panel, first_row: int, *, min_listing_days: int) -> Back
         down=down,
         eligible=eligible,
         traded=traded,
-        volume=np.ascontiguousarray(panel.volume),
-        st=np.ascontiguousarray(panel.st),
+        volume=volume,
+        st=st,
     )
 
 
 CHUNK_ROWS = 64  # rows per block of `build_market`: ~3 MB temporaries at 5,500 stocks
+TILE_COLUMNS = 256  # columns per copy of a column-major block: its columns' pages stay inside the TLB
+
+
+def _row_block(values: npt.NDArray[Any], rows: slice, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
+    # rows of a panel field as a C-ordered copy (into `out` when given), tile by tile: a column-major panel
+    # puts a row's cells a whole column apart, and a copy of the whole row width misses the TLB on each
+    part = values[rows]
+    block = np.empty(part.shape, dtype=values.dtype) if out is None else out
+    for col in range(0, part.shape[1], TILE_COLUMNS):
+        block[:, col : col + TILE_COLUMNS] = part[:, col : col + TILE_COLUMNS]
+    return block
 
 
 def _blocks(days: list[date]) -> list[tuple[slice, date]]:

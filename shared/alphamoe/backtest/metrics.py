@@ -37,8 +37,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import defaultdict, deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -74,8 +74,7 @@ def compute_metrics(
     drawdown = max_drawdown(values)
     notional = math.fsum(float(t.price * t.quantity) for t in trades)
     turnover = notional / 2.0 / float(values[1:].mean()) / years if len(values) > 1 else 0.0
-    trips, _ = round_trips(trades, [p.day for p in equity], actions)
-    closed = [t.pnl for t in trips if t.pnl is not None]
+    closed = closed_pnl(trades, actions)
     wins = [float(p) for p in closed if p > 0]
     losses = [float(p) for p in closed if p < 0]
     return Metrics(
@@ -196,57 +195,30 @@ def round_trips(
     `trades` in fill order; `sessions` are the run's sessions, sorted, for the holding sessions. Each trip
     is built from the validated fills without validating again (`backtest.trusted`): a run has many.
     """
-    lots: dict[str, deque[_Lot]] = defaultdict(deque)
-    trips: list[RoundTrip] = []
-    unmatched = 0
-    pending = sorted(actions, key=lambda a: a.ex_date)
-    k = 0
-    for t in trades:
-        k = _carry_until(pending, k, lots, t.day)
-        if t.side == Side.BUY:
-            lots[t.symbol].append(_Lot(t.day, t.price, t.quantity, t.fees))
-            continue
-        left, fees, tax, queue = t.quantity, t.fees, t.tax, lots[t.symbol]
-        while left and queue:
-            lot = queue[0]
-            take = min(left, lot.quantity)
-            entry_fees, exit_fees = _share(lot.fees, take, lot.quantity), _share(fees, take, left)
-            income, exit_tax = _share(lot.income, take, lot.quantity), _share(tax, take, left)
-            lot.quantity, lot.fees, lot.income, left, fees, tax = (
-                lot.quantity - take,
-                lot.fees - entry_fees,
-                lot.income - income,
-                left - take,
-                fees - exit_fees,
-                tax - exit_tax,
-            )
-            income -= exit_tax  # the dividend tax the sale collected (`market.dividend_tax`)
-            if not lot.quantity:
-                queue.popleft()
-            cost = entry_fees + exit_fees
-            trips.append(
-                trusted(
-                    RoundTrip,
-                    symbol=t.symbol,
-                    status="closed",
-                    quantity=take,
-                    entry_day=lot.day,
-                    entry_price=lot.price.quantize(_PRICE),
-                    exit_day=t.day,
-                    exit_price=t.price,
-                    holding_days=(t.day - lot.day).days,
-                    holding_sessions=_sessions(sessions, lot.day, t.day),
-                    fees=cost,
-                    pnl=((t.price - lot.price) * take - cost + income).quantize(_FEN, ROUND_HALF_EVEN),
-                    income=income,
-                )
-            )
-        unmatched += left
+    book = _Lots(sorted(actions, key=lambda a: a.ex_date))
+    trips = [
+        trusted(
+            RoundTrip,
+            symbol=t.symbol,
+            status="closed",
+            quantity=take,
+            entry_day=lot.day,
+            entry_price=lot.price.quantize(_PRICE),
+            exit_day=t.day,
+            exit_price=t.price,
+            holding_days=(t.day - lot.day).days,
+            holding_sessions=_sessions(sessions, lot.day, t.day),
+            fees=cost,
+            pnl=_pnl(t, lot, take, cost, income),
+            income=income,
+        )
+        for t, lot, take, cost, income in book.closes(trades)
+    ]
     last = sessions[-1] if sessions else None
     if last is not None:  # the lots still held are carried to the end
-        _carry_until(pending, k, lots, last)
-    for symbol in sorted(lots):
-        for lot in lots[symbol]:
+        _carry_until(book.pending, book.k, book.lots, last)
+    for symbol in sorted(book.lots):
+        for lot in book.lots[symbol]:
             end = last if last is not None and last >= lot.day else lot.day
             trips.append(
                 trusted(
@@ -265,7 +237,56 @@ def round_trips(
                     income=lot.income,
                 )
             )
-    return trips, unmatched
+    return trips, book.unmatched
+
+
+def closed_pnl(trades: Sequence[TradeRecord], actions: Sequence[CorporateAction] = ()) -> list[Decimal]:
+    """Return the P&L of each closed round trip, in `round_trips`' order: what the metrics read of them,
+    without building the trips."""
+    book = _Lots(sorted(actions, key=lambda a: a.ex_date))
+    return [_pnl(t, lot, take, cost, income) for t, lot, take, cost, income in book.closes(trades)]
+
+
+def _pnl(t: TradeRecord, lot: _Lot, take: int, cost: Decimal, income: Decimal) -> Decimal:
+    return ((t.price - lot.price) * take - cost + income).quantize(_FEN, ROUND_HALF_EVEN)
+
+
+@dataclass
+class _Lots:
+    """The FIFO lots of a run's fills, each stock's carried over the pending actions' ex dates as fills come."""
+
+    pending: list[CorporateAction]  # by ex date
+    lots: dict[str, deque[_Lot]] = field(default_factory=lambda: defaultdict(deque))
+    k: int = 0  # pending[k:] not yet carried
+    unmatched: int = 0  # shares sold beyond every bought lot
+
+    def closes(self, trades: Sequence[TradeRecord]) -> Iterator[tuple[TradeRecord, _Lot, int, Decimal, Decimal]]:
+        """Yield each closed piece (the sell, its lot, shares, entry and exit fees, income net of the tax the
+        sale collected), matching the sells against the lots (module docstring)."""
+        for t in trades:
+            self.k = _carry_until(self.pending, self.k, self.lots, t.day)
+            if t.side == Side.BUY:
+                self.lots[t.symbol].append(_Lot(t.day, t.price, t.quantity, t.fees))
+                continue
+            left, fees, tax, queue = t.quantity, t.fees, t.tax, self.lots[t.symbol]
+            while left and queue:
+                lot = queue[0]
+                take = min(left, lot.quantity)
+                entry_fees, exit_fees = _share(lot.fees, take, lot.quantity), _share(fees, take, left)
+                income, exit_tax = _share(lot.income, take, lot.quantity), _share(tax, take, left)
+                lot.quantity, lot.fees, lot.income, left, fees, tax = (
+                    lot.quantity - take,
+                    lot.fees - entry_fees,
+                    lot.income - income,
+                    left - take,
+                    fees - exit_fees,
+                    tax - exit_tax,
+                )
+                income -= exit_tax  # the dividend tax the sale collected (`market.dividend_tax`)
+                if not lot.quantity:
+                    queue.popleft()
+                yield t, lot, take, entry_fees + exit_fees, income
+            self.unmatched += left
 
 
 def _carry_until(pending: Sequence[CorporateAction], k: int, lots: dict[str, deque[_Lot]], day: date) -> int:

@@ -65,9 +65,7 @@ def scan_picks(market: BacktestMarket, signals: StrategySignals, max_signals: in
     Rows before the first session's decision row (`market.first_row − 1`) are warm-up: no picks there.
     """
     n_rows = signals.score.shape[0]
-    candidates = candidate_mask(market, signals)
-    candidates[: max(market.first_row - 1, 0)] = False
-    rows, cols = np.nonzero(candidates)
+    rows, cols = _candidates(market, signals, max(market.first_row - 1, 0))
     order = np.lexsort((cols, -signals.score[rows, cols], rows))  # by row, score descending, then column
     rows, cols = rows[order], cols[order]
     first = np.searchsorted(rows, np.arange(n_rows), side="left")
@@ -75,3 +73,17 @@ def scan_picks(market: BacktestMarket, signals: StrategySignals, max_signals: in
     rows, cols = rows[keep], cols[keep].astype(np.int64)
     start = np.searchsorted(rows, np.arange(n_rows + 1), side="left").astype(np.int64)
     return start, cols
+
+
+def _candidates(market: BacktestMarket, signals: StrategySignals, first: int) -> tuple[IntArray, IntArray]:
+    # the cells of `candidate_mask` on rows ≥ `first`, found from the entries (a few per session) and tested
+    # there, not over the whole panel; the entries are read in their own memory order
+    entries = signals.entries
+    if entries.flags.f_contiguous:
+        cols, rows = np.nonzero(entries.T)
+    else:
+        rows, cols = np.nonzero(entries)
+    keep = (rows >= first) & (rows < entries.shape[0] - 1)
+    rows, cols = rows[keep], cols[keep]
+    keep = np.isfinite(signals.score[rows, cols]) & market.eligible[rows + 1, cols]
+    return rows[keep], cols[keep]

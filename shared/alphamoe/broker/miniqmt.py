@@ -30,8 +30,18 @@ from decimal import Decimal
 from typing import Any
 
 from alphamoe.broker import xtconst as xc
+from alphamoe.broker.orders import TERMINAL
 from alphamoe.broker.positions import PositionTracker
-from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder, order_view
+from alphamoe.broker.protocol import (
+    BrokerOrder,
+    BrokerUnavailableError,
+    Fill,
+    OrderCallback,
+    SubmitOrder,
+    known_order,
+    order_view,
+    revised,
+)
 from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
@@ -244,13 +254,8 @@ class MiniQmtBroker:
         """Cancel, then query: the query's state is reported, whatever cancel_order_stock returned."""
         with self._lock:
             trader = self._live_trader()
-            view = self._views.get(client_order_id)
-            if view is None:
-                self.orders()
-                view = self._views.get(client_order_id)
-            if view is None:
-                raise KeyError(f"MiniQMT has no order with remark {client_order_id!r}")
-            if view.status in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            view = known_order(self._views, client_order_id, self.orders, "MiniQMT")
+            if view.status in TERMINAL:
                 return view
             code = trader.cancel_order_stock(self._account, int(view.broker_order_id))
             truth = self._refresh_one(int(view.broker_order_id))
@@ -261,12 +266,12 @@ class MiniQmtBroker:
             if truth is None:
                 raise BrokerUnavailableError(f"cannot query order {view.broker_order_id} after cancel (code {code})")
             if code == 0 and truth.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
-                truth = self._publish(_replace(truth, status=OrderStatus.PENDING_CANCEL))
+                truth = self._publish(revised(truth, status=OrderStatus.PENDING_CANCEL))
             return truth
 
     def end_of_day(self) -> AccountState:
         for view in list(self._views.values()):
-            if view.status not in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            if view.status not in TERMINAL:
                 self.cancel(view.client_order_id)
         return self.account()
 
@@ -346,7 +351,7 @@ class MiniQmtBroker:
                 status = OrderStatus.FILLED
             elif status in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
                 status = OrderStatus.PARTIALLY_FILLED
-            self._publish(_replace(view, status=status, filled_quantity=filled, fills=fills))
+            self._publish(revised(view, status=status, filled_quantity=filled, fills=fills))
 
     def _on_order_error(self, error: Any) -> None:
         with self._lock:
@@ -357,7 +362,7 @@ class MiniQmtBroker:
                 if order_id is not None:
                     self._refresh_one(order_id)
                 return
-            self._publish(_replace(view, status=OrderStatus.REJECTED, reason=f"{error.error_id}: {error.error_msg}"))
+            self._publish(revised(view, status=OrderStatus.REJECTED, reason=f"{error.error_id}: {error.error_msg}"))
 
     def _refresh_one(self, order_id: int) -> BrokerOrder | None:
         with self._lock:
@@ -427,7 +432,3 @@ class MiniQmtBroker:
         for callback in self._callbacks:
             callback(view)
         return view
-
-
-def _replace(order: BrokerOrder, **changes: Any) -> BrokerOrder:
-    return BrokerOrder.model_validate({**order.model_dump(), **changes})

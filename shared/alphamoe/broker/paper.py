@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.broker.orders import TERMINAL, OrderRecord
-from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder
+from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder, revised
 from alphamoe.errors import DataError
 from alphamoe.market.bands import NO_LIMIT_FEN
 from alphamoe.market.bars import BarStore, DayBar
@@ -149,7 +149,7 @@ class PaperBroker:
             for fill in record.fills:
                 order = self._fill(order, fill)
             if record.status in TERMINAL:
-                order = _replace(order, status=record.status, reason=record.reason)
+                order = revised(order, status=record.status, reason=record.reason)
             self._orders[order.client_order_id] = order
             if order.status in OPEN_STATUSES and self.on_quotes:  # matched again on the quotes still to come
                 saved = (tapes or {}).get(order.client_order_id)
@@ -205,7 +205,7 @@ class PaperBroker:
         )
         reason = self._rejection(order)
         if reason is not None:
-            return self._publish(_replace(accepted, status=OrderStatus.REJECTED, reason=reason))
+            return self._publish(revised(accepted, status=OrderStatus.REJECTED, reason=reason))
         self._publish(accepted)
         if self.on_quotes:  # rests until quotes match it; placed before the stock's first print, it joins the auction
             self._tapes[order.client_order_id] = Tape(baseline=self._seen.get(order.symbol))
@@ -251,13 +251,13 @@ class PaperBroker:
         if order.status not in OPEN_STATUSES:
             return order
         with self._lock:
-            return self._publish(_replace(order, status=OrderStatus.CANCELLED, reason="cancelled by request"))
+            return self._publish(revised(order, status=OrderStatus.CANCELLED, reason="cancelled by request"))
 
     def end_of_day(self) -> AccountState:
         """Close the session: expire open day orders (fills kept) and mark holdings to D's close."""
         for order in list(self._orders.values()):
             if order.status in OPEN_STATUSES:
-                self._publish(_replace(order, status=OrderStatus.CANCELLED, reason="day order expired at the close"))
+                self._publish(revised(order, status=OrderStatus.CANCELLED, reason="day order expired at the close"))
         bars = self._day_bars()
         for symbol, p in list(self._positions.items()):
             bar = bars.get(symbol)
@@ -371,7 +371,7 @@ class PaperBroker:
         filled = order.filled_quantity + fill.quantity
         fills = (*order.fills, fill)
         average = sum((f.price * f.quantity for f in fills), Decimal("0")) / filled
-        return _replace(
+        return revised(
             order,
             status=OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED,
             filled_quantity=filled,
@@ -477,11 +477,6 @@ def _cost(symbol: str, side: Side, quantity: int, price: Decimal, day: date, sch
     if quantity <= 0:
         return Decimal("0")
     return quantity * price + trade_fees(symbol, side, quantity, price, day, schedule)
-
-
-def _replace(order: BrokerOrder, **changes: object) -> BrokerOrder:
-    # a new validated object for every state change: published orders are never mutated
-    return BrokerOrder.model_validate({**order.model_dump(), **changes})
 
 
 def _position(p: Position, **changes: object) -> Position:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
@@ -79,6 +79,28 @@ def order_view(order: SubmitOrder, status: OrderStatus, **extra: Any) -> BrokerO
         status=status,
         **extra,
     )
+
+
+def revised(order: BrokerOrder, **changes: Any) -> BrokerOrder:
+    """`order` with `changes`, validated again (a view is frozen: a change is a new view)."""
+    return BrokerOrder.model_validate({**order.model_dump(), **changes})
+
+
+def known_order(
+    views: Mapping[str, BrokerOrder], client_order_id: str, query: Callable[[], object], broker: str
+) -> BrokerOrder:
+    """An adapter's view of an order by its remark (client order id); one it has not seen in this session
+    (placed before a reconnect) is looked for after `query`, the adapter's full order query, refills `views`.
+
+    KeyError names `broker` when the broker has no order with that remark.
+    """
+    view = views.get(client_order_id)
+    if view is None:
+        query()
+        view = views.get(client_order_id)
+    if view is None:
+        raise KeyError(f"{broker} has no order with remark {client_order_id!r}")
+    return view
 
 
 OrderCallback = Callable[[BrokerOrder], None]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alphamoe.bus.redis import RedisBus
 from alphamoe.clock.schedule import run_mode
@@ -17,12 +17,15 @@ from alphamoe.events.envelope import Envelope, build_event
 from alphamoe.events.payloads import MarketClose, MarketOpen
 from alphamoe.security import runs
 from alphamoe.security.keys import require_key
-from alphamoe.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: `alphamoe status` reaches the bus without building every setting
+    from alphamoe.settings import Settings
+    from alphamoe.settings_core import CoreSettings
 
 SOURCE = "/alphamoe/trigger"
 
 
-def fabric_bus(settings: Settings) -> RedisBus:
+def fabric_bus(settings: CoreSettings) -> RedisBus:
     """Return the Redis bus of `settings.redis_url`; the fabric has no meaning without Redis."""
     if not settings.redis_url:
         raise ConfigurationError("no Redis: set ALPHAMOE_REDIS_URL, or start the local cluster (`alphamoe cluster up`)")

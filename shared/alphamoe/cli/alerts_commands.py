@@ -97,8 +97,7 @@ def _cluster_functions(folder: Path) -> dict[str, str]:
 
 def _report_lookup(settings: Settings) -> ReportLookup:
     from alphamoe.alerts.wiring import report_lookup
-    from alphamoe.clock.wiring import report_location
-    from alphamoe.report.store import ReportStore
+    from alphamoe.report.store import ReportStore, report_location
 
     return report_lookup(ReportStore.open(report_location(settings)))
 

@@ -23,6 +23,7 @@ from alphamoe.security.redact import redact
 
 if TYPE_CHECKING:
     from alphamoe.settings import Settings
+    from alphamoe.settings_core import CoreSettings
 
 WIDE = 1000
 """Columns when output goes to a file or a pipe: a table is as wide as its content, never wrapped at 80."""
@@ -85,14 +86,29 @@ def parse_day(flag: str, text: str) -> date:
         raise DataError(f"{flag} {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
+def _flags(data: str | Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data is not None:
+        values["data"] = data
+    return values
+
+
 def load_settings(data: str | Path | None = None, **overrides: Any) -> Settings:
     """Return settings from the environment, with `--data` and other flags taking precedence."""
     from alphamoe.settings import Settings
 
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data is not None:
-        values["data"] = data
-    return Settings(**values)
+    return Settings(**_flags(data, overrides))
+
+
+def load_core_settings(data: str | Path | None = None, **overrides: Any) -> CoreSettings:
+    """Return the core settings alone (data, runs, Redis, account, fabric, clock, LLM record), as `load_settings`.
+
+    For the verbs that read a finished day (status, risk, report, explain): every other section of `Settings`
+    takes ~0.15 s to build and is neither read nor checked here (issue 18: those verbs start in ≤ 0.3 s).
+    """
+    from alphamoe.settings_core import CoreSettings
+
+    return CoreSettings(**_flags(data, overrides))
 
 
 @contextmanager

@@ -139,7 +139,7 @@ def import_(
     --no-check: a failing day is quarantined with every finding (`data quarantine`) and the command exits 1.
     A first import and re-imported days skip and count rows with unreadable numbers; a stored day whose stocks
     the files lack refuses unless --replace."""
-    from alphamoe.data.sources import ImportOutcome, import_checked, import_source
+    from alphamoe.data.sources import import_source
     from alphamoe.data.universe import write_indices
     from alphamoe.market.bars import BarStore
 
@@ -149,11 +149,9 @@ def import_(
         settings = load_settings(out)
         started = time.perf_counter()
         with _progress(f"reading {path}") as update:
-            if no_check:
-                read = import_source(fmt, path, settings.data, s3=settings.s3, progress=update, replace=replace)
-                outcome = ImportOutcome(*read)
-            else:
-                outcome = import_checked(fmt, path, settings.data, s3=settings.s3, progress=update, replace=replace)
+            outcome = import_source(
+                fmt, path, settings.data, s3=settings.s3, progress=update, replace=replace, check=not no_check
+            )
         spent = time.perf_counter() - started
         store = BarStore(settings.data, s3=settings.s3)
         if outcome.imported is not None:

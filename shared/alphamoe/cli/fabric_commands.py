@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,6 +22,7 @@ from alphamoe.cli.common import (
     OutputOption,
     console,
     friendly_errors,
+    load_core_settings,
     load_settings,
     output_format,
     parse_day,
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
     from alphamoe.clock.ledger import ClockRecord
     from alphamoe.clock.schedule import TickKind
     from alphamoe.settings import Settings
+    from alphamoe.settings_core import CoreSettings
+
+AnySettings = TypeVar("AnySettings", bound="CoreSettings")
+"""`Settings` or its core: what `fabric_settings` and `fabric_core_settings` return."""
 
 cluster_app = typer.Typer(no_args_is_help=True, help="The local cluster: Redis, five functions, the bridge.")
 trigger_app = typer.Typer(no_args_is_help=True, help="Publish the events that start and end a trading day.")
@@ -46,7 +52,7 @@ DataOption = Annotated[
 DirOption = Annotated[Path | None, typer.Option("--dir", help="cluster folder (default <runs>/cluster)")]
 
 
-def cluster_dir(settings: Settings, directory: Path | None) -> Path:
+def cluster_dir(settings: CoreSettings, directory: Path | None) -> Path:
     return directory if directory is not None else settings.runs_dir / "cluster"
 
 
@@ -56,17 +62,26 @@ def fabric_settings(data: str | Path | None = None, directory: Path | None = Non
     The cluster's Redis URL (with its password) and event key come from its 0600 files (`cluster.keys`),
     never from `state.json`, which shows the URL masked.
     """
-    from alphamoe.cluster.keys import read_access
-    from alphamoe.cluster.state import read_state
+    return _with_cluster(load_settings, data, directory)
 
-    settings = load_settings(data)
+
+def fabric_core_settings(data: str | Path | None = None, directory: Path | None = None) -> CoreSettings:
+    """`fabric_settings`' core alone (`load_core_settings`): for the verbs that read the fabric or a finished day."""
+    return _with_cluster(load_core_settings, data, directory)
+
+
+def _with_cluster(load: Callable[..., AnySettings], data: str | Path | None, directory: Path | None) -> AnySettings:
+    settings = load(data)
     folder = cluster_dir(settings, directory)
     if settings.redis_url and data is not None:
         return settings
     if (folder / "state.json").exists():
+        from alphamoe.cluster.keys import read_access  # what runs a cluster: only where one is
+        from alphamoe.cluster.state import read_state
+
         state = read_state(folder)
         access = read_access(folder)
-        return load_settings(
+        return load(
             data or (None if "ALPHAMOE_DATA" in os.environ else str(state["data"])),  # text: s3:// stays whole
             redis_url=settings.redis_url or access.get("redis_url"),
             event_key=settings.event_key or access.get("event_key"),
@@ -383,7 +398,7 @@ def status(
     as_json = output_format(output, legacy_json) is OutputFormat.JSON
 
     with friendly_errors():
-        bus = fabric_bus(fabric_settings(data, directory))
+        bus = fabric_bus(fabric_core_settings(data, directory))
         groups = progress(bus.client)
         runs = bus.runs()
         wanted = day or (max(runs.values()) if runs else None)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alphamoe.cli.common import console, friendly_errors, load_settings
+from alphamoe.cli.common import console, friendly_errors, load_core_settings
 from alphamoe.errors import ConfigurationError
 from alphamoe.risk.state import TradingState, TradingStatus
 
@@ -24,11 +24,12 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="why; stored and car
 
 
 def _switch(redis_url: str | None) -> RedisSwitch:
-    from alphamoe.cli.fabric_commands import fabric_settings
+    from alphamoe.cli.fabric_commands import fabric_core_settings
     from alphamoe.kv.client import connect
     from alphamoe.risk.switch import RedisSwitch
 
-    settings = load_settings(redis_url=redis_url) if redis_url else fabric_settings()  # else: the local cluster's
+    # the core settings alone (issue 18: start ≤ 0.3 s); else: the local cluster's
+    settings = load_core_settings(redis_url=redis_url) if redis_url else fabric_core_settings()
     if not settings.redis_url:
         raise ConfigurationError(
             "the kill switch lives in Redis, and no Redis is configured: set ALPHAMOE_REDIS_URL or pass --redis-url "
@@ -38,7 +39,7 @@ def _switch(redis_url: str | None) -> RedisSwitch:
 
 
 def _account(account: str | None) -> str:
-    return account or load_settings().account_id
+    return account or load_core_settings().account_id
 
 
 def _show(account: str, status: TradingStatus) -> None:

@@ -16,7 +16,7 @@ from alphamoe.cli.common import (
     OutputOption,
     console,
     friendly_errors,
-    load_settings,
+    load_core_settings,
     output_format,
 )
 from alphamoe.errors import DataError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from alphamoe.report.day import OrderRow, UnsizedRow
     from alphamoe.report.trail import AfterRouter
     from alphamoe.settings import Settings
+    from alphamoe.settings_core import CoreSettings
 
 
 def replay_settings(settings: Settings) -> Settings:
@@ -47,7 +48,7 @@ def _print_gate(trail: RouteTrail) -> None:
 
 
 def _track_records(
-    path: Path | None, trail: RouteTrail, settings: Settings, store: DecisionStore
+    path: Path | None, trail: RouteTrail, settings: CoreSettings, store: DecisionStore
 ) -> list[TrackRecord] | None:
     """The experts' records on the signal's board before its day: from an evaluate file, else from the decision
     record as the route stage computes them (`evaluate.recorded`); None when there are none."""
@@ -172,15 +173,16 @@ def explain(
 ) -> None:
     """Show how one signal was decided: the router's gate, every expert's opinion and LLM call, then sizing's
     arithmetic, the order or the stated reason for none, and risk's decision."""
-    from alphamoe.pipeline.stages.route import decision_store
-    from alphamoe.report.assemble import day_report_of_run
-    from alphamoe.report.trail import after_router
+    from alphamoe.decisions.store import decision_store
 
     with friendly_errors():
-        settings = load_settings(data)
+        settings = load_core_settings(data)  # the core alone: explain reads a finished day (issue 18)
         store = decision_store(settings)
         trail = _trail(store, run_id, symbol)
         calls = [c for o in trail.routed.opinions if o.call_key and (c := store.get_call(o.call_key)) is not None]
+        from alphamoe.report.store import day_report_of_run  # the day's reports, once the decision is found
+        from alphamoe.report.trail import after_router
+
         sized = after_router(
             day_report_of_run(settings, trail.routed.trading_day, run_id), symbol, trail.routed.signal.signal_id
         )

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from pydantic import BaseModel, ConfigDict
 
 from alphamoe.clock.config import ClockSettings
 from alphamoe.clock.schedule import Tick, TickKind, session_end_at
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.calendar import TradingCalendar
+
+if TYPE_CHECKING:  # the ledger is handed a client: a reader of `ClockRecord` (the report) needs no redis
+    import redis
 
 PREFIX = "alphamoe:clock"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"

@@ -13,16 +13,13 @@ from alphamoe.data.feeds.protocol import MarketSource
 from alphamoe.data.freshness import require_fresh
 from alphamoe.evidence.update import EvidenceSource
 from alphamoe.market.bars import BarStore
+from alphamoe.report.store import report_location as report_location  # re-exported: it lives with the store
 from alphamoe.security.keys import require_key
 from alphamoe.settings import Settings
 
 
 def system_now() -> datetime:
     return datetime.now(UTC)
-
-
-def report_location(settings: Settings) -> str:
-    return settings.clock.report_store or str(settings.runs_dir / "reports")
 
 
 def write_report_after_close(

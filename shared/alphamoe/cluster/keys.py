@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alphamoe.kv.server import RedisPasswords, new_password
 from alphamoe.security.files import private_secret, write_private
 from alphamoe.security.keys import generate_key
-from alphamoe.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: reading a cluster's access builds no settings
+    from alphamoe.settings import Settings
 
 APPROVAL_FILE = "approval.secret"
 EVENT_KEY_FILE = "event.key"

@@ -1,6 +1,6 @@
 """One entry point for every import format: `alphamoe data import --format …` calls this.
 
-Into an existing store, the days after its last stored day go through the quality gate (`import_checked`),
+Into an existing store, the days after its last stored day go through the quality gate (`import_source`),
 as `data update`'s days do: the importer's rows are passed to the gate unskipped (a −1 volume, a missing
 previous close, a price outside the band are findings, not silently dropped rows), a failing day is
 quarantined with every finding and nothing already stored changes. A first import (an empty store, a whole
@@ -40,41 +40,6 @@ def read_source(fmt: str, path: Path, *, progress: Progress | None = None) -> Im
     raise DataError(f"--format {fmt!r} is not supported (supported: {', '.join(FORMATS)})")
 
 
-def write_source(
-    fmt: str,
-    path: Path,
-    out: Path | str | S3Location | ObjectStore,
-    *,
-    s3: S3Settings | None = None,
-    progress: Progress | None = None,
-    replace: bool = False,
-) -> BarStore:
-    """Import `path` into a bar store at `out` (a folder or s3://bucket/prefix); see `import_source`."""
-    objects = open_store(out, s3=s3)
-    import_source(fmt, path, objects, progress=progress, replace=replace)
-    return BarStore(objects)
-
-
-def import_source(
-    fmt: str,
-    path: Path,
-    out: Path | str | S3Location | ObjectStore,
-    *,
-    s3: S3Settings | None = None,
-    progress: Progress | None = None,
-    replace: bool = False,
-) -> tuple[Imported, WriteReport]:
-    """Add or replace the days of `path` in the bar store at `out` and keep every other day (created when absent).
-
-    A stored day whose stocks the files lack refuses unless `replace`. The corporate actions the bars' previous
-    closes imply are inferred and stored beside them; meta.json records the import.
-    """
-    result = read_source(fmt, path, progress=progress)
-    if result.bars.empty:
-        raise DataError(f"{path} holds no importable {fmt} rows ({result.report.skipped_rows} skipped)")
-    return result, append_imported(result, out, fmt, s3=s3, replace=replace)
-
-
 @dataclass(frozen=True)
 class ImportOutcome:
     """What `data import` did: the days appended as read, and the days after the store's last through the gate."""
@@ -91,7 +56,7 @@ class ImportOutcome:
         return sorted(self.gate.quarantined) if self.gate is not None else []
 
 
-def import_checked(
+def import_source(
     fmt: str,
     path: Path,
     out: Path | str | S3Location | ObjectStore,
@@ -99,15 +64,19 @@ def import_checked(
     s3: S3Settings | None = None,
     progress: Progress | None = None,
     replace: bool = False,
+    check: bool = True,
 ) -> ImportOutcome:
-    """Import `path` like `import_source`, but into an existing store the days after its last stored day go
-    through the quality gate (`admit_days`): a failing day is quarantined with every finding, not published.
+    """Add or replace the days of `path` in the bar store at `out` and keep every other day (created when absent).
 
-    An empty store takes the whole import as read (a first import stays as fast as before).
+    A stored day whose stocks the files lack refuses unless `replace`. The corporate actions the bars' previous
+    closes imply are inferred and stored beside them; meta.json records the import. With `check`, the days after
+    an existing store's last stored day go through the quality gate (`admit_days`): a failing day is quarantined
+    with every finding, not published. An empty store, or `check` False (`data import --no-check`), takes the
+    whole import as read (a first import stays as fast as before).
     """
     objects = open_store(out, s3=s3)
-    if not has_bar_store(objects):
-        return ImportOutcome(*import_source(fmt, path, objects, progress=progress, replace=replace))
+    if not check or not has_bar_store(objects):
+        return ImportOutcome(*_import_as_read(fmt, path, objects, progress=progress, replace=replace))
     last = BarStore(objects).sessions()[-1]
     rows = raw_source_rows(fmt, path)
     dated = rows["day"].notna()
@@ -129,6 +98,16 @@ def import_checked(
     if not admitted.empty:  # as the ordinary import: the actions the admitted previous closes imply
         store_inferred_actions(objects, admitted, inferred_actions(objects, admitted))
     return ImportOutcome(imported, written, gate, gated_after=last, gated_rows=len(bars), undated_rows=undated)
+
+
+def _import_as_read(
+    fmt: str, path: Path, objects: ObjectStore, *, progress: Progress | None, replace: bool
+) -> tuple[Imported, WriteReport]:
+    # every day of `path` appended as read, unreadable rows skipped and counted
+    result = read_source(fmt, path, progress=progress)
+    if result.bars.empty:
+        raise DataError(f"{path} holds no importable {fmt} rows ({result.report.skipped_rows} skipped)")
+    return result, append_imported(result, objects, fmt, replace=replace)
 
 
 def raw_source_rows(fmt: str, path: Path) -> pd.DataFrame:

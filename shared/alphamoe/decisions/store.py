@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from alphamoe.decisions.record import CallRecord, RouteTrail
+
+if TYPE_CHECKING:
+    from alphamoe.settings_core import CoreSettings
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -60,3 +63,11 @@ def open_store(location: str | Path) -> DecisionStore:
     if is_s3_url(location):
         return ObjectDecisionStore(open_objects(text))
     return FolderDecisionStore(Path(text).expanduser())
+
+
+def decision_store(settings: CoreSettings) -> DecisionStore:
+    """Open ALPHAMOE_DECISIONS, by default <runs>/decisions beside the day reports.
+
+    Here, not with the route stage: `alphamoe explain` and the console read the record without the router.
+    """
+    return open_store(settings.llm.decisions or settings.runs_dir / "decisions")

@@ -5,7 +5,9 @@ route trail recorded for a trading day before D, score each expert's confirm or 
 return at TRACK_HORIZON sessions from its decision row (evaluate.outcomes), and keep only outcomes known by
 D−1's close (`track_records(as_of=D−1)`): the bars they read end at D−1, so nothing of D or later reaches
 the weights. The regime of a row is `outcomes.regimes` of the universe average, as `alphamoe evaluate` has it;
-the gate of day D weighs experts in the regime of its decision row, D−1.
+the gate of day D weighs experts in the regime of its decision row, D−1. The route stage keeps the finished
+runs it read and each day's result (`DayTracks`): a season reads each trail once or twice, not once per
+later signal.
 """
 
 from __future__ import annotations
@@ -44,28 +46,74 @@ class DayTrack:
 def recorded_trails(store: DecisionStore, before: date) -> list[RouteTrail]:
     """Return every trail of a trading day before `before`, once per (day, signal): the last one recorded
     when several runs routed it (a rerun, a replay)."""
-    latest: dict[tuple[date, str], RouteTrail] = {}
-    for run_id in store.route_runs():
-        for symbol in store.route_symbols(run_id):
-            trail = store.get_route(run_id, symbol)
-            if trail is None or trail.routed.trading_day >= before:
-                continue
-            key = (trail.routed.trading_day, trail.routed.signal.signal_id)
-            if key not in latest or latest[key].recorded_at < trail.recorded_at:
-                latest[key] = trail
-    return [latest[key] for key in sorted(latest)]
+    return TrailReader(store).trails(before)
 
 
-def day_track(store: DecisionStore, bars: BarStore, day: date) -> DayTrack:
-    """Return the track records and gate multipliers of `day` from the record (module docstring)."""
+class TrailReader:
+    """The record's route trails as one process reads them day after day: a finished run is read once.
+
+    A run whose every trail is dated before `settled` (the session before the day asked: a run of that day or
+    later may still be writing) is kept whole; the next call lists the runs and reads only those it does not
+    keep, so a season of N sessions reads each trail once or twice, not once per later session. Known limit:
+    a replay of a day before `settled` read while it is still writing is kept as far as it got in this process.
+    """
+
+    def __init__(self, store: DecisionStore) -> None:
+        self.store = store
+        self._kept: dict[str, list[RouteTrail]] = {}
+
+    def trails(self, before: date, *, settled: date | None = None) -> list[RouteTrail]:
+        """`recorded_trails(store, before)`, from the runs kept and those read now (kept when all precede `settled`)."""
+        latest: dict[tuple[date, str], RouteTrail] = {}
+        for run_id in self.store.route_runs():
+            run = self._kept.get(run_id)
+            if run is None:
+                run = self._read(run_id)
+                if settled is not None and run and all(t.routed.trading_day < settled for t in run):
+                    self._kept[run_id] = run
+            for trail in run:
+                if trail.routed.trading_day >= before:
+                    continue
+                key = (trail.routed.trading_day, trail.routed.signal.signal_id)
+                if key not in latest or latest[key].recorded_at < trail.recorded_at:
+                    latest[key] = trail
+        return [latest[key] for key in sorted(latest)]
+
+    def _read(self, run_id: str) -> list[RouteTrail]:
+        run = []
+        for symbol in self.store.route_symbols(run_id):
+            trail = self.store.get_route(run_id, symbol)
+            if trail is not None:
+                run.append(trail)
+        return run
+
+
+def day_track(store: DecisionStore, bars: BarStore, day: date, *, reader: TrailReader | None = None) -> DayTrack:
+    """Return the track records and gate multipliers of `day` from the record (module docstring); `reader`
+    keeps the finished runs it read for the next day (`DayTracks`), the same records as a fresh read."""
     sessions = bars.sessions()
     previous = [d for d in sessions if d < day]
     if not previous:
         return DayTrack(day, "unknown", (), {})
-    trails = recorded_trails(store, day)
+    trails = (reader or TrailReader(store)).trails(day, settled=previous[-1])
     first = min((t.routed.trading_day for t in trails), default=previous[-1])
     span = sum(1 for d in previous if d >= first) + TREND_WINDOW + 1  # the first decision row and its regime
     return track_of(trails, bars.panel(until=previous[-1], lookback=span), day)
+
+
+class DayTracks:
+    """The route stage's `track`: each day's `DayTrack`, worked out at the day's first signal and kept for the
+    rest of its signals (the function routes them one event at a time), the record read incrementally."""
+
+    def __init__(self, store: DecisionStore, bars: BarStore) -> None:
+        self.store, self.bars = store, bars
+        self.reader = TrailReader(store)
+        self._last: DayTrack | None = None
+
+    def __call__(self, day: date) -> DayTrack:
+        if self._last is None or self._last.day != day:
+            self._last = day_track(self.store, self.bars, day, reader=self.reader)
+        return self._last
 
 
 def track_of(trails: Iterable[RouteTrail], panel: Panel, day: date) -> DayTrack:

@@ -57,24 +57,31 @@ def band_fen(
 
     `codes` index BOARDS; `prev_close` is the exchange's previous close in fen.
     """
-    book = rulebook()
-    bp = np.full(codes.shape, -1, dtype=np.int64)
-    free = np.zeros(codes.shape, dtype=np.int64)
-    for code, board in enumerate(BOARDS):
-        on_board = codes == code
-        if not on_board.any():
-            continue
-        free[on_board] = book.no_limit_listing_days(board, day)
-        for flag in (False, True):
-            pct = book.limit_pct(board, day, st=flag)
-            bp[on_board & (st == flag)] = -1 if pct is None else _bp(pct)
-    limited = (bp >= 0) & (listing_index >= free)
+    bp_of, free_of = _band_table(day)
+    bp = bp_of[codes, np.asarray(st, dtype=np.intp)]  # one gather per cell instead of a mask per board
+    limited = (bp >= 0) & (listing_index >= free_of[codes])
     if relisting is not None:
         limited &= ~relisting
-    prev = prev_close.astype(np.int64)
+    prev = prev_close.astype(np.int64, copy=False)
     up = np.where(limited, (prev * (_BP + bp) + _BP // 2) // _BP, NO_LIMIT_FEN)
     down = np.where(limited, np.maximum((prev * (_BP - bp) + _BP // 2) // _BP, 1), 1)
-    return down.astype(np.int64), up.astype(np.int64)
+    return down.astype(np.int64, copy=False), up.astype(np.int64, copy=False)
+
+
+@lru_cache(maxsize=1 << 10)
+def _band_table(day: date) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    # the rule book on `day` as lookup tables: limit in basis points by [board, st] (-1: no limit) and the
+    # no-limit listing days by board
+    book = rulebook()
+    bp = np.full((len(BOARDS), 2), -1, dtype=np.int64)
+    free = np.zeros(len(BOARDS), dtype=np.int64)
+    for code, board in enumerate(BOARDS):
+        free[code] = book.no_limit_listing_days(board, day)
+        for flag in (False, True):
+            pct = book.limit_pct(board, day, st=flag)
+            bp[code, int(flag)] = -1 if pct is None else _bp(pct)
+    bp.flags.writeable = free.flags.writeable = False  # shared by every call on the day
+    return bp, free
 
 
 def to_fen(prices: npt.NDArray[np.float64]) -> Fen:

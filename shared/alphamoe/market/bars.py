@@ -20,6 +20,7 @@ import io
 import json
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -331,13 +332,39 @@ class BarStore:
         if not days:
             raise DataError(f"bar store {self.root} has no bars on or before {until}")
         years = range(days[0].year, until.year + 1)
-        # where each bar goes from (date, symbol) alone, then one column at a time: a column's Arrow data is
-        # let go before the next is read, so the read never holds the whole long table beside the panel
-        cells = _Cells.of(self._read_groups(years, days[0], until, ["symbol"]), np.array(days, dtype="datetime64[D]"))
-        wide = {
-            name: cells.wide(self._read_groups(years, days[0], until, [name]).column(name), fill, dtype, order)
-            for name, (fill, dtype) in _PANEL_FILL.items()
-        }
+        # where each bar goes from (date, symbol) alone, then every field a year file at a time, scattered in
+        # one pass: a year's Arrow data is let go before the next is read, so the read never holds the whole
+        # long table beside the panel. A reader thread loads the kernel (numba) while the first read decodes,
+        # then reads the next year while this one scatters (Parquet decoding and the kernel release the GIL).
+        from alphamoe.market.scatter import load_scatter_kernel, scatter_bars  # numba: panel readers only
+
+        def fields(year: int) -> list[npt.NDArray[Any]]:
+            table = self._read_groups([year], days[0], until, list(_PANEL_FILL))
+            return [_field(table.column(name), dtype) for name, (_, dtype) in _PANEL_FILL.items()]
+
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            loaded = reader.submit(load_scatter_kernel, np.int32, tuple(dtype for _, dtype in _PANEL_FILL.values()))
+            pending = reader.submit(fields, years[0])
+            dates = np.array(days, dtype="datetime64[D]")
+            cells = _Cells.of(self._read_groups(years, days[0], until, ["symbol"]), dates)
+            shape = (len(cells.dates), len(cells.symbols))
+            wide: dict[str, npt.NDArray[Any]] = {
+                name: np.full(shape, fill, dtype=dtype, order=order) for name, (fill, dtype) in _PANEL_FILL.items()
+            }
+            strides = (shape[1], 1) if order == "C" else (1, shape[0])
+            flat = [a.reshape(-1, order=order) for a in wide.values()]  # views: the kernel writes the panel
+            loaded.result()
+            done = 0
+            for year in years:
+                values = pending.result()
+                if year < years[-1]:
+                    pending = reader.submit(fields, year + 1)
+                count = len(values[0])
+                rows, cols = cells.row[done : done + count], cells.column[done : done + count]
+                scatter_bars(rows, cols, *strides, *flat, *values)
+                done += count
+            del values, pending  # the last year's fields are views of Arrow buffers
+        pa.default_memory_pool().release_unused()  # the Arrow pool keeps what the reads freed: give it back
         return Panel(dates=cells.dates, symbols=cells.symbols, **wide)
 
     def day(self, day: date) -> dict[str, DayBar]:
@@ -536,8 +563,8 @@ _PANEL_FILL: dict[str, tuple[float | bool | int, type]] = {
 class _Cells:
     """Where each bar of a long read lands in the wide panel, by index arithmetic: a bar's row is its session's
     position (a lookup table over the day numbers), its column the rank of its symbol among the symbols in
-    range. Bars outside dates[0] … dates[-1] (the rest of a row group) land in one spare cell past the panel,
-    so every column is scattered chunk by chunk without a mask or a concatenated copy."""
+    range. Bars outside dates[0] … dates[-1] (the rest of a row group) get row and column -1, which
+    `scatter.scatter_bars` skips, so each year's fields are scattered without a mask or a filtered copy."""
 
     dates: npt.NDArray[np.datetime64]
     symbols: tuple[str, ...]
@@ -571,22 +598,13 @@ class _Cells:
         columns[~keep] = -1
         return cls(dates, tuple(names[k] for k in present[ranked]), rows, columns)
 
-    def wide(
-        self, column: pa.ChunkedArray, fill: float | bool | int, dtype: type, order: Literal["C", "F"] = "C"
-    ) -> npt.NDArray[Any]:
-        """Return one field of the read (the same rows in the same order) as a dates × symbols array."""
-        shape = (len(self.dates), len(self.symbols))
-        cells = shape[0] * shape[1]
-        out: npt.NDArray[Any] = np.full(cells + 1, fill, dtype=dtype)
-        start = 0
-        for chunk in column.chunks:
-            stop = start + len(chunk)
-            rows, cols = self.row[start:stop].astype(np.int64), self.column[start:stop].astype(np.int64)
-            flat = rows * shape[1] + cols if order == "C" else cols * shape[0] + rows
-            flat[rows < 0] = cells
-            out[flat] = chunk.to_numpy(zero_copy_only=False)
-            start = stop
-        return out[:cells].reshape(shape) if order == "C" else out[:cells].reshape(shape[::-1]).T
+
+def _field(column: pa.ChunkedArray, dtype: type) -> npt.NDArray[Any]:
+    # one field of a read as a contiguous array of the panel's dtype (null → NaN, as Arrow gives it), always
+    # read-only: a zero-copy view of Arrow's buffer is, and numba compiles a kernel per writeable flag
+    values: npt.NDArray[Any] = np.ascontiguousarray(column.to_numpy(), dtype=dtype)
+    values.flags.writeable = False
+    return values
 
 
 def pc_unique(col: pa.ChunkedArray) -> list[date]:

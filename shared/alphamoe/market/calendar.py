@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from datetime import date
 from functools import cache
 
-import pandas as pd
-
 from alphamoe.errors import NoTradingDayError
 
 XSHG_START = date(1990, 12, 19)
@@ -27,6 +25,7 @@ def xshg_sessions() -> tuple[date, ...]:
     Both ends are passed: the library's defaults (today − 20 years, today + 1 year) would make the
     calendar depend on the day it is built.
     """
+    import pandas as pd
     from exchange_calendars.exchange_calendar_xshg import XSHGExchangeCalendar  # lazy: ~1 s to import
 
     end = XSHGExchangeCalendar.bound_max()
@@ -91,4 +90,6 @@ def to_date(value: object) -> date:
     """Return a date from a date, datetime, numpy datetime64 or ISO string."""
     if isinstance(value, date):
         return value if type(value) is date else date(value.year, value.month, value.day)
+    import pandas as pd  # here, not at the top: the clock and the report read sessions without pandas (~0.3 s)
+
     return pd.Timestamp(str(value)).date()

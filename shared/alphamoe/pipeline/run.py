@@ -45,12 +45,13 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "route": (event_type_of(ev.SignalGenerated),),
     "size": (event_type_of(ev.SignalRouted), event_type_of(ev.ScanCompleted), event_type_of(ev.MarketOpen)),
     "risk": (event_type_of(ev.OrderProposed), event_type_of(ev.MarketOpen)),
-    "execute": (event_type_of(ev.OrderApproved), event_type_of(ev.MarketClose)),
+    "execute": (event_type_of(ev.OrderApproved), event_type_of(ev.MarketClose), event_type_of(ev.MarketOpen)),
 }
 """Which event types each function subscribes to: the one table the bridge and manifests derive from.
 
 Size and risk take market.open too: they read the day's reference and facts while the scan runs, so the
-first signal.routed / order.proposed finds them loaded (`prefetch`)."""
+first signal.routed / order.proposed finds them loaded (`prefetch`). Execute takes it to start the live quote
+feed at the open (`ExecuteStage.follow`)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ A live source (xtdata) delivers at the exchange's pace while orders arrive, so i
 paper broker as they come, and an order placed later sees only later quotes (`quotes.tape`). The feed first
 delivers the session so far (the source's snapshot) on the caller's thread, so an order placed right after
 `start` returns has its baseline; then a thread follows the pushes until the source ends (the close) or
-`stop`. A replay is known in full and is not run here: execute feeds it in one go at the close.
+`stop`. A feed started again after its process was down first delivers the session's history of the stocks
+it names in `refill` (those with open orders): the quotes missed while down, in time order, before the
+snapshot. A replay is known in full and is not run here: execute feeds it in one go at the close.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class LiveQuoteSource(QuoteSource, Protocol):
 
     def snapshot(self, day: date, symbols: Collection[str] | None) -> list[Quote]: ...
 
+    def history(self, day: date, symbols: Collection[str], until: time) -> list[Quote]: ...
+
     def quotes(
         self, day: date, symbols: Collection[str] | None, until: time, *, stop: threading.Event | None = None
     ) -> Iterator[Quote]: ...
@@ -44,8 +48,10 @@ class QuoteFeed:
         *,
         symbols: Collection[str] | None = None,
         until: time = SESSION_CLOSE,
+        refill: Collection[str] = (),
     ) -> None:
         self.source, self.day, self.deliver, self.symbols, self.until = source, day, deliver, symbols, until
+        self.refill = refill
         self.delivered = 0
         self.last: datetime | None = None  # the time of the latest quote delivered
         self.error: BaseException | None = None
@@ -54,7 +60,10 @@ class QuoteFeed:
         self._thread = threading.Thread(target=self._run, name=f"quote-feed-{day:%Y%m%d}", daemon=True)
 
     def start(self) -> None:
-        """Deliver the session so far, here, then follow the pushes on the feed's thread."""
+        """Deliver the session so far, here (the `refill` stocks' history first), then follow the pushes on
+        the feed's thread."""
+        for quote in self.source.history(self.day, self.refill, self.until) if self.refill else ():
+            self._hand(quote)
         for quote in self.source.snapshot(self.day, self.symbols):
             self._hand(quote)
         self._thread.start()

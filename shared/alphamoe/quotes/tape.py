@@ -7,6 +7,9 @@ snapshot: an order placed before its stock's first print (the normal case: place
 09:25 auction, so its tape is the day so far (the snapshot's open, high, low and cumulative volume); an
 order placed later starts at the first print after it, with the volume traded since. At the close the tape
 of an order placed at the open IS the day's bar, so the quote-driven fills add up to the bar-driven ones.
+A snapshot whose cumulative volume the tape already holds adds nothing (the cumulative volume only grows):
+a restarted feed refilling its gap from the session's history may hand a tape quotes from before its
+placement or its last save, and they must not reach its low, high or volume.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class Tape:
         """Extend the tape with a snapshot; return whether it holds a print (a trade since placement)."""
         if not quote.traded:
             return self.started
+        if self.started and quote.volume <= (self.baseline or 0) + self.volume:
+            return True  # no trade since the tape's last print: a snapshot it holds already (a gap refilled)
         if self.baseline is None:  # the day so far is the order's session
             self.open, self.high, self.low, self.volume = quote.open, quote.high, quote.low, quote.volume
             return True

@@ -5,7 +5,10 @@ for `subscribe_whole_quote(code_list, callback)`, `callback({stock_code: tick})`
 returns the same `{stock_code: tick}`; each tick holds `time` (ms since the epoch), `lastPrice`, `open`,
 `high`, `low`, `lastClose` (前收盘价), `amount` (成交总额, CNY), `volume` (成交总量, in 手 = 100 shares;
 `pvolume`, the raw share count, is "not recommended" and often 0), `stockStatus`, `askPrice`/`bidPrice`
-(five levels) and `askVol`/`bidVol` (in 手). `unsubscribe_quote(seq)` ends a subscription. xtquant is
+(five levels) and `askVol`/`bidVol` (in 手). `unsubscribe_quote(seq)` ends a subscription. The day's ticks so
+far come from its history: `download_history_data(code, period="tick", start_time, end_time)` brings them to
+the client, then `get_market_data_ex([], codes, period="tick", start_time, end_time)` returns
+`{stock_code: DataFrame}`, a row per tick with the same fields. xtquant is
 Windows-only, so it is imported when a source is first used, unless a module is given (the tests give
 `broker.simulated.xtdata`, a stand-in with the same names).
 """
@@ -95,6 +98,19 @@ class XtdataQuotes:
         ticks = self.xtdata.get_full_tick(list(symbols) if symbols else list(WHOLE_MARKET))
         quotes = (tick_quote(code, tick) for code, tick in sorted(ticks.items()))
         return [q for q in quotes if q.time.date() == day]
+
+    def history(self, day: date, symbols: Collection[str], until: time) -> list[Quote]:
+        """Return `day`'s ticks of `symbols` the exchange published before `until`, in time order (xtdata's tick
+        history, module docstring): the quotes a feed that was down missed."""
+        codes = sorted(symbols)
+        if not codes:
+            return []
+        start, end = f"{day:%Y%m%d}000000", f"{datetime.combine(day, until):%Y%m%d%H%M%S}"
+        for code in codes:
+            self.xtdata.download_history_data(code, period="tick", start_time=start, end_time=end)
+        frames = self.xtdata.get_market_data_ex([], codes, period="tick", start_time=start, end_time=end)
+        quotes = [tick_quote(code, row) for code in codes if code in frames for row in frames[code].to_dict("records")]
+        return sorted((q for q in quotes if q.time.date() == day), key=lambda q: (q.time, q.symbol))
 
     def quotes(
         self, day: date, symbols: Collection[str] | None, until: time, *, stop: threading.Event | None = None

@@ -15,7 +15,7 @@ from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.run import DayRun
 from alphamoe.portfolio import AccountState
 from alphamoe.report.benchmark import Benchmark, load_benchmark
-from alphamoe.report.day import DayReport, build_report, opening_actions
+from alphamoe.report.day import build_report, opening_actions
 from alphamoe.report.endofday import EndOfDayReport, build_end_of_day
 from alphamoe.report.latency import in_process_latency, stream_latency
 from alphamoe.settings import Settings
@@ -29,25 +29,6 @@ def account_book(settings: Settings) -> AccountBook:
     return AccountBook(
         settings.runs_dir / "accounts", settings.account_id, settings.initial_cash, actions=BarStore(settings.data)
     )
-
-
-def day_report_of_run(settings: Settings, day: date, run_id: str) -> DayReport | None:
-    """Return the day report of run `run_id` on `day`: the report store's copy (clock and cluster runs), else
-    the one `alphamoe run` wrote under <runs>/<day> when it is that run's; None when neither is."""
-    from alphamoe.clock.wiring import report_location
-    from alphamoe.report.store import ReportStore
-    from alphamoe.storage import ObjectNotFound
-
-    try:
-        return ReportStore.open(report_location(settings)).load(day, run_id).day
-    except ObjectNotFound:
-        pass
-    path = settings.runs_dir / day.isoformat() / "report.json"
-    if path.is_file():
-        report = DayReport.model_validate_json(path.read_text(encoding="utf-8"))
-        if report.run_id == run_id:
-            return report
-    return None
 
 
 def benchmark_of(settings: Settings) -> Benchmark | None:

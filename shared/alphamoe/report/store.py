@@ -10,13 +10,41 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from alphamoe.report.day import DayReport
 from alphamoe.report.endofday import EndOfDayReport
 from alphamoe.report.page import render_html
 from alphamoe.report.today import TodayView, today_view
 from alphamoe.storage import ObjectNotFound, ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from alphamoe.settings_core import CoreSettings
+
+
+def report_location(settings: CoreSettings) -> str:
+    """Where the end-of-day reports are: ALPHAMOE_CLOCK__REPORT_STORE, else <runs>/reports.
+
+    Here beside the store, not with the clock that writes them: `alphamoe report` reads them without the clock.
+    """
+    return settings.clock.report_store or str(settings.runs_dir / "reports")
+
+
+def day_report_of_run(settings: CoreSettings, day: date, run_id: str) -> DayReport | None:
+    """Return the day report of run `run_id` on `day`: the report store's copy (clock and cluster runs), else
+    the one `alphamoe run` wrote under <runs>/<day> when it is that run's; None when neither is."""
+    try:
+        return ReportStore.open(report_location(settings)).load(day, run_id).day
+    except ObjectNotFound:
+        pass
+    path = settings.runs_dir / day.isoformat() / "report.json"
+    if path.is_file():
+        report = DayReport.model_validate_json(path.read_text(encoding="utf-8"))
+        if report.run_id == run_id:
+            return report
+    return None
 
 
 class ReportStore:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
@@ -89,6 +90,10 @@ class RayActors:
     def run(self, tasks: Sequence[Task]) -> list[TrialOutcome]:
         return list(self._pool.map(lambda a, t: a.run.remote(t), list(tasks)))
 
+    def worker_cpu(self) -> float:
+        """Return the CPU seconds the actors' processes have used so far (their sum; benchmarks' split)."""
+        return float(sum(self._ray.get([a.cpu.remote() for a in self._actors])))
+
     def close(self) -> None:
         for a in self._actors:
             self._ray.kill(a)
@@ -102,6 +107,9 @@ class TrialActor:
 
     def run(self, task: Task) -> TrialOutcome:
         return run_trial(self.study, *task)
+
+    def cpu(self) -> float:
+        return time.process_time()
 
 
 def make_executor(study: StudyMarket, *, workers: int | None = None, ray: str | None = None) -> Executor:

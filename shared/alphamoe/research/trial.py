@@ -82,7 +82,7 @@ class StudyMarket:
         return cached
 
 
-SPAN_CACHE = 6  # sliced spans a worker keeps (a walk-forward round touches each window's IS and OOS span)
+SPAN_CACHE = 6  # sliced spans a worker keeps; run_studies advances walk-forward windows this many at a time
 
 
 def slice_panel(panel: Panel, lo: int, hi: int) -> Panel:

@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
-from typing import NamedTuple, Protocol
-
-import redis
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from alphamoe.events.payloads import OrderProposed
 from alphamoe.market.boards import board_key
 from alphamoe.risk.rules import RiskContext, as_decimal, notional
 from alphamoe.types import Side
+
+if TYPE_CHECKING:  # annotations only: the backtest imports these modules and never talks to Redis
+    import redis
 
 DAY_TTL = 3 * 24 * 3600  # a day's ledger outlives the day, for audit and the day's late reports
 CANCELS = "cancels"

@@ -9,13 +9,14 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
-
-import redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alphamoe.risk.config import RiskLimits
 from alphamoe.risk.state import TradingState, TradingStatus
 from alphamoe.risk.triggers import EquityMark, breach
+
+if TYPE_CHECKING:  # annotations only: the backtest imports these modules and never talks to Redis
+    import redis
 
 
 class TradingSwitch(Protocol):

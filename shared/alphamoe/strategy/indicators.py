@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -102,13 +103,20 @@ def limit_up_prices(panel: Panel, *, first_row: int = 0) -> FloatArray:
     +Infinity on days without a daily limit, where the stock has no bar and on rows before `first_row`
     (the scan needs the last few rows only: each row costs a pass over the rule book).
     """
-    codes = _board_codes(panel.symbols)
     up = np.full(panel.close.shape, np.inf)
-    for t in range(first_row, len(panel.dates)):
+    up[first_row:] = _limit_up_rows(panel, first_row)
+    return up
+
+
+def _limit_up_rows(panel: Panel, first_row: int) -> FloatArray:
+    # `limit_up_prices` of rows first_row … T−1 only
+    codes = _board_codes(panel.symbols)
+    up = np.empty((max(len(panel.dates) - first_row, 0), len(panel.symbols)))
+    for k, t in enumerate(range(first_row, len(panel.dates))):
         day = pd.Timestamp(panel.dates[t]).date()
         prev = to_fen(np.nan_to_num(panel.prev_close[t]))
         _, up_fen = band_fen(codes, prev, day, panel.st[t], panel.listing_index[t])
-        up[t] = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)
+        up[k] = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)
     return up
 
 
@@ -146,9 +154,15 @@ def limit_up_hits_at(panel: Panel, rows: npt.NDArray[np.int64], cols: npt.NDArra
     return hits.reshape(len(rows), history)
 
 
-def limit_up_hits(panel: Panel, *, first_row: int = 0) -> BoolArray:
-    """Return True where a traded bar closed at its limit-up price, on rows ≥ `first_row` (False before)."""
-    up = limit_up_prices(panel, first_row=first_row)
+def limit_up_hits(panel: Panel, *, first_row: int = 0, order: Literal["C", "F"] = "C") -> BoolArray:
+    """Return True where a traded bar closed at its limit-up price, on rows ≥ `first_row` (False before).
+
+    Only rows ≥ `first_row` are tested: a backtest's decisions read none, the scan's the last few; `order`
+    is the layout of the array returned (the strategy kernels walk it column-major).
+    """
+    hit: BoolArray = np.zeros(panel.close.shape, dtype=np.bool_, order=order)
+    first_row = min(max(first_row, 0), len(panel.dates))
+    up = _limit_up_rows(panel, first_row)
     with np.errstate(invalid="ignore"):
-        hit: BoolArray = np.isfinite(up) & (panel.close >= up - 0.005) & panel.traded
-    return np.ascontiguousarray(hit)
+        hit[first_row:] = np.isfinite(up) & (panel.close[first_row:] >= up - 0.005) & panel.traded[first_row:]
+    return hit

@@ -169,23 +169,58 @@ def _rsi(gain: Any, loss: Any, t: int, window: int) -> float:
 
 @jit
 def _volatility(ret: Any, ret_sq: Any, t: int, window: int) -> float:
-    # sample std from the first two moments, as indicators.rolling_std
-    mean = _fold_sum(ret, t, window) / window
-    mean_square = _fold_sum(ret_sq, t, window) / window
+    return _std(_fold_sum(ret, t, window), _fold_sum(ret_sq, t, window), window)
+
+
+@jit_inline
+def _std(total: float, total_square: float, window: int) -> float:
+    # sample std from the window's sums of x and x², as indicators.rolling_std
+    mean = total / window
+    mean_square = total_square / window
     variance = max(mean_square - mean * mean, 0.0) * (window / (window - 1))
     return float(np.sqrt(variance))
 
 
+@jit_inline
+def _return(close: Any, t: int) -> float:
+    # row t's return, as `_series` stores it
+    return close[t] / close[t - 1] - 1.0 if t > 0 else np.nan
+
+
+@jit
+def _return_volatility(close: Any, t: int, window: int) -> float:
+    # `_volatility` of `close`'s returns, each return taken on the fly (`_return`) and folded as `_fold_sum`
+    # folds the stored series: the same floats, for a row whose returns `_series` did not store
+    if t < window - 1 or t < 0:
+        return _std(np.nan, np.nan, window)
+    r = _return(close, t)
+    total, total_square = r, r * r
+    for k in range(1, window):
+        r = _return(close, t - k)
+        total, total_square = total + r, total_square + r * r
+    return _std(total, total_square, window)
+
+
 @jit
 def _series(
-    i: int, open_: Any, high: Any, close: Any, volume: Any, amount: Any, factor: Any, limit_hit: Any, s: Any
+    i: int,
+    open_: Any,
+    high: Any,
+    close: Any,
+    volume: Any,
+    amount: Any,
+    factor: Any,
+    limit_hit: Any,
+    s: Any,
+    from_row: int,
 ) -> None:
-    # stock i's adjusted series, contiguous, each element computed as the NumPy whole-panel op computes it
+    # stock i's adjusted series, contiguous, each element computed as the NumPy whole-panel op computes it;
+    # the rows only features read (returns, gains, losses, limit hits: 4 … 8) from row `from_row` on
     rows = close.shape[0]
     _adjusted(close[:, i], high[:, i], volume[:, i], amount[:, i], factor[:, i], s)
-    for t in range(rows):
+    for t in range(from_row, rows):
         s[8, t] = 1.0 if limit_hit[t, i] else 0.0
-    for t in range(rows):
+    for t in range(from_row, rows):
         change = s[0, t] - s[0, t - 1] if t > 0 else np.nan
         ret = s[0, t] / s[0, t - 1] - 1.0 if t > 0 else np.nan
         s[4, t] = ret
@@ -258,16 +293,22 @@ def trend_breakout_kernel(
     exits = np.zeros((cols, rows), dtype=np.bool_).T
     score = np.full((cols, rows if entry_scores else n_feature_rows), np.nan).T
     features = np.full((N_FEATURES, cols, n_feature_rows), np.nan).transpose(0, 2, 1)
-    scratch = np.full((N_FEATURES, 1, cols), np.nan)  # one row's features, for an entry's score
     s = np.empty((9, rows))  # one stock's series: adjusted close, high, volume; amount; returns; gains …
+    from_row = max(first_feature_row - FEATURE_HISTORY, 0)  # the first row a feature reads
+    block_max = np.empty((2, rows))  # one stock's adjusted highs, block by block (`_block_max`)
+    w = breakout_window
     for i in range(cols):  # one stock at a time, its windows read from contiguous series
-        _series(i, open_, high, close, volume, amount, factor, limit_hit, s)
+        _series(i, open_, high, close, volume, amount, factor, limit_hit, s, from_row)
         cl, hi, vol, amt = s[0], s[1], s[2], s[3]
+        ahead, behind = block_max[0], block_max[1]
+        _block_max(hi, w, ahead, behind)
         entered = -1  # row of the open position's entry signal, -1 = flat
         for t in range(rows):
             if not traded[t, i]:
                 continue
-            entry = _entry(
+            # `_breaks_out` holds only where the close is above the prior window's highest high (none NaN):
+            # most rows fail this test without the window's loop, and `_entry` tests the rest in full
+            entry = (t >= w and cl[t] > max(behind[t - w], ahead[t - 1])) and _entry(
                 cl,
                 hi,
                 vol,
@@ -294,8 +335,7 @@ def trend_breakout_kernel(
                 _features(features, row, t, i, open_, prev_close, s)
                 score[t if entry_scores else row, i] = _score(features, row, i)
             elif entry_scores and entries[t, i]:
-                _features(scratch, 0, t, i, open_, prev_close, s)
-                score[t, i] = _score(scratch, 0, i)
+                score[t, i] = _entry_score(s, t)
     return entries, exits, score, features
 
 
@@ -327,6 +367,20 @@ def _entry(
 
 
 @jit_inline
+def _block_max(x: Any, window: int, ahead: Any, behind: Any) -> None:
+    # van Herk / Gil-Werman, NaN taken as +inf: in blocks of `window` rows from row 0, ahead[j] is the max
+    # of x from j's block start to j and behind[j] from j to its block's end, so the window of rows
+    # a … a+window−1 has max(behind[a], ahead[a+window−1]), +inf where it holds a NaN; exact (max rounds nothing)
+    n = x.shape[0]
+    for j in range(n):
+        v = np.inf if np.isnan(x[j]) else x[j]
+        ahead[j] = v if j % window == 0 else max(ahead[j - 1], v)
+    for j in range(n - 1, -1, -1):
+        v = np.inf if np.isnan(x[j]) else x[j]
+        behind[j] = v if j == n - 1 or (j + 1) % window == 0 else max(behind[j + 1], v)
+
+
+@jit_inline
 def _exit(cl: Any, t: int, entered: int, exit_ma: int, max_holding_days: int) -> bool:
     # TrendBreakout's exit rule at row t while a position entered at row `entered` is open (−1: flat)
     if entered < 0:
@@ -341,12 +395,27 @@ def _below_exit_ma(cl: Any, t: int, exit_ma: int) -> bool:
 
 @jit
 def _score(features: Any, row: int, i: int) -> float:
+    return _blend(features[8, row, i], features[5, row, i], features[3, row, i], features[6, row, i])
+
+
+@jit
+def _entry_score(s: Any, t: int) -> float:
+    # `_score` of row t before the feature rows, from the adjusted close, high and volume of `_series` alone:
+    # the four features it reads, each computed as `_features` computes it
+    ma20 = _fold_sum(s[0], t, 20) / 20
+    trend = _ratio(_fold_sum(s[0], t, 5) / 5, ma20) - 1.0
+    margin = _ratio(s[0, t], _fold_max(s[1], t - 1, 20)) - 1.0
+    return _blend(_return_volatility(s[0], t, 20), margin, trend, _volume_ratio(s[2], t, 20))
+
+
+@jit_inline
+def _blend(volatility: float, margin: float, trend: float, volume_ratio: float) -> float:
     # breakout margin and MA5/MA20 in units of the stock's volatility, plus the log volume ratio
-    sigma = features[8, row, i]
+    sigma = volatility
     if not sigma >= MIN_SCORE_VOLATILITY:  # np.fmax: NaN volatility takes the floor
         sigma = MIN_SCORE_VOLATILITY
-    margins = features[5, row, i] / sigma + features[3, row, i] / sigma
-    return float(margins + _log(features[6, row, i]))
+    margins = margin / sigma + trend / sigma
+    return float(margins + _log(volume_ratio))
 
 
 @jit
@@ -405,23 +474,32 @@ def _stock_trades(
         last = t
         if signal_row < 0:
             continue
-        buy = entries[signal_row]
-        sell = exits[signal_row]
-        price = open_[t] * factor[t]
-        if (buy and sell) or np.isnan(price):
-            continue
-        if not held and buy:
-            held = True
-            entry_row = t
-            entry_price = price
-        elif held and sell:
-            held = False
+        held, entry_row, entry_price, closed, ret = _fill(
+            entries[signal_row], exits[signal_row], open_[t] * factor[t], t, held, entry_row, entry_price, fee_rate
+        )
+        if closed:
             out_col[n] = i
             out_entry[n] = entry_row
             out_exit[n] = t
-            out_ret[n] = (price * (1.0 - fee_rate) - entry_price * (1.0 + fee_rate)) / entry_price
+            out_ret[n] = ret
             n += 1
     return n
+
+
+@jit_inline
+def _fill(
+    buy: bool, sell: bool, price: float, t: int, held: bool, entry_row: int, entry_price: float, fee_rate: float
+) -> tuple[bool, int, float, bool, float]:
+    # one traded row t of a long-only position: the previous traded row's signals fill at `price` (both:
+    # cancel; NaN: skipped); returns (held, entry row, entry price, whether a trade closed, its return)
+    if (buy and sell) or np.isnan(price):
+        return held, entry_row, entry_price, False, 0.0
+    if not held and buy:
+        return True, t, price, False, 0.0
+    if held and sell:
+        ret = (price * (1.0 - fee_rate) - entry_price * (1.0 + fee_rate)) / entry_price
+        return False, entry_row, entry_price, True, ret
+    return held, entry_row, entry_price, False, 0.0
 
 
 @jit
@@ -473,24 +551,48 @@ def trend_breakout_window_trades_kernel(
     row), through the same rule and trade functions, without copying a panel per window. Records come by
     column, then window, then time.
 
-    Shortcut, exact: until a window's first corporate action its factor is exactly 1.0, so its adjusted
+    Shortcuts, exact: until a window's first corporate action its factor is exactly 1.0, so its adjusted
     series are the raw prices bit for bit (x · 1.0 = x, x / 1.0 = x), and a rule at window row t reads the
     same values as on the raw column at the same session once its longest lookback fits in the window
-    (before that the window's fold is NaN and the rule false). So the rules are evaluated once per stock on
-    the raw column and only from the window's first factor change on are they run on the window's series.
+    (before that the window's fold is NaN and the rule false). From its first factor change g on, its
+    series are the raw ones times the products of the raw steps from g on: the same for every window whose
+    first change is g. So each stock is run once on the raw column (the raw path) and once from each first
+    change g on those series, from the raw path's state at g − 1 (a change path), keeping the state after
+    every row and the trades closed by then. A window is flat with no signal until its rules' lookback
+    fits; from then on it is run on its own only until its whole state (position, entry, last traded row
+    and that row's signals: all its future reads) equals its path's at the same session; its later trades
+    are that path's (the raw path's, then its change path's). A window that never meets its path (rare:
+    a position held across its first change) is run on its own series.
     """
     rows_all = close.shape[0]
+    n_windows = firsts.shape[0]
     longest = 0
-    for k in range(firsts.shape[0]):
+    for k in range(n_windows):
         longest = max(longest, lasts[k] - firsts[k] + 1)
     need_entry = max(breakout_window, fast_ma - 1, slow_ma - 1, liquidity_window, exit_ma - 1)
-    s = np.empty((4, longest))
-    cl, hi, vol, amt = s[0], s[1], s[2], s[3]
+    s = np.empty((4, longest))  # an unsynced window's own series
     factor = np.empty(longest)
-    entries = np.zeros(longest, dtype=np.bool_)
-    exits = np.zeros(longest, dtype=np.bool_)
+    s_abs = np.empty((4, rows_all))  # a change path's series, by session
+    f_abs = np.empty(rows_all)
     raw_entry = np.zeros(rows_all, dtype=np.bool_)
-    raw_below = np.zeros(rows_all, dtype=np.bool_)
+    step = np.empty(rows_all)  # each session's factor step on the raw column (`_factor`'s)
+    next_close = np.empty(rows_all + 1, dtype=np.int64)  # first session ≥ r with a close
+    next_change = np.empty(rows_all + 1, dtype=np.int64)  # first session ≥ r whose step is not 1
+    raw_state = np.empty((rows_all, N_PATH_STATE), dtype=np.int64)  # the raw path after each session
+    raw_price = np.empty(rows_all)
+    raw_trade_entry = np.empty(rows_all, dtype=np.int64)
+    raw_trade_exit = np.empty(rows_all, dtype=np.int64)
+    raw_trade_ret = np.empty(rows_all)
+    change = np.empty(n_windows, dtype=np.int64)  # each window's first factor change (−1: none)
+    paths = np.empty(n_windows, dtype=np.int64)  # the stock's distinct first changes
+    path_end = np.empty(rows_all, dtype=np.int64)  # the last session a change path from g serves
+    path_base = np.empty(rows_all, dtype=np.int64)  # where its rows and trades start in the path buffers
+    path_capacity = 0
+    path_state = np.empty((path_capacity, N_PATH_STATE), dtype=np.int64)
+    path_price = np.empty(path_capacity)
+    path_entry = np.empty(path_capacity, dtype=np.int64)
+    path_exit = np.empty(path_capacity, dtype=np.int64)
+    path_ret = np.empty(path_capacity)
     capacity = 1024
     out_window = np.empty(capacity, dtype=np.int64)
     out_col = np.empty(capacity, dtype=np.int64)
@@ -499,48 +601,73 @@ def trend_breakout_window_trades_kernel(
     out_ret = np.empty(capacity)
     n = 0
     for i in range(col_start, col_stop):
-        c_i, h_i, v_i, a_i = close[:, i], high[:, i], volume[:, i], amount[:, i]
-        for t in range(rows_all):  # the rules on the raw column: a window's until its first factor change
-            raw_entry[t] = traded[t, i] and _entry(
-                c_i, h_i, v_i, a_i, t, breakout_window, fast_ma, slow_ma, exit_ma, liquidity_window, min_amount,
+        c_i, h_i, v_i, a_i, o_i, tr_i = close[:, i], high[:, i], volume[:, i], amount[:, i], open_[:, i], traded[:, i]
+        last_close = np.nan
+        entered, held, entry_row, entry_price, last, buy, sell, n_raw = -1, False, -1, 0.0, -1, False, False, 0
+        for r in range(rows_all):  # the raw path
+            step[r] = 1.0
+            if tr_i[r]:
+                q = last_close / prev_close[r, i]
+                if np.isfinite(q):
+                    step[r] = q
+            if not np.isnan(c_i[r]):
+                last_close = c_i[r]
+            raw_entry[r] = tr_i[r] and _entry(
+                c_i, h_i, v_i, a_i, r, breakout_window, fast_ma, slow_ma, exit_ma, liquidity_window, min_amount,
                 min_volume_ratio,
             )  # fmt: skip
-            raw_below[t] = traded[t, i] and _below_exit_ma(c_i, t, exit_ma)
-        for k in range(firsts.shape[0]):
+            if tr_i[r]:
+                below = entered >= 0 and r - entered < max_holding_days and _below_exit_ma(c_i, r, exit_ma)
+                entered, held, entry_row, entry_price, buy, sell, closed, ret = _session(
+                    r, o_i[r] * 1.0, raw_entry[r] and r >= need_entry, below and r >= exit_ma - 1, entered, held,
+                    entry_row, entry_price, buy, sell, max_holding_days, fee_rate,
+                )  # fmt: skip
+                if closed:
+                    raw_trade_entry[n_raw], raw_trade_exit[n_raw], raw_trade_ret[n_raw] = entry_row, r, ret
+                    n_raw += 1
+                last = r
+            _record(raw_state, raw_price, r, entered, held, entry_row, entry_price, last, buy, sell, n_raw)
+        next_close[rows_all], next_change[rows_all] = rows_all, rows_all
+        for r in range(rows_all - 1, -1, -1):
+            next_close[r] = next_close[r + 1] if np.isnan(c_i[r]) else r
+            next_change[r] = next_change[r + 1] if step[r] == 1.0 else r
+        for k in range(n_windows):  # each window's first factor change: a step after its first close
+            g = next_change[next_close[firsts[k]] + 1] if next_close[firsts[k]] < lasts[k] else rows_all
+            change[k] = g if g <= lasts[k] else -1
+            if change[k] >= 0:
+                path_end[g], path_base[g] = -1, -1
+        for k in range(n_windows):
+            if change[k] >= 0:
+                path_end[change[k]] = max(path_end[change[k]], lasts[k])
+        total, n_paths = 0, 0
+        for k in range(n_windows):
+            g = change[k]
+            if g >= 0 and path_base[g] < 0:
+                path_base[g], total = total, total + path_end[g] - g + 1
+                paths[n_paths] = g
+                n_paths += 1
+        if total > path_capacity:
+            path_capacity = 2 * total
+            path_state = np.empty((path_capacity, N_PATH_STATE), dtype=np.int64)
+            path_price = np.empty(path_capacity)
+            path_entry = np.empty(path_capacity, dtype=np.int64)
+            path_exit = np.empty(path_capacity, dtype=np.int64)
+            path_ret = np.empty(path_capacity)
+        for g in paths[:n_paths]:  # each change path
+            lo, hi = max(g - need_entry, 0), path_end[g] + 1
+            for r in range(lo, hi):
+                f_abs[r] = 1.0 if r < g else f_abs[r - 1] * step[r]
+            _adjusted(c_i[lo:hi], h_i[lo:hi], v_i[lo:hi], a_i[lo:hi], f_abs[lo:hi], s_abs[:, lo:hi])
+            _run_rules(
+                s_abs, o_i, f_abs, tr_i, g, hi, raw_state[g - 1, 0], raw_state[g - 1, 1] != 0, raw_state[g - 1, 2],
+                raw_price[g - 1], raw_state[g - 1, 3], raw_state[g - 1, 4] != 0, raw_state[g - 1, 5] != 0,
+                breakout_window, fast_ma, slow_ma, exit_ma, liquidity_window, min_amount, min_volume_ratio,
+                max_holding_days, fee_rate, path_entry, path_exit, path_ret, path_base[g], path_state, path_price,
+                path_base[g],
+            )  # fmt: skip
+        for k in range(n_windows):
             a, rows = firsts[k], lasts[k] - firsts[k] + 1
-            tr = traded[a : a + rows, i]
-            _factor(close[a : a + rows, i], prev_close[a : a + rows, i], tr, factor)
-            plain = rows  # rows before the window's first factor change
-            for t in range(rows):
-                if factor[t] != 1.0:
-                    plain = t
-                    break
-            if plain < rows:
-                _adjusted(close[a : a + rows, i], high[a : a + rows, i], volume[a : a + rows, i],
-                          amount[a : a + rows, i], factor, s)  # fmt: skip
-            entered = -1
-            for t in range(rows):
-                entries[t] = False
-                exits[t] = False
-                if not tr[t]:
-                    continue
-                if t < plain:
-                    entry = raw_entry[a + t] and t >= need_entry
-                    below = raw_below[a + t] and t >= exit_ma - 1
-                else:
-                    entry = _entry(
-                        cl, hi, vol, amt, t, breakout_window, fast_ma, slow_ma, exit_ma, liquidity_window,
-                        min_amount, min_volume_ratio,
-                    )  # fmt: skip
-                    below = _below_exit_ma(cl, t, exit_ma)
-                fire = entered >= 0 and (t - entered >= max_holding_days or below)
-                exits[t] = fire
-                if fire:
-                    entered = -1
-                elif entry:
-                    entries[t] = True
-                    if entered < 0:
-                        entered = t
+            plain = rows if change[k] < 0 else change[k] - a  # rows before the window's first factor change
             if n + rows > capacity:  # at most one trade per two rows: room for a whole window
                 capacity = 2 * capacity + rows
                 out_window = _grown(out_window, capacity)
@@ -549,12 +676,218 @@ def trend_breakout_window_trades_kernel(
                 out_exit = _grown(out_exit, capacity)
                 out_ret = _grown(out_ret, capacity)
             start = n
-            n = _stock_trades(
-                i, entries[:rows], exits[:rows], open_[a : a + rows, i], factor[:rows], tr, fee_rate, out_col,
-                out_entry, out_exit, out_ret, n,
-            )  # fmt: skip
+            # before row need_entry no rule fires: flat, no signal, only the last traded row moves
+            t = min(need_entry, plain) - 1
+            last = raw_state[a + t, 3] - a if raw_state[a + t, 3] >= a else -1
+            entered, held, entry_row, entry_price, buy, sell = -1, False, -1, 0.0, False, False
+            synced = False
+            while True:  # on its own until it meets the raw path (rows after t read the same rules)
+                if t >= need_entry - 1 and t < plain:
+                    synced = _same(
+                        raw_state, raw_price, a + t, a, entered, held, entry_row, entry_price, last, buy, sell
+                    )
+                    if synced:
+                        break
+                t += 1
+                if t >= plain:
+                    break
+                r = a + t
+                if not tr_i[r]:
+                    continue
+                below = entered >= 0 and t - entered < max_holding_days and _below_exit_ma(c_i, r, exit_ma)
+                entered, held, entry_row, entry_price, buy, sell, closed, ret = _session(
+                    t, o_i[r] * 1.0, raw_entry[r] and t >= need_entry, below and t >= exit_ma - 1, entered, held,
+                    entry_row, entry_price, buy, sell, max_holding_days, fee_rate,
+                )  # fmt: skip
+                if closed:
+                    out_entry[n], out_exit[n], out_ret[n] = entry_row, t, ret
+                    n += 1
+                last = t
+            if synced:  # the raw path's trades closed after the meeting, before the first factor change
+                for j in range(raw_state[a + t, 6], raw_state[a + plain - 1, 6]):
+                    out_entry[n], out_exit[n] = raw_trade_entry[j] - a, raw_trade_exit[j] - a
+                    out_ret[n] = raw_trade_ret[j]
+                    n += 1
+                t = plain - 1  # then the change path's, from its first row
+            elif plain < need_entry <= rows:  # a change before the rules fire: meet the change path there
+                t = need_entry - 1
+                last_at = raw_state[a + t, 3] - a if raw_state[a + t, 3] >= a else -1
+                base = path_base[change[k]] - change[k]
+                synced = _same(path_state, path_price, base + a + t, a, -1, False, -1, 0.0, last_at, False, False)
+            if synced and plain < rows:  # the change path's trades closed after t, by the window's last row
+                base = path_base[change[k]] - change[k]
+                first_trade = path_base[change[k]] if t < plain else path_state[base + a + t, 6]
+                for j in range(first_trade, path_state[base + a + rows - 1, 6]):
+                    out_entry[n], out_exit[n], out_ret[n] = path_entry[j] - a, path_exit[j] - a, path_ret[j]
+                    n += 1
+            elif not synced and plain < rows:  # on its own series from the first factor change on
+                tr = tr_i[a : a + rows]
+                _factor(c_i[a : a + rows], prev_close[a : a + rows, i], tr, factor)
+                _adjusted(c_i[a : a + rows], h_i[a : a + rows], v_i[a : a + rows], a_i[a : a + rows], factor, s)
+                n = _run_rules(
+                    s, o_i[a : a + rows], factor, tr, plain, rows, entered, held, entry_row, entry_price, last, buy,
+                    sell, breakout_window, fast_ma, slow_ma, exit_ma, liquidity_window, min_amount, min_volume_ratio,
+                    max_holding_days, fee_rate, out_entry, out_exit, out_ret, n, path_state, path_price, -1,
+                )  # fmt: skip
             out_window[start:n] = k
+            out_col[start:n] = i
     return out_window[:n], out_col[:n], out_entry[:n], out_exit[:n], out_ret[:n]
+
+
+@jit
+def records_by_window_kernel(window: Any, n_windows: int, column: Any, entry: Any, exit_: Any, ret: Any) -> Any:
+    """Return the records (column, entry row, exit row, return) grouped by window, each window's in their
+    order (a stable counting sort, one pass), and each window's first record (n_windows + 1 cuts)."""
+    cuts = np.zeros(n_windows + 1, dtype=np.int64)
+    for j in range(window.shape[0]):
+        cuts[window[j] + 1] += 1
+    for k in range(n_windows):
+        cuts[k + 1] += cuts[k]
+    at = cuts[:-1].copy()
+    out_column, out_entry = np.empty_like(column), np.empty_like(entry)
+    out_exit, out_ret = np.empty_like(exit_), np.empty_like(ret)
+    for j in range(window.shape[0]):
+        to = at[window[j]]
+        at[window[j]] += 1
+        out_column[to], out_entry[to], out_exit[to], out_ret[to] = column[j], entry[j], exit_[j], ret[j]
+    return out_column, out_entry, out_exit, out_ret, cuts
+
+
+N_PATH_STATE = 7  # a path's state after a row: entered, held, entry row, last traded row, buy, sell, trades closed
+
+
+@jit_inline
+def _record(
+    state: Any,
+    price: Any,
+    j: int,
+    entered: int,
+    held: bool,
+    entry_row: int,
+    entry_price: float,
+    last: int,
+    buy: bool,
+    sell: bool,
+    closed: int,
+) -> None:
+    state[j, 0], state[j, 1], state[j, 2], state[j, 3] = entered, held, entry_row, last
+    state[j, 4], state[j, 5], state[j, 6] = buy, sell, closed
+    price[j] = entry_price
+
+
+@jit_inline
+def _same(
+    state: Any,
+    price: Any,
+    j: int,
+    a: int,
+    entered: int,
+    held: bool,
+    entry_row: int,
+    entry_price: float,
+    last: int,
+    buy: bool,
+    sell: bool,
+) -> bool:
+    # whether a window's state (rows relative to its first session a) equals a path's after its row j:
+    # everything a later row reads (an entry row or price while flat is never read again)
+    return bool(
+        (state[j, 0] < 0 if entered < 0 else state[j, 0] == entered + a)
+        and (state[j, 1] != 0) == held
+        and (not held or (state[j, 2] == entry_row + a and price[j] == entry_price))
+        and (state[j, 3] < 0 if last < 0 else state[j, 3] == last + a)
+        and (state[j, 4] != 0) == buy
+        and (state[j, 5] != 0) == sell
+    )
+
+
+@jit_inline
+def _signal(entered: int, t: int, entry: bool, below: bool, max_holding_days: int) -> tuple[int, bool, bool]:
+    # TrendBreakout's signals at traded row t with a position entered at row `entered` (−1: flat): exit after
+    # `max_holding_days` or below the exit MA, else entry; returns (entered, entry signal, exit signal)
+    if entered >= 0 and (t - entered >= max_holding_days or below):
+        return -1, False, True
+    if entry:
+        return (t if entered < 0 else entered), True, False
+    return entered, False, False
+
+
+@jit_inline
+def _session(
+    t: int,
+    price: float,
+    entry: bool,
+    below: bool,
+    entered: int,
+    held: bool,
+    entry_row: int,
+    entry_price: float,
+    buy: bool,
+    sell: bool,
+    max_holding_days: int,
+    fee_rate: float,
+) -> tuple[int, bool, int, float, bool, bool, bool, float]:
+    # one traded row t of TrendBreakout run alone: the previous traded row's signals (buy, sell) fill at this
+    # row's open (`_fill`), then this row's signals; returns the new state, whether a trade closed, its return
+    held, entry_row, entry_price, closed, ret = _fill(buy, sell, price, t, held, entry_row, entry_price, fee_rate)
+    entered, buy, sell = _signal(entered, t, entry, below, max_holding_days)
+    return entered, held, entry_row, entry_price, buy, sell, closed, ret
+
+
+@jit
+def _run_rules(
+    s: Any,
+    open_: Any,
+    factor: Any,
+    traded: Any,
+    t_from: int,
+    t_to: int,
+    entered: int,
+    held: bool,
+    entry_row: int,
+    entry_price: float,
+    last: int,
+    buy: bool,
+    sell: bool,
+    breakout_window: int,
+    fast_ma: int,
+    slow_ma: int,
+    exit_ma: int,
+    liquidity_window: int,
+    min_amount: float,
+    min_volume_ratio: float,
+    max_holding_days: int,
+    fee_rate: float,
+    out_entry: Any,
+    out_exit: Any,
+    out_ret: Any,
+    n: int,
+    state: Any,
+    price: Any,
+    record_from: int,
+) -> int:
+    # TrendBreakout run alone on rows t_from … t_to − 1 of one stock's series s (`_adjusted`) from the given
+    # state; its closed trades written from record n on (rows as indexed), its state after each row kept
+    # from state[record_from] on (−1: not kept); returns the next free record
+    cl, hi, vol, amt = s[0], s[1], s[2], s[3]
+    for t in range(t_from, t_to):
+        if traded[t]:
+            below = entered >= 0 and t - entered < max_holding_days and _below_exit_ma(cl, t, exit_ma)
+            entry = _entry(
+                cl, hi, vol, amt, t, breakout_window, fast_ma, slow_ma, exit_ma, liquidity_window, min_amount,
+                min_volume_ratio,
+            )  # fmt: skip
+            entered, held, entry_row, entry_price, buy, sell, closed, ret = _session(
+                t, open_[t] * factor[t], entry, below, entered, held, entry_row, entry_price, buy, sell,
+                max_holding_days, fee_rate,
+            )  # fmt: skip
+            if closed:
+                out_entry[n], out_exit[n], out_ret[n] = entry_row, t, ret
+                n += 1
+            last = t
+        if record_from >= 0:
+            _record(state, price, record_from + t - t_from, entered, held, entry_row, entry_price, last, buy, sell, n)
+    return n
 
 
 @jit

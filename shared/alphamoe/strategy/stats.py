@@ -18,9 +18,9 @@ and per stock i on board g with n_i trades, w_i wins:
   b_i = (n_i·b̂_i + k·b_g) / (n_i + k)
 where p_U, b_U are the same ratios over every closed trade in the panel. A stock with few trades leans on
 its board (STAR and ChiNext ±20% days pay differently from the main board's ±10%), a thin board on the
-universe. Sums use `math.fsum`, so trade order never changes a bit. Guards: b̂ = the level above when a
-stock or board has no win or no loss; p_U = 0.5 when the universe has no closed trade, and b_U = 1 when
-it has no win or no loss (the ratio is undefined).
+universe. Board and universe sums are `math.fsum`'s (`strategy.exact_sum`), so trade order never changes
+a bit. Guards: b̂ = the level above when a stock or board has no win or no loss; p_U = 0.5 when the
+universe has no closed trade, and b_U = 1 when it has no win or no loss (the ratio is undefined).
 
 One definition of "p and b on day D", which the live scan and every backtest engine call (`kelly_at`,
 `refresh_rows`): the statistics are refreshed at the close of the first session of each block of
@@ -34,7 +34,6 @@ gives both the day's picks and the window's trades.
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,16 +151,33 @@ def kelly_stats(
     sum_win = np.bincount(trades.column[won], weights=trades.ret[won], minlength=n_cols)
     sum_loss = np.bincount(trades.column[lost], weights=-trades.ret[lost], minlength=n_cols)
 
+    from alphamoe.strategy.exact_sum import group_partials, union_sum  # numba: imported where it runs
+
     total = len(trades.ret)
     p_u = int(won.sum()) / total if total else NEUTRAL_P_WIN
-    b_u = _payoff(trades.ret, NEUTRAL_PAYOFF)
     names, board = _boards(symbols)
-    p_board, b_board = np.empty(len(names)), np.empty(len(names))
     on_board = board[trades.column]
+    # each board's wins (group 2g) and |losses| (2g + 1), summed exactly in one pass: `_payoff`'s fsum
+    group = np.where(won, 2 * on_board, np.where(lost, 2 * on_board + 1, -1))
+    partials, used = group_partials(np.abs(trades.ret), group, 2 * len(names))
+    trades_of = np.bincount(on_board, minlength=len(names)).tolist()
+    wins_of = np.bincount(on_board[won], minlength=len(names)).tolist()
+    losses_of = np.bincount(on_board[lost], minlength=len(names)).tolist()
+
+    def payoff(boards: list[int], fallback: float) -> float:
+        # mean win / mean |loss| of these boards' trades, or `fallback` without a win or a loss
+        n_wins, n_losses = sum(wins_of[g] for g in boards), sum(losses_of[g] for g in boards)
+        if not n_wins or not n_losses:
+            return fallback
+        win_sum = union_sum(partials, used, np.array([2 * g for g in boards], dtype=np.int64))
+        loss_sum = union_sum(partials, used, np.array([2 * g + 1 for g in boards], dtype=np.int64))
+        return float((win_sum / n_wins) / (loss_sum / n_losses))
+
+    b_u = payoff(list(range(len(names))), NEUTRAL_PAYOFF)
+    p_board, b_board = np.empty(len(names)), np.empty(len(names))
     for g in range(len(names)):
-        returns = trades.ret[on_board == g]
-        b_board[g] = _shrink(len(returns), _payoff(returns, b_u), k, b_u, weighted=True)
-        p_board[g] = _shrink(len(returns), int((returns > 0).sum()), k, p_u, weighted=False)
+        b_board[g] = _shrink(trades_of[g], payoff([g], b_u), k, b_u, weighted=True)
+        p_board[g] = _shrink(trades_of[g], wins_of[g], k, p_u, weighted=False)
     prior_p, prior_b = p_board[board], b_board[board]
     with np.errstate(invalid="ignore", divide="ignore"):
         own_b = np.where((w > 0) & (losses > 0), (sum_win / w) / (sum_loss / losses), prior_b)
@@ -190,15 +206,6 @@ def _boards(symbols: tuple[str, ...]) -> tuple[tuple[str, ...], Int64Array]:
     board = np.array([at[board_key(s)] for s in symbols], dtype=np.int64).reshape(-1)
     board.flags.writeable = False
     return names, board
-
-
-def _payoff(returns: FloatArray, fallback: float) -> float:
-    # mean win / mean |loss| of these trades (fsum: exact, so order-free), or `fallback` without a win or a
-    # loss; fsum over a list, not the array: the same sum, without a numpy scalar per element
-    wins, losses = returns[returns > 0], returns[returns < 0]
-    if not len(wins) or not len(losses):
-        return fallback
-    return (math.fsum(wins.tolist()) / len(wins)) / (math.fsum((-losses).tolist()) / len(losses))
 
 
 def _shrink(n: int, own: float, k: float, prior: float, *, weighted: bool) -> float:

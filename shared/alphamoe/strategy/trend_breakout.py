@@ -112,7 +112,11 @@ class TrendBreakout(Strategy):
         """Return every refresh window's trades in one pass (`kernels.trend_breakout_window_trades_kernel`):
         the same trades as running the strategy on each window alone, without a panel copy per window;
         the columns are split between a thread per core."""
-        from alphamoe.strategy.kernels import kernel_inputs, trend_breakout_window_trades_kernel
+        from alphamoe.strategy.kernels import (
+            kernel_inputs,
+            records_by_window_kernel,
+            trend_breakout_window_trades_kernel,
+        )
         from alphamoe.strategy.stats import ClosedTrades, window_start
 
         if not rows:
@@ -135,14 +139,11 @@ class TrendBreakout(Strategy):
 
         with ThreadPoolExecutor(max_workers=parts) as pool:  # the kernel releases the GIL
             done = list(pool.map(run, range(parts)))
-        window, column, entry, exit_, ret = (np.concatenate([d[f] for d in done]) for f in range(5))
-        order = np.argsort(window, kind="stable")  # by window, then column, then time: each window's record order
-        window, column, entry, exit_, ret = window[order], column[order], entry[order], exit_[order], ret[order]
-        cuts = np.searchsorted(window, np.arange(len(rows) + 1))
+        window, *records = (np.concatenate([d[f] for d in done]) for f in range(5))
+        # by window, then column, then time: each window's record order
+        column, entry, exit_, ret, cuts = records_by_window_kernel(window, len(rows), *records)
         return [
-            ClosedTrades(
-                column=column[a:b].copy(), entry_row=entry[a:b].copy(), exit_row=exit_[a:b].copy(), ret=ret[a:b].copy()
-            )
+            ClosedTrades(column=column[a:b], entry_row=entry[a:b], exit_row=exit_[a:b], ret=ret[a:b])
             for a, b in pairwise(cuts.tolist())
         ]
 
@@ -151,7 +152,7 @@ class TrendBreakout(Strategy):
 
         p = self.params
         k = kernel_inputs(panel)
-        hits = np.asfortranarray(limit_up_hits(panel, first_row=max(first_feature_row - LIMIT_COUNT_WINDOW + 1, 0)))
+        hits = limit_up_hits(panel, first_row=max(first_feature_row - LIMIT_COUNT_WINDOW + 1, 0), order="F")
         out: tuple[np.ndarray, ...] = trend_breakout_kernel(
             k.open,
             k.high,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("langgraph", "langchain_core", "openai", "vectorbt", "backtrader")
+HEAVY = ("langgraph", "langchain_core", "openai", "vectorbt", "backtrader", "redis")
 
 
 def test_backtest_path_when_imported_in_a_fresh_process_then_no_heavy_package_loads() -> None:

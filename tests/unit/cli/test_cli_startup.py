@@ -8,13 +8,11 @@ itself is measured by benchmarks/bench_cli.py; here, what start-up imports.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli_probe import imported
 from typer.main import get_group
 from typer.testing import CliRunner
 
@@ -25,24 +23,8 @@ HEAVY = ("langgraph", "langchain_core", "pandas", "pyarrow", "numba", "numpy", "
 """Libraries no help screen needs."""
 STARTUP_HEAVY = ("pydantic", "pydantic_settings", "typer.rich_utils", "rich.markdown", "markdown_it")
 """What typer and the settings would load on every start: pydantic ~0.1 s, typer's rich help ~0.1 s CPU."""
-PROBE = """
-import json, sys
-from alphamoe.cli.app import app
-try:
-    app(sys.argv[1:], prog_name="alphamoe")
-except SystemExit:
-    print(json.dumps(sorted(sys.modules)), file=sys.stderr)
-    raise
-"""
 TARGETS = [["--help"], ["status", "--help"], ["risk"], ["explain", "--help"], ["report", "--help"]]
 """Issue 18's start-up list (≤ 0.3 s): the help screens and `risk` (a group: its help)."""
-
-
-def _imported(argv: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run `alphamoe argv` in a new interpreter; return the run (its exit code, its output) and every module it had
-    imported at the end (the last line on stderr)."""
-    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=120, env=env)
-    return done, set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
 def _command_modules(modules: set[str]) -> set[str]:
@@ -51,20 +33,20 @@ def _command_modules(modules: set[str]) -> set[str]:
 
 @pytest.mark.parametrize("argv", [*TARGETS, ["run", "--help"]], ids=" ".join)
 def test_cli_when_help_or_group_shown_then_no_heavy_library_imported(argv: list[str]) -> None:
-    done, modules = _imported(argv)
+    done, modules = imported(argv)
     assert "Usage" in done.stdout, done.stderr
     assert [m for m in HEAVY if m in modules] == [], f"`alphamoe {' '.join(argv)}` imported heavy libraries"
 
 
 @pytest.mark.parametrize("argv", TARGETS, ids=" ".join)
 def test_cli_when_started_for_the_issue_list_then_no_pydantic_and_no_rich_help(argv: list[str]) -> None:
-    done, modules = _imported(argv)
+    done, modules = imported(argv)
     assert "Usage" in done.stdout, done.stderr
     assert sorted(m for m in STARTUP_HEAVY if m in modules) == []
 
 
 def test_help_when_listing_every_verb_then_no_command_module_is_imported() -> None:
-    done, modules = _imported(["--help"])
+    done, modules = imported(["--help"])
     assert done.returncode == 0, done.stderr
     assert all(f"  {entry.name} " in done.stdout for entry in COMMANDS)
     assert _command_modules(modules) == set()
@@ -82,20 +64,20 @@ def test_help_when_listing_every_verb_then_no_command_module_is_imported() -> No
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )
 def test_verb_when_run_then_only_its_own_command_modules_are_imported(argv: list[str], expected: set[str]) -> None:
-    done, modules = _imported(argv)
+    done, modules = imported(argv)
     assert "Usage" in done.stdout, done.stderr
     assert _command_modules(modules) == {f"alphamoe.cli.{name}" for name in expected}
 
 
 def test_risk_status_when_no_redis_then_the_cluster_supervisor_is_not_imported(tmp_path: Path) -> None:
-    # finding the cluster's Redis needs its state file, not what runs the cluster (clock, bus, pipeline: ~0.8 s)
+    # finding the cluster's Redis needs its state file, not what runs the cluster (clock, bus, pipeline: ~0.8 s);
+    # with no cluster here, not even the modules that read its files
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALPHAMOE_")}
     env["ALPHAMOE_RUNS"] = str(tmp_path)
-    done, modules = _imported(["risk", "status"], env)
+    done, modules = imported(["risk", "status"], env)
     assert done.returncode == 2
     assert "no Redis is configured" in " ".join(done.stderr.split())
-    assert "alphamoe.cluster.supervisor" not in modules
-    assert "alphamoe.cluster.state" in modules
+    assert {"alphamoe.cluster.supervisor", "alphamoe.cluster.keys", "alphamoe.cluster.state"}.isdisjoint(modules)
 
 
 def test_table_when_each_verb_is_built_then_its_listed_line_is_the_commands_own_help() -> None:
@@ -119,7 +101,7 @@ def test_verb_when_asked_for_help_through_the_runner_then_its_own_options_show(e
 def test_group_when_called_without_a_verb_then_help_on_stdout_and_exit_2() -> None:
     # as typer's rich help did: the list on stdout (click alone prints it on stderr)
     for argv, verb in (([], "explain"), (["risk"], "halt")):
-        done, _ = _imported(argv)
+        done, _ = imported(argv)
         assert done.returncode == 2
         assert "Usage: alphamoe" in done.stdout, done.stderr
         assert f" {verb} " in done.stdout

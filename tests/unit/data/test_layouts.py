@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alphamoe.data.sources import FORMATS, read_source, write_source
+from alphamoe.data.sources import FORMATS, import_source, read_source
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BAR_COLUMNS, BarStore
 
@@ -86,9 +86,10 @@ def test_read_source_when_bad_rows_then_skipped_and_counted(tmp_path: Path) -> N
     assert result.report.skipped == {"date is not a date": 1, "price is not a positive number": 1}
 
 
-def test_write_source_when_qmt_then_store_meta_names_importer(tmp_path: Path) -> None:
-    store = write_source("qmt", SAMPLES / "qmt", tmp_path / "store")
-    assert BarStore(tmp_path / "store").meta()["importer"] == "qmt"
+def test_import_source_when_qmt_then_store_meta_names_importer(tmp_path: Path) -> None:
+    import_source("qmt", SAMPLES / "qmt", tmp_path / "store")
+    store = BarStore(tmp_path / "store")
+    assert store.meta()["importer"] == "qmt"
     assert store.sessions() == DAYS
     assert store.day(date(2021, 7, 1))["600000.SH"].prev_close == 9.40
     assert set(FORMATS) == {"ganlei", "akshare", "tushare", "baostock", "qmt"}

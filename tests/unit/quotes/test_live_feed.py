@@ -21,10 +21,11 @@ from support.xtdata_live import LiveXtdata
 
 from alphamoe.broker.journal import MemoryJournal
 from alphamoe.events.envelope import Envelope, build_event
-from alphamoe.events.payloads import MarketClose, OrderProposed
+from alphamoe.events.payloads import MarketClose, MarketOpen, OrderProposed, event_type_of
 from alphamoe.market.bars import BarStore
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
+from alphamoe.pipeline.run import SUBSCRIPTIONS
 from alphamoe.pipeline.stages.execute import ExecuteStage
 from alphamoe.pipeline.stages.market_data import MarketData
 from alphamoe.quotes.model import Quote
@@ -107,7 +108,14 @@ def wait(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
         sleep(0.005)
 
 
-def trade(session: Session, *, restart: bool, restarted_tapes: TapeBook | None = None) -> ExecuteStage:
+def close(session: Session, stage: ExecuteStage) -> None:
+    session.xt.close(datetime.combine(DAY, time(15, 5), EXCHANGE_TZ))
+    stage.handle(build_event(MarketClose(trading_day=DAY, account_id="acc"), run_id="run", source="/test"))
+    stage.stop()
+
+
+def trade(session: Session, *, restart: bool, restarted_tapes: TapeBook | None = None, missed: int = 0) -> ExecuteStage:
+    """The day; with `restart`, execute dies after the mid-session order while the first `missed` LATER print."""
     stage = session.process()
     stage.start()
     stage.handle(AT_OPEN)  # the day's first approval starts the feed
@@ -116,16 +124,19 @@ def trade(session: Session, *, restart: bool, restarted_tapes: TapeBook | None =
     stage.handle(MID_SESSION)
     assert session.journal.records(DAY)[1].status is OrderStatus.ACCEPTED  # the morning's 10.10 is not its tape
     if restart:
-        stage.stop()  # the process dies mid-session
+        stage.stop()  # the process dies mid-session; the exchange goes on without it
+        wait(lambda: session.xt.subscribers == 0)
+        for quote in LATER[:missed]:
+            session.xt.push(quote)
         stage = session.process(restarted_tapes)
         stage.start()  # resumes the feed: the journal has an open order today
-    session.push(stage, LATER[:1])
+    later = LATER[missed:]
+    session.push(stage, later[:1])
     if restarted_tapes is None:
         assert session.fills(1) == [(1000, Decimal("10.30"))]  # at the first print after it was placed
-    session.push(stage, LATER[1:])
-    session.xt.close(datetime.combine(DAY, time(15, 5), EXCHANGE_TZ))
-    stage.handle(build_event(MarketClose(trading_day=DAY, account_id="acc"), run_id="run", source="/test"))
-    stage.stop()
+    if later[1:]:
+        session.push(stage, later[1:])
+    close(session, stage)
     return stage
 
 
@@ -178,3 +189,33 @@ def test_factory_when_quotes_xtdata_then_the_function_follows_and_the_in_process
     function = build_stage("execute", settings, secret=SECRET)
     assert isinstance(function, ExecuteStage) and function.follow_live and isinstance(function.quotes, XtdataQuotes)
     assert not build_stages(settings, secret=SECRET).execute.follow_live
+
+
+def test_live_feed_when_market_open_then_it_follows_the_session_before_any_approval(
+    store: BarStore, tmp_path: Path
+) -> None:
+    session = Session(store, tmp_path)
+    stage = session.process()
+    stage.start()
+
+    opened = stage.handle(build_event(MarketOpen(trading_day=DAY, account_id="acc"), run_id="run", source="/t"))
+    session.push(stage, MORNING)  # heard by the feed the open started: no order yet
+
+    assert opened == [] and event_type_of(MarketOpen) in SUBSCRIPTIONS["execute"]
+    feed = stage.feed(DAY)
+    assert feed is not None and feed.delivered == len(MORNING)
+    stage.handle(MID_SESSION)
+    session.push(stage, LATER[:1])
+    assert session.fills(0) == [(1000, Decimal("10.30"))]  # the first print after it was placed
+    close(session, stage)
+
+
+def test_live_feed_when_execute_was_down_while_quotes_came_then_the_restart_refills_them_from_history(
+    store: BarStore, tmp_path: Path
+) -> None:
+    straight, restarted = Session(store, tmp_path / "a"), Session(store, tmp_path / "b")
+    trade(straight, restart=False)
+
+    trade(restarted, restart=True, missed=2)  # down while 10:30 and 11:00 print: 10:30 is the order's fill
+
+    assert restarted.outcome() == straight.outcome()

@@ -54,7 +54,7 @@ def test_search_when_rerun_then_the_study_continues_from_its_file(study_market: 
     storage = storage_url(tmp_path / "runs")
     setup = _setup(3)
     study = open_study(setup, storage, "s")
-    assert (tmp_path / "runs" / "search" / "studies.db").is_file()
+    assert (tmp_path / "runs" / "search" / "studies.log").is_file()
     run_studies([(study, study_market.full)], setup, InProcess(study_market))
     first = records(study)
     assert len(first) == 3

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 
 from alphamoe.backtest.config import BacktestConfig
+from alphamoe.backtest.market import BacktestMarket
 from alphamoe.errors import DataError
 from alphamoe.market.bars import BarStore
+from alphamoe.research import trial
 from alphamoe.research.execute import InProcess
 from alphamoe.research.objective import Objective
 from alphamoe.research.report import write_walkforward_report
 from alphamoe.research.space import build_space
 from alphamoe.research.study import SearchSetup, storage_url
-from alphamoe.research.trial import StudyMarket, load_study_market, run_trial
+from alphamoe.research.trial import SPAN_CACHE, Span, StudyMarket, load_study_market, run_trial
 from alphamoe.research.walkforward import walk_forward, windows
 from alphamoe.strategy.trend_breakout import TrendBreakoutParams
 
@@ -73,3 +75,29 @@ def test_walk_forward_when_run_then_result_is_the_oos_segments_chained(
     assert len(wf.days) == sum(len(s) - 1 for s in seg) and wf.days == sorted(wf.days)
     page = write_walkforward_report(tmp_path / "wf.html", "wf", wf, setup.objective).read_text(encoding="utf-8")
     assert "out-of-sample only" in page and "Deflated Sharpe ratio" in page and "<b>4</b> trials" in page
+
+
+def test_walk_forward_when_more_windows_than_a_worker_keeps_then_each_span_is_sliced_once(
+    study_market: StudyMarket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows advance in groups of SPAN_CACHE studies: a window's span stays cached over all its rounds, where
+    # advancing every window each round evicted (and sliced again) every span of a round-robin over > 6 spans.
+    fresh = StudyMarket(
+        study_market.market, study_market.config, study_market.industries, study_market.actions,
+        study_market.strategy, study_market.history, study_market.token,
+    )  # fmt: skip
+    sliced: list[Span] = []
+    real = trial.slice_market
+
+    def counted(market: BacktestMarket, span: Span) -> BacktestMarket:
+        sliced.append(span)
+        return real(market, span)
+
+    monkeypatch.setattr(trial, "slice_market", counted)
+    space = build_space("trend_breakout", TrendBreakoutParams, {"breakout_window": {"low": 10, "high": 30}})
+    setup = SearchSetup(space, Objective(metric="sharpe"), "tpe", trials=4, batch=2)  # 2 rounds a window
+    wins = windows(fresh, 30, 20)
+    assert len(wins) > SPAN_CACHE
+    walk_forward(fresh, setup, InProcess(fresh), storage_url(tmp_path), "wf", in_sample=30, out_of_sample=20)
+    spans = {w.in_sample for w in wins} | {w.out_of_sample for w in wins}
+    assert sorted(sliced, key=repr) == sorted(spans - {fresh.full}, key=repr)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.strategy_panels import random_panel, real_panel
+from support.strategy_panels import action_panel, random_panel, real_panel
 
 from alphamoe.market.bars import Panel
 from alphamoe.strategy.base import Strategy
@@ -78,3 +78,37 @@ def test_window_trades_when_universe_or_params_change_then_one_compiled_signatur
     for strategy, on in ((TrendBreakout(), panel), (TrendBreakout(TrendBreakoutParams(breakout_window=7)), fewer)):
         strategy.window_trades(on, [80, 150, 199], lookback=60, fee_rate=0.001)
     assert len(trend_breakout_window_trades_kernel.signatures) == 1  # numba compiles per argument types only
+
+
+@pytest.mark.parametrize("missing_open", [0.01, 0.1])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    ("params", "lookback", "refresh"),
+    [
+        (TrendBreakoutParams(min_amount=0), 250, 21),
+        (TrendBreakoutParams(min_amount=0, max_holding_days=60), 120, 10),
+        (
+            TrendBreakoutParams(breakout_window=5, fast_ma=2, slow_ma=8, exit_ma=3, min_amount=0, max_holding_days=1),
+            30,
+            5,
+        ),
+        (TrendBreakoutParams(breakout_window=2, fast_ma=1, slow_ma=2, exit_ma=1, liquidity_window=1), 30, 5),
+        (TrendBreakoutParams(breakout_window=3, slow_ma=25, exit_ma=20, min_amount=0, max_holding_days=40), 45, 3),
+    ],
+    ids=["defaults", "long-holds", "short-windows-one-day-holds", "shortest-rules", "holds-across-actions"],
+)
+def test_window_trades_when_ex_rights_suspensions_and_missing_opens_then_each_window_equals_it_run_alone(
+    seed: int, missing_open: float, params: TrendBreakoutParams, lookback: int, refresh: int
+) -> None:
+    # windows that start mid-position, meet ex-rights days before and after their rules can fire, hold a
+    # position across one, and lose fills to missing opens (a signal left pending, a flat signal path still
+    # holding): the fused pass meets each window's path only where their whole states agree
+    panel = action_panel(seed=seed, missing_open=missing_open)
+    strategy = TrendBreakout(params)
+    rows = sorted({int(r) for r in refresh_rows(panel.dates, refresh)} | {0, 1, lookback, len(panel.dates) - 1})
+    fused = strategy.window_trades(panel, rows, lookback=lookback, fee_rate=0.0005)
+    one_by_one = Strategy.window_trades(strategy, panel, rows, lookback=lookback, fee_rate=0.0005)
+    assert sum(len(t.ret) for t in fused) > 30  # not vacuous
+    for row, got, alone in zip(rows, fused, one_by_one, strict=True):
+        for name in FIELDS:
+            assert np.array_equal(getattr(got, name), getattr(alone, name)), (row, name)

@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from alphamoe.backtest.engine import Prepared, Progress, build_result
 from alphamoe.backtest.explain import fill_reasons
 from alphamoe.backtest.market import fen_price
 from alphamoe.backtest.result import BacktestResult, EquityPoint, TradeRecord, UnfilledOrder
-from alphamoe.backtest.trusted import trusted
+from alphamoe.backtest.trusted import collector_paused, trusted
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.corporate import Receivable, carry, owed, settle
 from alphamoe.market.dividend_tax import TaxLot, bought, rates_bp, tax_on_sale
@@ -35,6 +36,11 @@ CHUNK = 125  # sessions per kernel call: about half a year, so the progress bar 
 
 def simulate_compiled(prepared: Prepared, *, progress: Progress | None = None) -> BacktestResult:
     """Run the session loop compiled (`backtest.compiled.loop`); same result as `engine.simulate`."""
+    with collector_paused():  # the result's tens of thousands of records (`trusted.collector_paused`)
+        return _simulate(prepared, progress)
+
+
+def _simulate(prepared: Prepared, progress: Progress | None) -> BacktestResult:
     if prepared.book:  # its sizing is one strategy's, without the book's capital split
         raise ConfigurationError(f"the compiled loop runs one strategy; book {prepared.name}: use engine reference")
     t0 = time.perf_counter()
@@ -96,7 +102,9 @@ class _Holdings:
     The kernel keeps no opening day per position, so this follows the fills (a buy into an empty position
     opens it, a sell to zero closes it), and the tax lots (`market.dividend_tax`), as `Ledger` keeps them:
     `taxed` hands the kernel those with dividends untaxed, and `follow` replays each sale's tax with the
-    Python rule and refuses a run where the kernel's differs by a fen.
+    Python rule and refuses a run where the kernel's differs by a fen. Lots with no dividend untaxed owe no
+    tax at any sale, so a stock's fills on them are kept and replayed only when an action needs its lots
+    (most positions open and close without one); a sale of them must carry no tax.
     """
 
     def __init__(self, prepared: Prepared, days: list[date], qty: IntArray, last: IntArray, book: IntArray) -> None:
@@ -104,7 +112,9 @@ class _Holdings:
         self.cols = {s: i for i, s in enumerate(prepared.market.panel.symbols)}
         self.opened = np.full(len(qty), -1, dtype=np.int64)
         self.receivables: tuple[Receivable, ...] = ()  # book[RECEIVABLE] is their sum in fen
-        self.lots: dict[int, tuple[TaxLot, ...]] = {}  # each held column's tax lots
+        self.lots: dict[int, tuple[TaxLot, ...]] = {}  # each held column's tax lots, before its `fills`
+        self.fills: dict[int, list[tuple[int, bool, int]]] = {}  # (row, buy, quantity) not yet on its lots
+        self.owing: set[int] = set()  # the columns with a dividend untaxed on their lots
 
     def pay_rows(self, row: int) -> list[int]:
         """Return the first session after `row` on or after the earliest pay date owed (none when nothing is)."""
@@ -132,10 +142,12 @@ class _Holdings:
                 opened=opened,
                 last_price=price,
                 day=self.days[row],
-                lots=self.lots.get(c),
+                lots=self._lots(c),
             )
             self.qty[c], locked[c], self.last[c] = got.quantity, got.new_shares, _fen(got.price)
             self.lots[c] = got.lots
+            if any(lot.untaxed for lot in got.lots):
+                self.owing.add(c)
             self.book[CASH] += _fen(got.paid)
             self.receivables += got.receivables
         if self.receivables:
@@ -170,14 +182,35 @@ class _Holdings:
             if held[c] == 0:
                 self.opened[c] = -1
             day = self.days[row]
+            if c not in self.owing:  # nothing untaxed: the rule taxes no sale (class docstring)
+                if tax:
+                    raise AssertionError(f"compiled dividend tax {tax} fen ≠ the rule's 0 CNY ({day}, column {c})")
+                if held[c] == 0:  # every lot sold
+                    self.fills.pop(c, None)
+                    self.lots.pop(c, None)
+                else:
+                    self.fills.setdefault(c, []).append((row, bool(buy), quantity))
+                continue
             if buy:
-                self.lots[c] = bought(self.lots.get(c, ()), day, quantity)
+                self.lots[c] = bought(self.lots[c], day, quantity)
                 continue
             due, self.lots[c] = tax_on_sale(self.lots[c], quantity, day)
             if _fen(due) != tax:
                 raise AssertionError(f"compiled dividend tax {tax} fen ≠ the rule's {due} CNY ({day}, column {c})")
+            if not any(lot.untaxed for lot in self.lots[c]):
+                self.owing.discard(c)
             if not self.lots[c]:
                 del self.lots[c]
+
+    def _lots(self, c: int) -> tuple[TaxLot, ...] | None:
+        """Return column c's tax lots, its kept fills replayed on them first (`bought`, `tax_on_sale`)."""
+        lots = self.lots.get(c, ())
+        for row, buy, quantity in self.fills.pop(c, ()):
+            day = self.days[row]
+            lots = bought(lots, day, quantity) if buy else tax_on_sale(lots, quantity, day)[1]
+        if lots:
+            self.lots[c] = lots
+        return self.lots.get(c)
 
 
 def _fen(cny: Decimal) -> int:
@@ -187,9 +220,11 @@ def _fen(cny: Decimal) -> int:
 def _trades(prepared: Prepared, trades: IntArray, days: list[date], account: str) -> list[TradeRecord]:
     symbols = prepared.market.panel.symbols
     reasons = fill_reasons(prepared, trades[:, 0], trades[:, 1], trades[:, 2].astype(np.bool_))
+    cny = cache(fen_price)  # a run's prices and fees recur; a Decimal is immutable, so records may share one
+    sides = (Side.SELL, Side.BUY)
     out = []
     for (row, col, buy, quantity, price, fees, tax), why in zip(trades.tolist(), reasons, strict=True):
-        side, day, symbol = Side.BUY if buy else Side.SELL, days[row], symbols[col]
+        side, day, symbol = sides[buy], days[row], symbols[col]
         out.append(
             trusted(
                 TradeRecord,
@@ -197,9 +232,9 @@ def _trades(prepared: Prepared, trades: IntArray, days: list[date], account: str
                 side=side,
                 day=day,
                 quantity=quantity,
-                price=fen_price(price),
-                fees=fen_price(fees),
-                tax=fen_price(tax) if tax else Decimal(0),  # as `tax_on_sale` gives it: no tax is a plain 0
+                price=cny(price),
+                fees=cny(fees),
+                tax=cny(tax) if tax else Decimal(0),  # as `tax_on_sale` gives it: no tax is a plain 0
                 order_id=order_id(day, account, symbol, side),
                 why=why,
             )

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.errors import ConfigurationError
 from alphamoe.market.bars import Panel
 from alphamoe.market.boards import board_key, exchange_of
-from alphamoe.market.fees import TransferRate, par_value, stamp_duty_rate, transfer_fee_rate
+from alphamoe.market.fees import CommissionSchedule, TransferRate, par_value, stamp_duty_rate, transfer_fee_rate
 from alphamoe.market.lots import buy_lot
 from alphamoe.risk.rules import as_decimal
 from alphamoe.types import Exchange, Side
@@ -142,12 +142,19 @@ def risk_terms(config: BacktestConfig) -> RiskTerms:
 
 
 def column_terms(symbols: tuple[str, ...] | list[str], industries: Mapping[str, str]) -> ColumnTerms:
+    """Return the columns' ranks, boards, industries and lots (kept for the last few universes: a study's
+    trials run on one; the kernels only read them)."""
+    symbols = tuple(symbols)
+    return _column_terms(symbols, tuple(industries.get(s) for s in symbols))
+
+
+@lru_cache(maxsize=4)
+def _column_terms(symbols: tuple[str, ...], named: tuple[str | None, ...]) -> ColumnTerms:
     n = len(symbols)
     by_rank = np.array(sorted(range(n), key=lambda i: symbols[i]), dtype=np.int64)
     rank = np.empty(n, dtype=np.int64)
     rank[by_rank] = np.arange(n, dtype=np.int64)
     boards = _codes([board_key(s) for s in symbols])
-    named = [industries.get(s) for s in symbols]
     industry = _codes([g for g in named if g is not None])
     industry_of = {g: int(c) for g, c in zip([g for g in named if g is not None], industry, strict=True)}
     lots = [buy_lot(s) for s in symbols]
@@ -164,14 +171,20 @@ def column_terms(symbols: tuple[str, ...] | list[str], industries: Mapping[str, 
 
 
 def fee_terms(panel: Panel, config: BacktestConfig) -> FeeTerms:
-    """Return the dated stamp duty and transfer fee of every session row, and the broker's terms, as integers."""
-    days = [pd.Timestamp(d).date() for d in panel.dates]
+    """Return the dated stamp duty and transfer fee of every session row, and the broker's terms, as integers
+    (kept for the last few panels: a study's trials run on one; the kernels only read them)."""
+    dates = np.asarray(panel.dates, dtype="datetime64[D]")
+    return _fee_terms(dates.tobytes(), tuple(panel.symbols), config.commission)
+
+
+@lru_cache(maxsize=4)
+def _fee_terms(dates: bytes, symbols: tuple[str, ...], schedule: CommissionSchedule) -> FeeTerms:
+    days = np.frombuffer(dates, dtype="datetime64[D]").astype(object).tolist()
     stamp = [[stamp_duty_rate(side, day) or Decimal(0) for side in (Side.BUY, Side.SELL)] for day in days]
     transfer = [[transfer_fee_rate(ex, day) or _NO_TRANSFER for ex in EXCHANGES] for day in days]
-    schedule = config.commission
-    rates = [schedule.rate, schedule.minimum * 100] + [r for row in stamp for r in row]
-    rates += [r for row in transfer for rate in row for r in rate]
-    den = int(np.lcm.reduce([Fraction(r).denominator for r in rates]))
+    rates = {schedule.rate, schedule.minimum * 100} | {r for row in stamp for r in row}
+    rates |= {r for row in transfer for rate in row for r in rate}
+    den = int(np.lcm.reduce(sorted({Fraction(r).denominator for r in rates})))
     if den > _MAX_DEN:
         raise ConfigurationError(f"fee rates need a denominator of {den}; the compiled backtest supports ≤ {_MAX_DEN}")
 
@@ -188,8 +201,8 @@ def fee_terms(panel: Panel, config: BacktestConfig) -> FeeTerms:
         transfer_par=np.array([[scaled(r.par) for r in row] for row in transfer], dtype=np.int64).reshape(
             len(days), -1
         ),
-        exchange=np.array([EXCHANGES.index(exchange_of(s)) for s in panel.symbols], dtype=np.int64),
-        par=np.array([int(par_value(s) * 100) for s in panel.symbols], dtype=np.int64),
+        exchange=np.array([EXCHANGES.index(exchange_of(s)) for s in symbols], dtype=np.int64),
+        par=np.array([int(par_value(s) * 100) for s in symbols], dtype=np.int64),
     )
 
 

@@ -31,9 +31,19 @@ from typing import Any
 import redis
 
 from alphamoe.broker import xtconst as xc
+from alphamoe.broker.orders import TERMINAL
 from alphamoe.broker.poller import ensure_poller
 from alphamoe.broker.positions import PositionTracker
-from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder, order_view
+from alphamoe.broker.protocol import (
+    BrokerOrder,
+    BrokerUnavailableError,
+    Fill,
+    OrderCallback,
+    SubmitOrder,
+    known_order,
+    order_view,
+    revised,
+)
 from alphamoe.broker.trading_day import IsSession, require_trading_day
 from alphamoe.market.fees import FEN, CommissionSchedule, trade_fees
 from alphamoe.portfolio import AccountState, Position
@@ -41,7 +51,6 @@ from alphamoe.types import OrderStatus, Side
 
 log = logging.getLogger("alphamoe.broker.qmt")
 OFFSET_BUY = 48  # m_nOffsetFlag: 48 buy, 49 sell
-FINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED})
 
 
 def keys(account_id: str) -> tuple[str, str, str]:
@@ -171,13 +180,8 @@ class QmtBroker:
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
         """Ask QMT to cancel; report the order as QMT shows it afterwards, whatever `cancel` returned."""
-        view = self._views.get(client_order_id)
-        if view is None:
-            self.orders()
-            view = self._views.get(client_order_id)
-        if view is None:
-            raise KeyError(f"QMT has no order with remark {client_order_id!r}")
-        if view.status in FINAL:
+        view = known_order(self._views, client_order_id, self.orders, "QMT")
+        if view.status in TERMINAL:
             return view
         answer = self._request("cancel", cid=client_order_id, sysid=view.broker_order_id)
         self._take_deals(answer.get("deals") or [])
@@ -186,12 +190,12 @@ class QmtBroker:
             raise BrokerUnavailableError(f"qmt: order {client_order_id} not found after cancel: {answer}")
         truth = self._from_row(row)
         if truth.status in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
-            truth = _replace(truth, status=OrderStatus.PENDING_CANCEL)
+            truth = revised(truth, status=OrderStatus.PENDING_CANCEL)
         return self._publish(truth)
 
     def end_of_day(self) -> AccountState:
         for view in list(self._views.values()):
-            if view.status not in FINAL:
+            if view.status not in TERMINAL:
                 self.cancel(view.client_order_id)
         return self.account()
 
@@ -320,11 +324,11 @@ class QmtBroker:
                     status = OrderStatus.FILLED
                 elif status in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
                     status = OrderStatus.PARTIALLY_FILLED
-                return _replace(view, status=status, **_totals(fills))
+                return revised(view, status=status, **_totals(fills))
             view = self._views.get(str(data.get("m_strRemark") or ""))
-            if view is None or view.status in FINAL:
+            if view is None or view.status in TERMINAL:
                 return None
-            return _replace(view, status=OrderStatus.REJECTED, reason=str(data.get("msg", "")))
+            return revised(view, status=OrderStatus.REJECTED, reason=str(data.get("msg", "")))
 
     def _take_orders(self, rows: list[dict[str, Any]]) -> list[BrokerOrder]:
         with self._state:
@@ -417,7 +421,3 @@ def _totals(fills: tuple[Fill, ...]) -> dict[str, Any]:
         "average_price": (notional / filled).quantize(Decimal("0.0001")) if filled else None,
         "fees": sum((f.fees for f in fills), Decimal("0")),
     }
-
-
-def _replace(order: BrokerOrder, **changes: Any) -> BrokerOrder:
-    return BrokerOrder.model_validate({**order.model_dump(), **changes})

@@ -1,4 +1,6 @@
-"""The execute stage: order.approved and market.close to the execution service; paper sessions by default."""
+"""The execute stage: order.approved and market.close to the execution service; paper sessions by default.
+
+market.open starts the live quote feed of a paper session on live quotes (nothing else happens at the open)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from alphamoe.broker.clutch import Clutch
 from alphamoe.broker.desk import DeskConfig, OrderDesk
 from alphamoe.broker.journal import Journal, MemoryJournal, RedisJournal
 from alphamoe.broker.lock import DayLocks
+from alphamoe.broker.orders import OPEN
 from alphamoe.broker.outbox import Publish
 from alphamoe.broker.paper import PaperBroker
 from alphamoe.broker.protocol import Broker
@@ -18,7 +21,7 @@ from alphamoe.broker.service import BrokerFactory, ExecutionService
 from alphamoe.clock.sessions import untraded_reason
 from alphamoe.errors import ConfigurationError, NoTradingDayError
 from alphamoe.events.envelope import Envelope
-from alphamoe.events.payloads import MarketClose, OrderApproved, OrderRejected
+from alphamoe.events.payloads import MarketClose, MarketOpen, OrderApproved, OrderRejected
 from alphamoe.market.fees import CommissionSchedule
 from alphamoe.pipeline.accounts import AccountBook
 from alphamoe.pipeline.stages.common import Outputs, expect
@@ -41,11 +44,13 @@ class ExecuteStage(BaseStage):
     market.close expires what rests, writes the account snapshot (atomically) and releases the desk. With
     risk's `reservations`, an order that ends frees its working-order claim (ExecutionService.release).
 
-    With a live quote source (xtdata) the day's first approval starts a feed thread (`quotes.feed`) that
-    hands quotes to the paper broker as they come, so an order placed later sees only later quotes; one lock
-    keeps the feed and the handling of events off the paper broker at the same time; market.close stops the
-    feed before the snapshot; a restarted process resumes it (`start`), the open orders on their saved tapes
-    (`tapes`). A replay is fed at market.close in one go (exact: every order was placed at the open).
+    With a live quote source (xtdata) market.open (or, in a process that missed it, the day's first
+    approval) starts a feed thread (`quotes.feed`) that hands quotes to the paper broker as they come, so an
+    order placed later sees only later quotes; one lock keeps the feed and the handling of events off the
+    paper broker at the same time; market.close stops the feed before the snapshot; a restarted process
+    resumes it (`start`), the open orders on their saved tapes (`tapes`), refilled first with the quotes of
+    their stocks it missed while down (the source's history). A replay is fed at market.close in one go
+    (exact: every order was placed at the open).
     """
 
     name = "execute"
@@ -109,7 +114,8 @@ class ExecuteStage(BaseStage):
 
     def follow(self, day: date) -> QuoteFeed | None:
         """Start (once per process) the live feed of `day`'s session; None for no source, a replay or a closed
-        day. The session so far is delivered before this returns, so the next order is placed after it."""
+        day. The session so far is delivered before this returns, so the next order is placed after it: the
+        open orders' stocks from the source's history (what a restarted process missed), then the snapshot."""
         source = self.quotes
         if not self.follow_live or source is None or not source.live or not isinstance(source, LiveQuoteSource):
             return None
@@ -124,7 +130,8 @@ class ExecuteStage(BaseStage):
                     broker.on_quote(quote)
                     self._save_tapes(day, broker)
 
-            feed = self._feeds[day] = QuoteFeed(source, day, deliver)
+            refill = sorted({o.symbol for o in broker.orders() if o.status in OPEN})
+            feed = self._feeds[day] = QuoteFeed(source, day, deliver, refill=refill)
             feed.start()
             return feed
 
@@ -209,6 +216,10 @@ class ExecuteStage(BaseStage):
             with self._session:
                 return self._close(envelope, envelope.payload.trading_day)
         if isinstance(envelope.payload, OrderRejected):
+            return []
+        if isinstance(envelope.payload, MarketOpen):
+            if envelope.replay_of is None:  # a replayed run is fed at its close, in one go
+                self.follow(envelope.payload.trading_day)  # the session's quotes from the open on
             return []
         approved = expect(envelope, OrderApproved)
         if approved.order.account_id != self.accounts.account_id:

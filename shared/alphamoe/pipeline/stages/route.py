@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from alphamoe.decisions.record import RouteTrail
-from alphamoe.decisions.store import DecisionStore, open_store
+from alphamoe.decisions.store import DecisionStore
+from alphamoe.decisions.store import decision_store as decision_store  # re-exported: it lives with the store
 from alphamoe.events.envelope import Envelope
 from alphamoe.events.payloads import SignalGenerated, SignalRouted
 from alphamoe.evidence.identity import PointInTimeNames
@@ -116,20 +117,15 @@ def _route_in_order(router: Router, signals: Sequence[SignalGenerated], track: D
     return by_input
 
 
-def decision_store(settings: Settings) -> DecisionStore:
-    """Open ALPHAMOE_DECISIONS, by default <runs>/decisions beside the day reports."""
-    return open_store(settings.llm.decisions or settings.runs_dir / "decisions")
-
-
 def build_route_stage(settings: Settings) -> RouteStage:
     """Build the route stage: quant only (mode "none"), else symbolic experts, and LLM experts when a model is
     configured or replayed; with ALPHAMOE_ROUTE__TRACK_RECORD_WEIGHTS, the gate weighs experts by their records."""
     stage = _route_stage(settings)
     if settings.route.track_record_weights and settings.route.mode != "none":
-        from alphamoe.evaluate.recorded import day_track
+        from alphamoe.evaluate.recorded import DayTracks
 
         store, bars = stage.record or decision_store(settings), BarStore(settings.data, s3=settings.s3)
-        stage.track = lambda day: day_track(store, bars, day)
+        stage.track = DayTracks(store, bars)
     return stage
 
 
