@@ -122,6 +122,7 @@ def test_replay_when_exported_run_replayed_then_same_orders(
     assert _by_type(events, proposals) == _by_type(bus.run_events(original), proposals)
 
 
+@pytest.mark.slow
 def test_function_when_killed_mid_event_then_redelivered_after_restart_and_handled_once(
     cluster: LocalCluster, days: list[date], market_dir: Path, tmp_path: Path
 ) -> None:

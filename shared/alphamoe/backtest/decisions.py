@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.kelly import KellySchedule
@@ -73,7 +72,7 @@ class DayDecider:
         # industries feed the industry caps of sizing and risk; a sealed limit-up board on D−1 is already
         # not eligible, and names (for the delisting period) are not in the panel: those facts stay empty
         self.facts = MarketFacts(industries=self.industries)
-        self.days = [pd.Timestamp(d).date() for d in self.market.panel.dates]
+        self.days = self.market.panel.days
         self._cols = {s: i for i, s in enumerate(self.market.panel.symbols)}
         self.legs = self.book or (Leg(self.strategy, self.signals, self.kelly, self.picks),)
 

@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.decisions import DayDecider, Leg
@@ -84,7 +83,7 @@ class Prepared:
         return range(self.market.first_row, self.market.panel.close.shape[0])
 
     def day(self, row: int) -> date:
-        return pd.Timestamp(self.market.panel.dates[row]).date()
+        return self.market.panel.day(row)
 
     def actions_at(self, row: int) -> list[CorporateAction]:
         """Return the corporate actions an account applies at the open of session `row`: ex dates after the
@@ -229,8 +228,7 @@ def _prepare_book(
 
 def store_industries(store: BarStore) -> dict[str, str]:
     """Return each stock's industry from the instrument table (stocks without one are left out)."""
-    frame = store.instruments()
-    return {str(s): str(i) for s, i in zip(frame["symbol"], frame["industry"], strict=True) if isinstance(i, str)}
+    return store.industries()
 
 
 @dataclass

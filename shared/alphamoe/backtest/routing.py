@@ -18,7 +18,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from alphamoe.backtest.config import BacktestConfig
 from alphamoe.backtest.kelly import KellySchedule
@@ -98,7 +97,7 @@ def pick_signals(
     market: BacktestMarket, signals: StrategySignals, kelly: KellySchedule, strategy: str, t: int, cols: IntArray
 ) -> list[SignalGenerated]:
     """The signal.generated of each of row t's picks (`cols`, best first), as the scan emits them for session t+1."""
-    day = pd.Timestamp(market.panel.dates[t + 1]).date()
+    day = market.panel.day(t + 1)
     stats = kelly.at(t)
     symbols = market.panel.symbols
     # each column taken at once from the arrays (the same values, as Python scalars)

@@ -473,10 +473,9 @@ class ConsoleData:
         return found
 
     def llm_spend(self, day: date) -> tuple[int, Decimal]:
-        from alphamoe.decisions.store import open_store
+        from alphamoe.decisions.store import decision_store
 
-        # the location route's `decision_store` opens (that module pulls in the whole router)
-        return open_store(self.settings.llm.decisions or self.settings.runs_dir / "decisions").spend(day)
+        return decision_store(self.settings).spend(day)
 
     @property
     def audit_path(self) -> Path:
@@ -559,9 +558,9 @@ class ReasoningView:
 
 def llm_reasoning(data: ConsoleData, run_id: str, symbol: str) -> list[ReasoningView]:
     """Return each LLM expert's answer and chain of thought (`reasoning_content`) on one signal of one run."""
-    from alphamoe.decisions.store import open_store
+    from alphamoe.decisions.store import decision_store
 
-    store = open_store(data.settings.llm.decisions or data.settings.runs_dir / "decisions")
+    store = decision_store(data.settings)
     trail = store.get_route(run_id, symbol)
     if trail is None:
         return []

@@ -8,8 +8,10 @@ risk-warning flag from it; the generator writes names the same way.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 ST_PREFIXES = ("ST", "*ST", "SST", "S*ST")
 DELISTING_MARK = "退"
@@ -60,6 +62,8 @@ def name_flags(names: pd.Series) -> pd.DataFrame:
     early_days: C (registration boards' first days) · ex_dividend XD · ex_rights XR · ex_both DR ·
     delisting: 退 (delisting period). Each flag is read from that day's name only: no look-ahead.
     """
+    import pandas as pd  # here: risk reads delisting names through this module, and a backtest runs without pandas
+
     unique = pd.Series(names.unique())
     events = unique.str.extract(_MARKERS.pattern, expand=True)
     head = events["events"].fillna("")

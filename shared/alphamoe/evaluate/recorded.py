@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
 from alphamoe.backtest.benchmark import universe_average
 from alphamoe.decisions.record import RouteTrail
@@ -118,7 +117,7 @@ class DayTracks:
 
 def track_of(trails: Iterable[RouteTrail], panel: Panel, day: date) -> DayTrack:
     """`day_track` over trails and a panel ending at the session before `day`."""
-    dates = [pd.Timestamp(d).date() for d in panel.dates]
+    dates = panel.days
     if dates[-1] >= day:
         raise ValueError(f"panel ends {dates[-1]}, not before {day}: track records of D read bars up to D−1 only")
     regime = regimes(universe_average(panel, 0).to_numpy(dtype=np.float64))
@@ -129,7 +128,7 @@ def track_of(trails: Iterable[RouteTrail], panel: Panel, day: date) -> DayTrack:
 
 def scored_verdicts(trails: Iterable[RouteTrail], panel: Panel, regime: Sequence[str]) -> list[ScoredVerdict]:
     """Each recorded confirm or veto, at its decision row (the session before its day) with its forward return."""
-    row_of = {pd.Timestamp(d).date(): i for i, d in enumerate(panel.dates)}
+    row_of = {d: i for i, d in enumerate(panel.days)}
     col_of = {s: i for i, s in enumerate(panel.symbols)}
     picks = [
         (t, row_of[t.routed.trading_day] - 1, col_of[t.routed.signal.symbol])

@@ -23,12 +23,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,6 +36,9 @@ from alphamoe.data.actions.model import CorporateAction
 from alphamoe.data.actions.store import ActionBook, read_actions
 from alphamoe.errors import DataError
 from alphamoe.storage import ObjectNotFoundError, ObjectStore, S3Location, S3Settings, open_store, parse_location
+
+if TYPE_CHECKING:
+    import pandas as pd  # frames are built by pyarrow's to_pandas: a backtest never imports pandas
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -94,9 +97,18 @@ class Panel:
     st: BoolArray
     listing_index: IntArray
 
+    @cached_property
+    def days(self) -> list[date]:
+        """The panel's sessions as dates, row by row (numpy's own conversion: no pandas on a backtest's path)."""
+        days: list[date] = self.dates.astype("datetime64[D]").tolist()
+        return days
+
+    def day(self, row: int) -> date:
+        return self.days[row]
+
     @property
     def last_day(self) -> date:
-        return pd.Timestamp(self.dates[-1]).date()
+        return self.days[-1]
 
     @property
     def traded(self) -> BoolArray:
@@ -241,6 +253,12 @@ class BarStore:
     def instruments(self) -> pd.DataFrame:
         frame: pd.DataFrame = _read_table(self.objects, "instruments.parquet").to_pandas()
         return frame
+
+    def industries(self) -> dict[str, str]:
+        """Return each stock's industry from the instrument table (stocks without one are left out)."""
+        table = _read_table(self.objects, "instruments.parquet").select(["symbol", "industry"])
+        pairs = zip(table.column("symbol").to_pylist(), table.column("industry").to_pylist(), strict=True)
+        return {str(s): i for s, i in pairs if isinstance(i, str)}
 
     def sessions(self) -> list[date]:
         """Return every date that has at least one bar, ascending."""
@@ -416,12 +434,13 @@ def _parquet_bytes(table: pa.Table, row_group_size: int | None = None) -> bytes:
 
 
 def _read_table(objects: ObjectStore, key: str) -> pa.Table:
+    # ParquetFile, not pq.read_table: the latter builds a pyarrow.dataset, which imports pandas (~0.5 s)
     path = objects.local_path(key)
     if path is not None:
         if not path.is_file():
             raise ObjectNotFoundError(f"no object {key!r} in {objects.url}")
-        return pq.read_table(path)
-    return pq.read_table(pa.BufferReader(objects.get_bytes(key)))
+        return pq.ParquetFile(path).read()
+    return pq.ParquetFile(pa.BufferReader(objects.get_bytes(key))).read()
 
 
 def _read_overlapping(

@@ -59,7 +59,7 @@ class StudyMarket:
 
     @property
     def days(self) -> list[date]:
-        return [pd.Timestamp(d).date() for d in self.market.panel.dates]
+        return list(self.market.panel.days)
 
     @property
     def full(self) -> Span:

@@ -28,7 +28,7 @@ def group_partials(values: Any, group: Any, n_groups: int) -> tuple[Any, Any]:
     for k in range(values.shape[0]):
         g = group[k]
         if g >= 0:
-            used[g] = _add(partials[g], used[g], values[k])
+            used[g] = add_partial(partials[g], used[g], values[k])
     return partials, used
 
 
@@ -39,12 +39,12 @@ def union_sum(partials: Any, used: Any, groups: Any) -> float:
     n = 0
     for g in groups:
         for j in range(used[g]):
-            n = _add(merged, n, partials[g, j])
+            n = add_partial(merged, n, partials[g, j])
     return rounded(merged, n)
 
 
 @jit
-def _add(partials: Any, n: int, x: float) -> int:
+def add_partial(partials: Any, n: int, x: float) -> int:
     # math.fsum's inner loop: add x to the n non-overlapping partials, exactly; return how many are left
     i = 0
     for j in range(n):
@@ -61,6 +61,16 @@ def _add(partials: Any, n: int, x: float) -> int:
         partials[i] = x
         i += 1
     return i
+
+
+@jit
+def fsum(values: Any, n: int) -> float:
+    """`math.fsum` of values[:n] (the compiled sizing's sums: Kelly fractions of a batch)."""
+    partials = np.empty(MAX_PARTIALS)
+    m = 0
+    for k in range(n):
+        m = add_partial(partials, m, values[k])
+    return rounded(partials, m)
 
 
 @jit

@@ -14,7 +14,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from alphamoe.market.bands import NO_LIMIT_FEN, band_fen, band_regime, board_codes, from_fen, to_fen
 from alphamoe.market.bars import BoolArray, FloatArray, Panel
@@ -113,7 +112,7 @@ def _limit_up_rows(panel: Panel, first_row: int) -> FloatArray:
     codes = _board_codes(panel.symbols)
     up = np.empty((max(len(panel.dates) - first_row, 0), len(panel.symbols)))
     for k, t in enumerate(range(first_row, len(panel.dates))):
-        day = pd.Timestamp(panel.dates[t]).date()
+        day = panel.day(t)
         prev = to_fen(np.nan_to_num(panel.prev_close[t]))
         _, up_fen = band_fen(codes, prev, day, panel.st[t], panel.listing_index[t])
         up[k] = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)
@@ -140,12 +139,12 @@ def limit_up_hits_at(panel: Panel, rows: npt.NDArray[np.int64], cols: npt.NDArra
     distinct = np.unique(r)
     regimes: dict[tuple[object, ...], list[int]] = {}
     for t in distinct.tolist():
-        regimes.setdefault(band_regime(pd.Timestamp(panel.dates[t]).date()), []).append(t)
+        regimes.setdefault(band_regime(panel.day(t)), []).append(t)
     codes = _board_codes(panel.symbols)
     for members in regimes.values():
         at = np.flatnonzero(np.isin(r, members)) if len(regimes) > 1 else np.arange(len(r))
         rr, cc = r[at], c[at]
-        day = pd.Timestamp(panel.dates[members[0]]).date()  # any day of the regime gives its bands
+        day = panel.day(int(members[0]))  # any day of the regime gives its bands
         prev = to_fen(np.nan_to_num(panel.prev_close[rr, cc]))
         _, up_fen = band_fen(codes[cc], prev, day, panel.st[rr, cc], panel.listing_index[rr, cc])
         up = np.where(up_fen < NO_LIMIT_FEN, from_fen(up_fen), np.inf)

@@ -355,13 +355,14 @@ def _entry(
     min_volume_ratio: float,
 ) -> bool:
     # TrendBreakout's entry rule at row t of one stock's series (`_adjusted`: adjusted close, high, volume,
-    # raw amount): breakout, trend, liquidity, volume, not on an exit day; the breakout fails first on most rows
+    # raw amount): breakout, volume, trend, liquidity, not on an exit day. Independent tests joined by `and`:
+    # the order changes no answer, only the cost; the breakout fails first on most rows, the volume next
     if not _breaks_out(cl, hi, t, breakout_window):
         return False
     return bool(
-        _fold_sum(cl, t, fast_ma) / fast_ma > _fold_sum(cl, t, slow_ma) / slow_ma
+        _volume_ratio(vol, t, liquidity_window) >= min_volume_ratio
+        and _fold_sum(cl, t, fast_ma) / fast_ma > _fold_sum(cl, t, slow_ma) / slow_ma
         and _fold_sum(amount, t, liquidity_window) / liquidity_window >= min_amount
-        and _volume_ratio(vol, t, liquidity_window) >= min_volume_ratio
         and cl[t] >= _fold_sum(cl, t, exit_ma) / exit_ma
     )
 

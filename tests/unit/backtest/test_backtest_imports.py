@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("langgraph", "langchain_core", "openai", "vectorbt", "backtrader", "redis")
+# pandas: ~0.5 s; pyarrow imports it itself on its first `to_numpy`, but no import of ours waits for it
+HEAVY = ("langgraph", "langchain_core", "openai", "vectorbt", "backtrader", "redis", "pandas")
 
 
 def test_backtest_path_when_imported_in_a_fresh_process_then_no_heavy_package_loads() -> None:

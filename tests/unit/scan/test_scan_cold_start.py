@@ -62,6 +62,7 @@ def test_scan_modules_when_imported_then_vectorbt_scipy_stats_and_plotly_stay_un
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_scan_image_build_when_cache_warmed_then_a_fresh_process_compiles_nothing(
     market_dir: Path, tmp_path: Path
 ) -> None:

@@ -14,7 +14,6 @@ from decimal import Decimal
 from functools import cache
 
 import numpy as np
-import pandas as pd
 
 from alphamoe.backtest.compiled.loop import MISS_FIELDS, TRADE_FIELDS, run_rows
 from alphamoe.backtest.compiled.matching import CASH, RECEIVABLE, UNFILLED, TaxedLots
@@ -64,7 +63,7 @@ def _simulate(prepared: Prepared, progress: Progress | None) -> BacktestResult:
     misses, n_misses = np.zeros((1024, len(MISS_FIELDS)), dtype=np.int64), 0
     equity = np.zeros((n_rows, 3), dtype=np.int64)
     rows = prepared.rows
-    days = [pd.Timestamp(d).date() for d in panel.dates]
+    days = panel.days
     holdings = _Holdings(prepared, days, qty, last, book)
     action_rows = [row for row in rows if prepared.actions_at(row)]
     lo = rows.start

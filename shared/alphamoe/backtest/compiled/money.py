@@ -7,9 +7,7 @@ is the live `Decimal.quantize(FEN, ROUND_HALF_UP)` of the same product.
 
 from __future__ import annotations
 
-import numpy as np
-
-from alphamoe.backtest.compiled.terms import Array, FeeTerms
+from alphamoe.backtest.compiled.terms import FeeTerms
 from alphamoe.jit import jit, jit_inline
 
 
@@ -80,44 +78,3 @@ def buy_limit(prev_close: int, down: int, up: int, num: int, den: int) -> int:
 def sell_limit(prev_close: int, down: int, up: int, num: int, den: int) -> int:
     """`sizing.allocate.sell_limit_price`: prev close × (1 − buffer), half up to the fen, inside the band."""
     return min(up, max(down, half_up(prev_close * (den - num), den)))
-
-
-@jit
-def fsum(values: Array, n: int) -> float:
-    """`math.fsum` of values[:n]: Shewchuk's exact partials, rounded once, as CPython does it."""
-    partials = np.empty(n + 1, dtype=np.float64)
-    m = 0
-    for k in range(n):
-        x = values[k]
-        i = 0
-        for j in range(m):
-            y = partials[j]
-            if abs(x) < abs(y):
-                x, y = y, x
-            hi = x + y
-            lo = y - (hi - x)
-            if lo != 0.0:
-                partials[i] = lo
-                i += 1
-            x = hi
-        partials[i] = x
-        m = i + 1
-    if m == 0:
-        return 0.0
-    m -= 1
-    hi = partials[m]
-    lo = 0.0
-    while m > 0:
-        x = hi
-        m -= 1
-        y = partials[m]
-        hi = x + y
-        lo = y - (hi - x)
-        if lo != 0.0:
-            break
-    if m > 0 and ((lo < 0.0 and partials[m - 1] < 0.0) or (lo > 0.0 and partials[m - 1] > 0.0)):
-        y = lo * 2.0
-        x = hi + y
-        if y == x - hi:
-            hi = x
-    return float(hi)

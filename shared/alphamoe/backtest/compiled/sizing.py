@@ -16,9 +16,10 @@ import math
 
 import numpy as np
 
-from alphamoe.backtest.compiled.money import buy_limit, fee, fsum, round_buy, round_sell, sell_limit
+from alphamoe.backtest.compiled.money import buy_limit, fee, round_buy, round_sell, sell_limit
 from alphamoe.backtest.compiled.terms import Array, ColumnTerms, FeeTerms, SizingTerms
 from alphamoe.jit import jit, jit_inline
+from alphamoe.strategy.exact_sum import fsum
 
 
 @jit_inline
