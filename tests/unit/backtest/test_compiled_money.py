@@ -1,6 +1,6 @@
 """The compiled money kernels equal the live Decimal code they transcribe, on random and adversarial inputs.
 
-`backtest.compiled.money` holds fees, lots, limit prices and `math.fsum` as integer/float kernels; the
+`backtest.compiled.money` holds fees, lots and limit prices as integer kernels (`strategy.exact_sum` `math.fsum`); the
 compiled backtest is only the live backtest if each of them returns exactly what its live twin returns.
 """
 
@@ -28,6 +28,7 @@ from alphamoe.market.lots import buy_lot, round_buy_quantity, round_sell_quantit
 from alphamoe.market.reference import ReferenceData
 from alphamoe.market.rules import rulebook
 from alphamoe.sizing.allocate import buy_limit_price, sell_limit_price
+from alphamoe.strategy.exact_sum import fsum
 from alphamoe.types import Side
 
 # every board and exchange: SH main, STAR (688/689), SZ main, ChiNext, BSE (old 43/83/87/88 and new 92), and
@@ -184,9 +185,9 @@ def cancelling(draw: st.DrawFn) -> list[float]:
 @example(values=[5e-324, -5e-324, 5e-324])
 def test_fsum_when_adversarial_floats_then_equals_math_fsum(values: list[float]) -> None:
     array = np.array(values, dtype=np.float64)
-    assert _same_float(money.fsum(array, len(values)), math.fsum(values))
+    assert _same_float(fsum(array, len(values)), math.fsum(values))
     cut = len(values) // 2
-    assert _same_float(money.fsum(array, cut), math.fsum(values[:cut]))
+    assert _same_float(fsum(array, cut), math.fsum(values[:cut]))
 
 
 @st.composite
