@@ -27,7 +27,15 @@ from decimal import Decimal
 
 from alphamoe.backtest.fills import fill_price_fen, volume_room
 from alphamoe.broker.orders import TERMINAL, OrderRecord
-from alphamoe.broker.protocol import BrokerOrder, BrokerUnavailableError, Fill, OrderCallback, SubmitOrder, revised
+from alphamoe.broker.protocol import (
+    BrokerOrder,
+    BrokerUnavailableError,
+    Fill,
+    OrderCallback,
+    SubmitOrder,
+    order_view,
+    revised,
+)
 from alphamoe.errors import DataError
 from alphamoe.market.bands import NO_LIMIT_FEN
 from alphamoe.market.bars import BarStore, DayBar
@@ -193,16 +201,7 @@ class PaperBroker:
         if existing is not None:
             return existing
         self._received += 1
-        accepted = BrokerOrder(
-            client_order_id=order.client_order_id,
-            order_id=order.order_id,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            limit_price=order.limit_price,
-            status=OrderStatus.ACCEPTED,
-            broker_order_id=self._order_number(self._received),
-        )
+        accepted = order_view(order, OrderStatus.ACCEPTED, broker_order_id=self._order_number(self._received))
         reason = self._rejection(order)
         if reason is not None:
             return self._publish(revised(accepted, status=OrderStatus.REJECTED, reason=reason))
